@@ -1,0 +1,97 @@
+"""Durations as people write them: ``5``, ``2.5``, ``5s``, ``1m30s``, ``1:30``, ``5 min``.
+
+Everything is turned into whole milliseconds, the unit the layout works in, so
+that a hold of 5 s is exactly 5000 ms and never drifts by float rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+DURATION_HINT = "write 5s, 1m30s or 90"
+
+_UNITS_S = {
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+}
+_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
+_PART = re.compile(rf"\s*({_NUMBER})\s*([a-z]+)\s*")
+_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)")
+
+
+def parse_duration_s(value: object) -> float:
+    """Return the duration in seconds, or raise ValueError with a one-line hint.
+
+    >>> parse_duration_s("1m30s")
+    90.0
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{_show(value)} is not a duration; {DURATION_HINT}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        seconds = _parse_text_s(value)
+    else:
+        raise ValueError(f"{_show(value)} is not a duration; {DURATION_HINT}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"{_show(value)} is not a duration; {DURATION_HINT}")
+    if seconds < 0:
+        raise ValueError(f"{_show(value)} is negative; {DURATION_HINT}")
+    return seconds
+
+
+def _parse_text_s(text: str) -> float:
+    cleaned = text.strip().lower()
+    if re.fullmatch(_NUMBER, cleaned):
+        return float(cleaned)
+    clock = _CLOCK.fullmatch(cleaned)
+    if clock:
+        hours, minutes, seconds = clock.groups()
+        return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    total = 0.0
+    position = 0
+    seen_units: set[int] = set()
+    while position < len(cleaned):
+        part = _PART.match(cleaned, position)
+        if not part or part.group(2) not in _UNITS_S:
+            raise ValueError(f"{_show(text)} is not a duration; {DURATION_HINT}")
+        unit_s = _UNITS_S[part.group(2)]
+        if unit_s in seen_units:
+            raise ValueError(f"{_show(text)} is not a duration; {DURATION_HINT}")
+        seen_units.add(unit_s)
+        total += float(part.group(1)) * unit_s
+        position = part.end()
+    if not seen_units:
+        raise ValueError(f"{_show(text)} is not a duration; {DURATION_HINT}")
+    return total
+
+
+def to_ms(seconds: float) -> int:
+    """Seconds to whole milliseconds, rounding half away from zero."""
+    return int(math.floor(seconds * 1000 + 0.5))
+
+
+def format_s(ms: int) -> str:
+    """Milliseconds as a short human duration for messages: ``20 s``, ``23.4 s``, ``5 min``."""
+    if ms % 3_600_000 == 0 and ms > 0:
+        return f"{ms // 3_600_000} h"
+    if ms % 60000 == 0 and ms > 0:
+        return f"{ms // 60000} min"
+    text = f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
+    return f"{text} s"
+
+
+def format_clock(ms: int) -> str:
+    """``12:34`` or ``1:02:03`` for totals shown to people."""
+    total_s = round(ms / 1000)
+    hours, rest = divmod(total_s, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value)

@@ -1,0 +1,315 @@
+"""Stage 4: absolute times. Pure: a plan plus the length of each phrase -> a timeline.
+
+All times are whole milliseconds from the first sample. The rules are the
+contract's (docs in ../shared/routine-format.md, summarised in the README):
+holds are exact; a gap or ``prepare`` grows only when its speech, clearance
+and countdown do not fit, by just enough, with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .durations import format_s
+from .errors import LayoutError
+from .plan import MAX_SESSION_MS, Gap, Hold, Line, Plan, Talk
+from .yamlsource import parse_path
+
+ToneKind = Literal["start", "stop", "tick"]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The fixed numbers of the timing rules, in one place."""
+
+    start_tone_ms: int = 300
+    stop_tone_ms: int = 300
+    tick_ms: int = 80
+    start_freq_hz: int = 880
+    stop_freq_hz: int = 660
+    tick_freq_hz: int = 1320
+    speech_after_tone_ms: int = 100   # speech starts at least this long after a tone or tick ends
+    speech_before_tone_ms: int = 250  # speech ends at least this long before a tone or tick begins
+    tone_after_tone_ms: int = 100     # silence between two tones that have no speech between them
+    sentence_pause_ms: int = 250      # between two sentences said one after the other
+    tail_ms: int = 1000               # silence after the last word
+
+    def tone_ms(self, tone: ToneKind) -> int:
+        return {"start": self.start_tone_ms, "stop": self.stop_tone_ms, "tick": self.tick_ms}[tone]
+
+    def freq_hz(self, tone: ToneKind) -> int:
+        return {"start": self.start_freq_hz, "stop": self.stop_freq_hz, "tick": self.tick_freq_hz}[tone]
+
+
+@dataclass(frozen=True)
+class SpeechEvent:
+    start_ms: int
+    end_ms: int
+    text: str
+    chapter: str | None = None
+    kind: Literal["speech"] = "speech"
+
+
+@dataclass(frozen=True)
+class ToneEvent:
+    start_ms: int
+    end_ms: int
+    tone: ToneKind
+    freq_hz: int
+    kind: Literal["tone"] = "tone"
+
+
+@dataclass(frozen=True)
+class HoldEvent:
+    start_ms: int
+    end_ms: int
+    exercise: str
+    side: str | None
+    set: int
+    rep: int
+    kind: Literal["hold"] = "hold"
+
+
+@dataclass(frozen=True)
+class GapEvent:
+    start_ms: int
+    end_ms: int
+    after: str
+    asked_ms: int
+    kind: Literal["gap"] = "gap"
+
+
+Event = SpeechEvent | ToneEvent | HoldEvent | GapEvent
+_KIND_ORDER = {"tone": 0, "hold": 1, "gap": 2, "speech": 3}
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    title: str
+    duration_ms: int
+    events: tuple[Event, ...]
+    chapters: tuple[Chapter, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def sounds(self) -> tuple[SpeechEvent | ToneEvent, ...]:
+        """What is actually heard, in order: speech and tones."""
+        return tuple(event for event in self.events if isinstance(event, (SpeechEvent, ToneEvent)))
+
+    def to_dict(self) -> dict:
+        return {
+            "title": self.title,
+            "duration": _s(self.duration_ms),
+            "chapters": [{"title": c.title, "start": _s(c.start_ms), "end": _s(c.end_ms)} for c in self.chapters],
+            "events": [_event_dict(event) for event in self.events],
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _s(ms: int) -> float:
+    return round(ms / 1000, 3)
+
+
+def _event_dict(event: Event) -> dict:
+    head = {"start": _s(event.start_ms), "end": _s(event.end_ms), "kind": event.kind}
+    if isinstance(event, SpeechEvent):
+        return {**head, "text": event.text}
+    if isinstance(event, ToneEvent):
+        return {**head, "tone": event.tone, "freq": event.freq_hz}
+    if isinstance(event, HoldEvent):
+        return {**head, "exercise": event.exercise, "side": event.side, "set": event.set, "rep": event.rep}
+    return {**head, "after": event.after, "asked": _s(event.asked_ms)}
+
+
+def layout_session(plan: Plan, speech_ms: Mapping[str, int], timing: Timing = Timing(),
+                   strict: bool = False) -> Timeline:
+    """Place every sound of ``plan`` in time. ``speech_ms`` gives each phrase's length."""
+    builder = _Builder(plan, speech_ms, timing, strict)
+    for step in plan.steps:
+        if isinstance(step, Talk):
+            builder.talk(step)
+        elif isinstance(step, Gap):
+            builder.gap(step)
+        else:
+            builder.hold(step)
+    return builder.finish()
+
+
+@dataclass
+class _Builder:
+    plan: Plan
+    speech_ms: Mapping[str, int]
+    timing: Timing
+    strict: bool
+    now_ms: int = 0
+    after_stop_tone: bool = False
+    events: list[Event] = field(default_factory=list)
+    growths: dict[tuple[str, int, int], list[str]] = field(default_factory=dict)
+
+    def length(self, text: str) -> int:
+        return self.speech_ms[text]
+
+    def block_ms(self, lines: tuple[Line, ...]) -> int:
+        if not lines:
+            return 0
+        return sum(self.length(line.text) for line in lines) + self.timing.sentence_pause_ms * (len(lines) - 1)
+
+    def say(self, lines: tuple[Line, ...], start_ms: int) -> int:
+        """Place ``lines`` one after another from ``start_ms``; return where the last ends."""
+        at_ms = start_ms
+        for position, line in enumerate(lines):
+            if position:
+                at_ms += self.timing.sentence_pause_ms
+            end_ms = at_ms + self.length(line.text)
+            self.events.append(SpeechEvent(at_ms, end_ms, line.text, line.chapter))
+            at_ms = end_ms
+        return at_ms
+
+    def tone(self, tone: ToneKind, at_ms: int) -> ToneEvent:
+        event = ToneEvent(at_ms, at_ms + self.timing.tone_ms(tone), tone, self.timing.freq_hz(tone))
+        self.events.append(event)
+        return event
+
+    def ticks(self, end_ms: int, countdown: int) -> list[ToneEvent]:
+        return [self.tone("tick", end_ms - k * 1000) for k in range(countdown, 0, -1)]
+
+    def talk(self, talk: Talk) -> None:
+        start_ms = self.now_ms
+        if self.after_stop_tone:
+            start_ms += self.timing.stop_tone_ms + self.timing.speech_after_tone_ms
+        elif self.now_ms:
+            start_ms += self.timing.sentence_pause_ms
+        self.now_ms = self.say(talk.lines, start_ms)
+        self.after_stop_tone = False
+
+    def gap(self, gap: Gap) -> None:
+        t = self.timing
+        start_ms = self.now_ms
+        speech_ms = self.block_ms(gap.head) + self.block_ms(gap.tail)
+        if gap.head and gap.tail:
+            speech_ms += t.sentence_pause_ms
+        if self.after_stop_tone:
+            lead_ms = t.stop_tone_ms + t.speech_after_tone_ms
+            silent_need_ms = t.stop_tone_ms + t.tone_after_tone_ms
+        else:  # after the opening speech
+            lead_ms = t.sentence_pause_ms
+            silent_need_ms = t.speech_before_tone_ms
+        before_countdown_ms = lead_ms + speech_ms + t.speech_before_tone_ms if speech_ms else silent_need_ms
+        final_ms = _grown_length_ms(gap.asked_ms, before_countdown_ms, gap.countdown)
+        end_ms = start_ms + final_ms
+        has_ticks = _has_ticks(final_ms, gap.countdown)
+        if final_ms > gap.asked_ms:
+            self.grew(gap, final_ms)
+        self.events.append(GapEvent(start_ms, end_ms, gap.after, gap.asked_ms))
+        self.say(gap.head, start_ms + lead_ms)
+        countdown_start_ms = end_ms - gap.countdown * 1000 if has_ticks else end_ms
+        self.say(gap.tail, countdown_start_ms - t.speech_before_tone_ms - self.block_ms(gap.tail))
+        if has_ticks:
+            self.ticks(end_ms, gap.countdown)
+        self.now_ms = end_ms
+        self.after_stop_tone = False
+
+    def grew(self, gap: Gap, final_ms: int) -> None:
+        message = f"{gap.name} grew from {format_s(gap.asked_ms)} to {format_s(final_ms)} to fit its speech"
+        if self.strict:
+            raise self.plan.source.error(
+                parse_path(gap.field),
+                f"{message}; set it to at least {format_s(final_ms).replace(' ', '')}, or build without --strict")
+        self.growths.setdefault((gap.field, gap.asked_ms, final_ms), []).append(message)
+
+    def hold(self, hold: Hold) -> None:
+        t = self.timing
+        start_ms, end_ms = self.now_ms, self.now_ms + hold.hold_ms
+        tones = [self.tone("start", start_ms)]
+        self.events.append(HoldEvent(start_ms, end_ms, hold.exercise_id, hold.side, hold.set, hold.rep))
+        if _has_ticks(hold.hold_ms, hold.countdown):
+            tones += self.ticks(end_ms, hold.countdown)
+        stop = self.tone("stop", end_ms)
+        tones.append(stop)
+        placed: list[SpeechEvent] = []
+        for call in hold.calls:
+            at_ms = start_ms + (call.at_ms if call.at_ms is not None else t.start_tone_ms + t.speech_after_tone_ms)
+            event = SpeechEvent(at_ms, at_ms + self.length(call.text), call.text)
+            clash = self.clash(event, tones, placed)
+            if clash:
+                raise LayoutError(
+                    f'{hold.exercise_name}: the {call.what} call "{call.text}" does not fit in its '
+                    f"{format_s(hold.hold_ms)} hold ({clash}); shorten it, lengthen the hold, or lower countdown",
+                    file=self.plan.source.file, line=self.plan.source.line_of(parse_path(call.field)), field=call.field)
+            placed.append(event)
+        self.events.extend(placed)
+        self.now_ms = end_ms
+        self.after_stop_tone = True
+
+    def clash(self, speech: SpeechEvent, tones: list[ToneEvent], placed: list[SpeechEvent]) -> str | None:
+        t = self.timing
+        for tone in tones:
+            if not (speech.end_ms + t.speech_before_tone_ms <= tone.start_ms
+                    or speech.start_ms >= tone.end_ms + t.speech_after_tone_ms):
+                where = format_s(tone.start_ms - (self.now_ms))
+                return f"it would run into the {tone.tone} tone at {where}"
+        for other in placed:
+            if not (speech.end_ms + t.speech_after_tone_ms <= other.start_ms
+                    or speech.start_ms >= other.end_ms + t.speech_after_tone_ms):
+                return f'it would overlap "{other.text}"'
+        return None
+
+    def finish(self) -> Timeline:
+        if self.after_stop_tone:  # a plan always ends with a Talk; this keeps a bare one honest
+            self.now_ms += self.timing.stop_tone_ms
+        duration_ms = self.now_ms + self.timing.tail_ms
+        if duration_ms > MAX_SESSION_MS:
+            raise LayoutError(f"the session would last {format_s(duration_ms)}; a session is at most 12 hours, "
+                              "so use fewer sets or reps, shorter holds or shorter rests",
+                              file=self.plan.source.file)
+        events = sorted(self.events, key=lambda e: (e.start_ms, _KIND_ORDER[e.kind]))
+        return Timeline(self.plan.title, duration_ms, tuple(events), _chapters(events, duration_ms),
+                        tuple(self.warnings()))
+
+    def warnings(self) -> list[str]:
+        found = []
+        for messages in self.growths.values():
+            more = len(messages) - 1
+            found.append(messages[0] + (f" (and {more} more rest{'s' if more > 1 else ''} like it)" if more else ""))
+        return found
+
+
+def _has_ticks(length_ms: int, countdown: int) -> bool:
+    """The contract: ticks only when the interval is longer than N+1 seconds."""
+    return countdown > 0 and length_ms > (countdown + 1) * 1000
+
+
+def _grown_length_ms(asked_ms: int, before_countdown_ms: int, countdown: int) -> int:
+    """The shortest length >= asked that fits the gap's sounds, with ticks when the final length has them."""
+    with_ticks_ms = before_countdown_ms + countdown * 1000
+    if _has_ticks(asked_ms, countdown):
+        return max(asked_ms, with_ticks_ms)
+    if before_countdown_ms <= asked_ms:
+        return asked_ms
+    if not _has_ticks(before_countdown_ms, countdown):
+        return before_countdown_ms
+    # Growing past N+1 s brings the countdown in, which needs its own room.
+    return with_ticks_ms
+
+
+def _chapters(events: list[Event], duration_ms: int) -> tuple[Chapter, ...]:
+    starts = [(e.chapter, e.start_ms) for e in events if isinstance(e, SpeechEvent) and e.chapter]
+    chapters = []
+    for position, (title, start_ms) in enumerate(starts):
+        first_ms = 0 if position == 0 else start_ms
+        end_ms = starts[position + 1][1] if position + 1 < len(starts) else duration_ms
+        chapters.append(Chapter(title, first_ms, end_ms))
+    return tuple(chapters)

@@ -1,0 +1,225 @@
+"""Stage 2: the narrated script. Pure: routine in, ordered steps out, no audio.
+
+A plan is a sequence of steps: the opening ``Talk``, the ``prepare`` ``Gap``,
+then ``Hold`` and ``Gap`` in turn, and the closing ``Talk``. Each step knows
+what is said in it; only the layout decides when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from .durations import format_s
+from .errors import RoutineError
+from .phrases import PHRASES
+from .routine import Exercise, Routine, Voice
+from .yamlsource import SourceMap
+
+MAX_SESSION_MS = 12 * 3600 * 1000
+MAX_HOLDS = 20_000
+GapAfter = Literal["prepare", "rep", "set", "side", "exercise"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One spoken sentence; ``chapter`` names the chapter that starts with it."""
+
+    text: str
+    chapter: str | None = None
+
+
+@dataclass(frozen=True)
+class Talk:
+    """Opening or closing speech: its lines take their natural length."""
+
+    role: Literal["opening", "closing"]
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """Speech inside a hold. ``at_ms`` is from the hold's start; None means right after the start tone."""
+
+    text: str
+    at_ms: int | None
+    what: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    exercise_id: str
+    exercise_name: str
+    exercise_index: int
+    side: str | None
+    set: int
+    rep: int
+    hold_ms: int
+    countdown: int
+    calls: tuple[Call, ...]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """From a stop tone (or the opening speech) to the next start tone.
+
+    ``head`` is said right after the stop tone, ``tail`` ends just before the
+    countdown. ``name`` and ``field`` say which rest this is, for warnings.
+    """
+
+    after: GapAfter
+    asked_ms: int
+    countdown: int
+    head: tuple[Line, ...]
+    tail: tuple[Line, ...]
+    name: str
+    field: str
+
+
+Step = Talk | Gap | Hold
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    slug: str
+    language: str
+    voice: Voice
+    steps: tuple[Step, ...]
+    description: str | None = None
+    source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        return tuple(step for step in self.steps if isinstance(step, Hold))
+
+    @property
+    def asked_ms(self) -> int:
+        """Holds plus gaps as asked: the shortest the session can be, speech aside."""
+        return sum(step.hold_ms if isinstance(step, Hold) else step.asked_ms
+                   for step in self.steps if not isinstance(step, Talk))
+
+    def phrases(self) -> tuple[str, ...]:
+        """Every distinct sentence to synthesize, in the order it is first heard."""
+        texts: dict[str, None] = {}
+        for step in self.steps:
+            if isinstance(step, Talk):
+                texts.update((line.text, None) for line in step.lines)
+            elif isinstance(step, Gap):
+                texts.update((line.text, None) for line in step.head + step.tail)
+            else:
+                texts.update((call.text, None) for call in step.calls)
+        return tuple(texts)
+
+    def to_dict(self) -> dict:
+        steps = []
+        for step in self.steps:
+            kind = {Talk: "talk", Gap: "gap", Hold: "hold"}[type(step)]
+            steps.append({"kind": kind, **asdict(step)})
+        return {"title": self.title, "slug": self.slug, "language": self.language,
+                "voice": asdict(self.voice), "asked_ms": self.asked_ms, "steps": steps}
+
+
+def plan_session(routine: Routine) -> Plan:
+    """Turn a routine into its narrated script."""
+    _check_size(routine)
+    phrases = PHRASES[routine.language]
+    total = len(routine.exercises)
+    steps: list[Step] = []
+    opening: list[Line] = []
+    if routine.intro:
+        opening.append(Line(routine.intro, chapter="Intro"))
+    release_after_last: tuple[Line, ...] = ()
+    for exercise in routine.exercises:
+        announcement = phrases.exercise(exercise.index + 1, total, exercise.name)
+        intro_lines = [Line(announcement if exercise.index == 0 else phrases.next_up(announcement),
+                            chapter=exercise.name)]
+        if exercise.instructions:
+            intro_lines.append(Line(exercise.instructions))
+        release = Line(exercise.release or phrases.release())
+        first = True
+        for side in exercise.sides:
+            for set_number in range(1, exercise.sets + 1):
+                for rep in range(1, exercise.reps + 1):
+                    labels, rep_label = _labels(exercise, side, set_number, rep, phrases)
+                    if first and exercise.index == 0:
+                        # The opening speech announces the exercise and its first side or set;
+                        # the rep label is what ``prepare`` leads into.
+                        steps.append(Talk("opening", tuple(opening) + tuple(intro_lines) + labels))
+                        steps.append(Gap("prepare", routine.prepare_ms, exercise.countdown, (), rep_label,
+                                         "prepare", "prepare"))
+                    elif first:
+                        previous = routine.exercises[exercise.index - 1]
+                        steps.append(Gap("exercise", previous.rest_ms, exercise.countdown,
+                                         release_after_last + (Line(phrases.rest()),),
+                                         tuple(intro_lines) + labels + rep_label, f"rest before {exercise.name}",
+                                         f"{previous.path}.rest"))
+                    else:
+                        after, asked_ms, field_path = _gap_kind(exercise, set_number, rep)
+                        head = (release,) if after == "rep" else (release, Line(phrases.rest()))
+                        steps.append(Gap(after, asked_ms, exercise.countdown, head, labels + rep_label,
+                                         _gap_name(after, exercise, side, set_number, rep), field_path))
+                    first = False
+                    steps.append(Hold(exercise.id, exercise.name, exercise.index, side, set_number, rep,
+                                      exercise.hold_ms, exercise.countdown, _calls(exercise, phrases)))
+        release_after_last = (release,)
+    closing = [*release_after_last, Line(phrases.session_complete(), chapter="Outro" if routine.outro else None)]
+    if routine.outro:
+        closing.append(Line(routine.outro))
+    steps.append(Talk("closing", tuple(closing)))
+    return Plan(routine.title, routine.slug, routine.language, routine.voice, tuple(steps), routine.description,
+                routine.source)
+
+
+def _check_size(routine: Routine) -> None:
+    """Refuse a session over 12 hours (or absurdly many reps) before planning a single step."""
+    holds = sum(len(exercise.sides) * exercise.sets * exercise.reps for exercise in routine.exercises)
+    if holds > MAX_HOLDS:
+        raise RoutineError(f"the session has {holds} holds; at most {MAX_HOLDS} fit in one session, "
+                           "so use fewer sides, sets or reps", file=routine.source.file)
+    shortest_ms = routine.prepare_ms + sum(
+        len(exercise.sides) * exercise.sets * exercise.reps * exercise.hold_ms for exercise in routine.exercises)
+    if shortest_ms > MAX_SESSION_MS:
+        raise RoutineError(f"the holds alone last {format_s(shortest_ms)}; a session is at most 12 hours, "
+                           "so use fewer sets or reps or shorter holds", file=routine.source.file)
+
+
+def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,
+            phrases) -> tuple[tuple[Line, ...], tuple[Line, ...]]:
+    """What is announced before a rep: (the side and set when they start, the rep number)."""
+    labels = []
+    if side is not None and set_number == 1 and rep == 1:
+        labels.append(Line(phrases.side(side)))
+    if exercise.sets > 1 and rep == 1:
+        labels.append(Line(phrases.set(set_number, exercise.sets)))
+    rep_label = (Line(phrases.rep(rep, exercise.reps)),) if exercise.count_reps and exercise.reps > 1 else ()
+    return tuple(labels), rep_label
+
+
+def _gap_kind(exercise: Exercise, set_number: int, rep: int) -> tuple[GapAfter, int, str]:
+    if rep > 1:
+        return "rep", exercise.rep_rest_ms, f"{exercise.path}.rep_rest"
+    if set_number > 1:
+        return "set", exercise.set_rest_ms, f"{exercise.path}.set_rest"
+    return "side", exercise.side_rest_ms, f"{exercise.path}.side_rest"
+
+
+def _gap_name(after: GapAfter, exercise: Exercise, side: str | None, set_number: int, rep: int) -> str:
+    side_text = f" ({side})" if side else ""
+    if after == "rep":
+        return f"rest before rep {rep} of {exercise.name}{side_text}"
+    if after == "set":
+        return f"rest before set {set_number} of {exercise.name}{side_text}"
+    return f"rest before {side} of {exercise.name}"
+
+
+def _calls(exercise: Exercise, phrases) -> tuple[Call, ...]:
+    calls = []
+    if exercise.cue:
+        calls.append(Call(exercise.cue, None, "cue", f"{exercise.path}.cue"))
+    for announcement in exercise.announce:
+        text = phrases.halfway() if announcement.halfway else phrases.time_left(announcement.time_left_ms)
+        calls.append(Call(text, exercise.hold_ms - announcement.time_left_ms, f'"{text}"',
+                          f"{exercise.path}.announce"))
+    return tuple(calls)

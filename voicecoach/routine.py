@@ -1,0 +1,441 @@
+"""Stage 1: read a routine file, validate it, and resolve it into plain, frozen data.
+
+The YAML is checked by pydantic models whose errors are turned into one line
+each (file, line, field, what is wrong, what would be right). ``defaults`` are
+merged into every exercise here, so later stages never see a missing value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
+                      StrictInt, StrictStr, ValidationError)
+
+from .durations import DURATION_HINT, format_s, parse_duration_s, to_ms
+from .errors import RoutineError
+from .phrases import SUPPORTED_LANGUAGES
+from .slug import slugify
+from .yamlsource import Path as YamlPath
+from .yamlsource import SourceMap, format_path, load_yaml_text, parse_path
+
+MAX_DURATION_S = 4 * 3600
+MAX_FILE_BYTES = 1_000_000
+DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
+HALFWAY = "halfway"
+
+
+def _within_limit(seconds: float) -> float:
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"{format_s(to_ms(seconds))} is longer than the 4 hour limit; {DURATION_HINT}")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit)]
+Text = Annotated[StrictStr, Field(min_length=1)]
+
+
+def _sides(value: object) -> object:
+    if value is True:
+        return ["left", "right"]
+    if value is False or value is None:
+        return [None]
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+def _announce_list(value: object) -> object:
+    return value if isinstance(value, list) else [value]
+
+
+def _announce_item(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == HALFWAY:
+        return HALFWAY
+    try:
+        return _within_limit(parse_duration_s(value))
+    except ValueError:
+        raise ValueError(f"{_show(value)} is not halfway or a duration; write halfway, 1m or 10s") from None
+
+
+SideLabels = Annotated[list[StrictStr | None], BeforeValidator(_sides), Field(min_length=1)]
+AnnounceList = Annotated[list[Annotated[str | float, BeforeValidator(_announce_item)]],
+                         BeforeValidator(_announce_list)]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VoiceDoc(_Doc):
+    engine: Literal["pyttsx3"] = "pyttsx3"
+    name: Text | None = None
+    rate: StrictInt = Field(160, ge=80, le=400)
+    volume: Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(lambda v: _no_bool(v))] = 1.0
+
+
+def _no_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError(f"{value} is not a number")
+    return value
+
+
+class ExerciseFieldsDoc(_Doc):
+    """Every exercise field, all optional: the shape of ``defaults``."""
+
+    name: Text | None = None
+    instructions: Text | None = None
+    cue: Text | None = None
+    release: Text | None = None
+    sides: SideLabels | None = None
+    sets: StrictInt | None = Field(None, ge=1, le=1000)
+    reps: StrictInt | None = Field(None, ge=1, le=1000)
+    hold: Duration | None = None
+    rep_rest: Duration | None = None
+    set_rest: Duration | None = None
+    side_rest: Duration | None = None
+    rest: Duration | None = None
+    countdown: StrictInt | None = Field(None, ge=0, le=10)
+    announce: AnnounceList | None = None
+    count_reps: StrictBool | None = None
+
+
+class ExerciseDoc(ExerciseFieldsDoc):
+    id: Text | None = None
+
+
+class RoutineDoc(_Doc):
+    title: Text
+    description: Text | None = None
+    language: StrictStr = "en"
+    voice: VoiceDoc = VoiceDoc()
+    intro: Text | None = None
+    prepare: Duration = 5.0
+    outro: Text | None = None
+    defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
+    exercises: list[ExerciseDoc] = Field(min_length=1)
+    variants: dict[StrictStr, dict[str, Any]] | None = None
+
+
+# ---------------------------------------------------------------- resolved data
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A call inside a hold: "Halfway" or "10 seconds left", ``time_left_ms`` before its end."""
+
+    time_left_ms: int
+    halfway: bool = False
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    index: int
+    hold_ms: int
+    sides: tuple[str | None, ...] = (None,)
+    sets: int = 1
+    reps: int = 1
+    instructions: str | None = None
+    cue: str | None = None
+    release: str | None = None
+    rep_rest_ms: int = 5000
+    set_rest_ms: int = 15000
+    side_rest_ms: int = 5000
+    rest_ms: int = 20000
+    countdown: int = 3
+    announce: tuple[Announcement, ...] = ()
+    count_reps: bool = True
+
+    @property
+    def path(self) -> str:
+        return f"exercises[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str = "pyttsx3"
+    name: str | None = None
+    rate_wpm: int = 160
+    volume: float = 1.0
+
+
+@dataclass(frozen=True)
+class Routine:
+    title: str
+    exercises: tuple[Exercise, ...]
+    description: str | None = None
+    language: str = "en"
+    voice: Voice = Voice()
+    intro: str | None = None
+    outro: str | None = None
+    prepare_ms: int = 5000
+    source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.title)
+
+    def error(self, path: str, message: str) -> RoutineError:
+        """An error about the field at dotted ``path`` ("exercises[2].rest"), with its line."""
+        return self.source.error(parse_path(path), message)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_routine(path: str | Path, display_name: str | None = None) -> Routine:
+    """Read and validate the routine at ``path``; every problem is a RoutineError."""
+    path = Path(path)
+    name = display_name or str(path)
+    if not path.exists():
+        raise RoutineError("no such file; check the path, or run `voicecoach init` to write a starter routine",
+                           file=name)
+    if path.is_dir():
+        raise RoutineError("is a folder, not a routine file; give the path of a .yaml file", file=name)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RoutineError(f"cannot be read ({error.strerror}); check its permissions", file=name) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise RoutineError(f"is {len(raw)} bytes; a routine file is at most {MAX_FILE_BYTES} bytes", file=name)
+    if b"\x00" in raw:
+        raise RoutineError("is a binary file, not a routine; give a YAML text file", file=name)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise RoutineError("is not UTF-8 text; save it as UTF-8 in your editor", file=name, line=line) from None
+    return parse_routine(text, name)
+
+
+def parse_routine(text: str, file: str = "<routine>") -> Routine:
+    data, source = load_yaml_text(text, file)
+    return resolve_routine(data, source)
+
+
+def resolve_routine(data: Any, source: SourceMap) -> Routine:
+    """Validate plain YAML data and resolve defaults into a Routine."""
+    if not isinstance(data, dict):
+        raise RoutineError(f"the file holds {_kind(data)}, not a routine; start with `title:` and `exercises:`",
+                           file=source.file, line=1)
+    doc = _validate(RoutineDoc, data, (), source)
+    language = doc.language.strip().lower()
+    if language not in SUPPORTED_LANGUAGES:
+        raise source.error(("language",), f'"{doc.language}" is not supported; voicecoach has cue phrases for: '
+                           + ", ".join(sorted(SUPPORTED_LANGUAGES)))
+    exercises = []
+    seen_ids: dict[str, int] = {}
+    for index, exercise_doc in enumerate(doc.exercises):
+        exercise = _resolve_exercise(exercise_doc, doc.defaults, index, source)
+        if exercise.id in seen_ids:
+            raise source.error(("exercises", index, "id"),
+                               f'id "{exercise.id}" is already used by exercises[{seen_ids[exercise.id]}]; '
+                               "give each exercise its own id")
+        seen_ids[exercise.id] = index
+        exercises.append(exercise)
+    return Routine(
+        title=doc.title.strip(),
+        description=doc.description,
+        language=language,
+        voice=Voice(engine=doc.voice.engine, name=doc.voice.name, rate_wpm=doc.voice.rate,
+                    volume=float(doc.voice.volume)),
+        intro=doc.intro,
+        outro=doc.outro,
+        prepare_ms=to_ms(doc.prepare),
+        exercises=tuple(exercises),
+        source=source,
+    )
+
+
+def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int, source: SourceMap) -> Exercise:
+    path: YamlPath = ("exercises", index)
+
+    def pick(name: str, builtin: Any = None) -> Any:
+        if name in doc.model_fields_set:
+            return getattr(doc, name)
+        if name in defaults.model_fields_set:
+            return getattr(defaults, name)
+        return builtin
+
+    name = pick("name")
+    if name is None:
+        raise source.error(path, "name is missing; add e.g. `name: Ankle circles`")
+    hold_s = pick("hold")
+    if hold_s is None:
+        raise source.error(path, "hold is missing; add e.g. `hold: 5s` (or set it once under defaults)")
+    hold_ms = to_ms(hold_s)
+    hold_path = path + ("hold",) if "hold" in doc.model_fields_set else ("defaults", "hold")
+    if hold_ms <= 0:
+        raise source.error(hold_path, f"{format_s(hold_ms)} is too short; a hold must last longer than 0 s, e.g. 5s")
+    announce_raw = pick("announce")
+    announce_path = path + ("announce",) if "announce" in doc.model_fields_set else ("defaults", "announce")
+    if announce_raw is None:
+        announce_raw = [HALFWAY] if hold_ms >= 30_000 else []
+    announcements = []
+    for position, item in enumerate(announce_raw):
+        if item == HALFWAY:
+            announcements.append(Announcement(time_left_ms=hold_ms // 2, halfway=True))
+            continue
+        left_ms = to_ms(item)
+        if not 0 < left_ms < hold_ms:
+            raise source.error(announce_path + (position,),
+                               f"{format_s(left_ms)} left is not inside the {format_s(hold_ms)} hold; "
+                               f"use a time shorter than {format_s(hold_ms)}, or lengthen the hold")
+        announcements.append(Announcement(time_left_ms=left_ms))
+    announcements.sort(key=lambda call: -call.time_left_ms)
+    exercise_id = doc.id if doc.id is not None else slugify(name, fallback=f"exercise-{index + 1}")
+    return Exercise(
+        id=exercise_id,
+        name=name.strip(),
+        index=index,
+        hold_ms=hold_ms,
+        sides=tuple(pick("sides", [None])),
+        sets=pick("sets", 1),
+        reps=pick("reps", 1),
+        instructions=pick("instructions"),
+        cue=pick("cue"),
+        release=pick("release"),
+        rep_rest_ms=to_ms(pick("rep_rest", DEFAULT_REST_S["rep_rest"])),
+        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
+        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
+        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
+        countdown=pick("countdown", 3),
+        announce=tuple(dict.fromkeys(announcements)),
+        count_reps=pick("count_reps", True),
+    )
+
+
+# ---------------------------------------------------------------- error messages
+
+_EXAMPLES = {
+    "title": "title: Morning mobility",
+    "name": "name: Ankle circles",
+    "exercises": "exercises: [{name: Plank, hold: 30s}]",
+    "sides": "sides: [left foot, right foot]",
+    "sets": "sets: 3",
+    "reps": "reps: 10",
+    "countdown": "countdown: 3",
+    "count_reps": "count_reps: false",
+    "rate": "rate: 160",
+    "volume": "volume: 0.8",
+    "engine": "engine: pyttsx3",
+    "language": "language: en",
+}
+
+
+def _validate(model: type[BaseModel], data: dict, path: YamlPath, source: SourceMap) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        # The earliest line first; on one line an unknown key before a missing one,
+        # since "titel:" makes both and the typo is the real mistake.
+        first = min(error.errors(), key=lambda e: (source.line_of(path + tuple(e["loc"])) or 0,
+                                                    e["type"] != "extra_forbidden"))
+        loc = path + tuple(first["loc"])
+        raise _routine_error(first, loc, model, source) from None
+
+
+def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: SourceMap) -> RoutineError:
+    kind = error["type"]
+    value = error.get("input")
+    field_name = next((part for part in reversed(loc) if isinstance(part, str)), "")
+    example = _EXAMPLES.get(field_name)
+    hint = f"; write e.g. `{example}`" if example else ""
+    if kind == "extra_forbidden":
+        parent_model = _model_at(model, loc[:-1])
+        known = sorted(parent_model.model_fields) if parent_model else []
+        key = str(loc[-1])
+        guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        fix = f'did you mean "{guess[0]}"?' if guess else "known keys: " + ", ".join(known)
+        if key == "id" and loc[:1] == ("defaults",):
+            fix = "an id belongs to one exercise, not to defaults"
+        return source.error(loc, f'unknown key "{key}"; {fix}')
+    if kind == "missing":
+        parent = format_path(loc[:-1])
+        return RoutineError(f"{field_name} is missing{hint}", file=source.file, line=source.line_of(loc[:-1]),
+                            field=parent or None)
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return source.error(loc, f"{_show(value)} is not a whole number{hint}")
+    if kind in ("bool_type", "bool_parsing"):
+        return source.error(loc, f"{_show(value)} is not true or false{hint}")
+    if kind in ("string_type",):
+        return source.error(loc, f"{_show(value)} is not text{hint}")
+    if kind == "string_too_short":
+        return source.error(loc, f"is empty{hint or '; write some text or remove the key'}")
+    if kind in ("float_type", "float_parsing"):
+        return source.error(loc, f"{_show(value)} is not a number{hint}")
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bounds = _bounds(_model_at(model, loc[:-1]), field_name)
+        return source.error(loc, f"{_show(value)} is out of range; use a value from {bounds}")
+    if kind == "too_short" and field_name == "exercises":
+        return source.error(loc, "the list is empty; a routine needs at least one exercise, e.g. "
+                                 "`- {name: Plank, hold: 30s}`")
+    if kind == "too_short" and field_name == "sides":
+        return source.error(loc, "the list is empty; write e.g. `sides: [left, right]`, or leave sides out")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        if loc and isinstance(loc[-1], int) and "exercises" in loc:
+            return source.error(loc, f"{_show(value)} is not an exercise; write it as a mapping, e.g. "
+                                     f"`- name: {value if isinstance(value, str) else 'Plank'}` with `hold: 30s` below")
+        return source.error(loc, f"{_show(value)} should be a mapping of keys to values{hint}")
+    if kind == "list_type":
+        return source.error(loc, f"{_show(value)} should be a list{hint}")
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return source.error(loc, f"{_show(value)} is not supported; use {expected}")
+    if kind == "value_error":
+        message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
+        return source.error(loc, message)
+    return source.error(loc, f"{error['msg'].lower()}{hint}")
+
+
+def _model_at(model: type[BaseModel], loc: YamlPath) -> type[BaseModel] | None:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return None
+        annotation = current.model_fields[part].annotation
+        current = _unwrap_model(annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        found = _unwrap_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _bounds(model: type[BaseModel] | None, name: str) -> str:
+    if model is None or name not in model.model_fields:
+        return "the allowed range"
+    low = high = None
+    for constraint in model.model_fields[name].metadata:
+        low = getattr(constraint, "ge", None) if getattr(constraint, "ge", None) is not None else low
+        high = getattr(constraint, "le", None) if getattr(constraint, "le", None) is not None else high
+    return f"{low} to {high}"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "plain text"
+    return f"a single value ({value!r})"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float) and value.is_integer():
+        return str(value)
+    return str(value) if isinstance(value, (int, float, bool)) or value is None else repr(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from .durations import format_s
+from .durations import format_clock, format_s
 from .errors import RoutineError
 from .phrases import PHRASES
 from .routine import Exercise, Routine, Voice
@@ -223,3 +223,39 @@ def _calls(exercise: Exercise, phrases) -> tuple[Call, ...]:
         calls.append(Call(text, exercise.hold_ms - announcement.time_left_ms, f'"{text}"',
                           f"{exercise.path}.announce"))
     return tuple(calls)
+
+
+def format_script(plan: Plan) -> str:
+    """The plan as a person reads it: what is said, each hold and each rest, in order."""
+    holds = plan.holds
+    exercises = len({hold.exercise_index for hold in holds})
+    lines = [plan.title,
+             f"{exercises} exercise{'s' if exercises != 1 else ''}, {len(holds)} hold{'s' if len(holds) != 1 else ''}, "
+             f"at least {format_clock(plan.asked_ms)} of holds and rests plus speech", ""]
+    multi_set = {hold.exercise_index for hold in holds if hold.set > 1}
+    multi_rep = {hold.exercise_index for hold in holds if hold.rep > 1}
+    for step in plan.steps:
+        if isinstance(step, Talk):
+            lines.extend(_said(line) for line in step.lines)
+        elif isinstance(step, Gap):
+            lines.extend(_said(line, indent="    ") for line in step.head)
+            what = "prepare" if step.after == "prepare" else "rest"
+            countdown = f", countdown {step.countdown}" if step.countdown else ""
+            lines.append(f"  {what:<7} {format_s(step.asked_ms)}{countdown}")
+            lines.extend(_said(line, indent="    ") for line in step.tail)
+        else:
+            where = ", ".join(part for part in (
+                step.side,
+                f"set {step.set}" if step.exercise_index in multi_set else None,
+                f"rep {step.rep}" if step.exercise_index in multi_rep else None,
+            ) if part)
+            lines.append(f"  HOLD    {format_s(step.hold_ms)}  {step.exercise_name}" + (f" ({where})" if where else ""))
+            for call in step.calls:
+                at = "after the start tone" if call.at_ms is None else f"at {format_s(call.at_ms)}"
+                lines.append(f'    say "{call.text}" {at}')
+    return "\n".join(lines) + "\n"
+
+
+def _said(line: Line, indent: str = "  ") -> str:
+    chapter = f"   [chapter: {line.chapter}]" if line.chapter else ""
+    return f'{indent}say "{line.text}"{chapter}'

@@ -1,0 +1,222 @@
+"""The ``voicecoach`` command: parse, call the library, print. Nothing else lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .build import BuildOptions, build_file, example_routine_path
+from .durations import format_clock
+from .errors import OutputError, VoicecoachError
+from .plan import format_script, plan_session
+from .routine import load_routine
+from .speech import PhraseCache, SpeechService
+
+app = typer.Typer(
+    name="voicecoach",
+    help="Turn a routine written in YAML into a narrated MP3 with exact timing.\n\n"
+         "Start with `voicecoach build` (builds the bundled example into ./output), "
+         "then `voicecoach init my-routine.yaml` to write your own.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+RoutineArg = Annotated[Path, typer.Argument(help="The routine file (YAML).", show_default=False)]
+CacheDirOption = Annotated[Path | None, typer.Option(
+    "--cache-dir", envvar="VOICECOACH_CACHE_DIR", show_default=False,
+    help="Where synthesized phrases are kept (default: your user cache folder).")]
+
+
+def run(action: Callable[[], T]) -> T:
+    """Call the library; turn a user error into one line on stderr and its exit code."""
+    try:
+        return action()
+    except VoicecoachError as error:
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; no output file was left half-written", markup=False)
+        raise typer.Exit(130) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"voicecoach {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Turn a routine written in YAML into a narrated MP3 with exact timing."""
+
+
+@app.command()
+def build(
+    routine: Annotated[Path | None, typer.Argument(
+        help="The routine file (YAML). Leave it out to build the bundled example.", show_default=False)] = None,
+    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the MP3 and its sidecars.")
+                          ] = Path("output"),
+    voice: Annotated[str | None, typer.Option(
+        "--voice", help="Voice id, name or language code (see `voicecoach voices`).", show_default=False)] = None,
+    rate: Annotated[int | None, typer.Option(
+        "--rate", min=80, max=400, help="Speaking rate in words per minute.", show_default=False)] = None,
+    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbps.")] = 96,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail instead of growing a rest that is too short "
+                                                           "for its speech.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Build ROUTINE into NAME.mp3, NAME.timeline.json and NAME.lrc.
+
+    Examples:
+
+      voicecoach build                      # the bundled example, into ./output
+
+      voicecoach build knee.yaml -o ~/Music --rate 140 --strict
+    """
+    options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
+                           bitrate_kbps=bitrate, cache_dir=cache_dir)
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=quiet) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                label = {"speech": "Synthesizing speech", "encode": "Rendering and encoding"}[stage]
+                tasks[stage] = progress.add_task(label, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        result = run(lambda: build_file(routine, options, on_progress))
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    out.print(f"Built {result.timeline.title} ({format_clock(result.timeline.duration_ms)}, "
+              f"{len(result.timeline.chapters)} chapters)", markup=False)
+    for path in (result.mp3_path, result.timeline_path, result.lrc_path):
+        out.print(f"  {path}", markup=False)
+
+
+@app.command()
+def script(
+    routine: RoutineArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON data.")] = False,
+) -> None:
+    """Print what will be said and when, without synthesizing anything.
+
+    Example: voicecoach script knee.yaml | less
+    """
+    plan = run(lambda: plan_session(load_routine(routine)))
+    if as_json:
+        sys.stdout.write(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(format_script(plan))
+
+
+@app.command()
+def validate(
+    routines: Annotated[list[Path], typer.Argument(help="One or more routine files.", show_default=False)],
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Check routine files, including that their voice exists; print one line per file.
+
+    Example: voicecoach validate routines/*.yaml
+    """
+    speech = SpeechService(PhraseCache(cache_dir))
+    for path in routines:
+        def check(path: Path = path) -> str:
+            loaded = load_routine(path)
+            plan = plan_session(loaded)
+            where = (loaded.source.file, loaded.source.line_of(("voice", "name") if loaded.voice.name
+                                                               else ("language",)),
+                     "voice.name" if loaded.voice.name else "language")
+            speech.settings_for(loaded.voice, loaded.language, where)
+            return (f"{path}: ok, {len(loaded.exercises)} exercises, {len(plan.holds)} holds, "
+                    f"at least {format_clock(plan.asked_ms)}")
+        out.print(run(check), markup=False)
+
+
+@app.command()
+def voices(
+    language: Annotated[str | None, typer.Option("--language", "-l", help="Only voices for this language code, "
+                                                 "e.g. en or en-us.", show_default=False)] = None,
+) -> None:
+    """List the voices the speech engine has; use an id or language code as `voice.name`.
+
+    Example: voicecoach voices --language en
+    """
+    found = run(lambda: SpeechService(PhraseCache()).engine.voices())
+    if language:
+        wanted = language.lower()
+        found = [v for v in found if any(code.lower() == wanted or code.lower().startswith(wanted + "-")
+                                         for code in v.languages)]
+        if not found:
+            err.print(f"error: no voice for language \"{language}\"; run `voicecoach voices` to see them all",
+                      markup=False)
+            raise typer.Exit(2)
+    out.print(f"{'id':<24} {'language':<16} name", markup=False)
+    for voice in found:
+        out.print(f"{voice.id:<24} {','.join(voice.languages):<16} {voice.name}", markup=False)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter routine.")] = Path("routine.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
+) -> None:
+    """Write a commented starter routine to edit.
+
+    Example: voicecoach init knee.yaml && voicecoach build knee.yaml
+    """
+    if path.exists() and not force:
+        err.print(f"error: {path}: already exists; choose another name or add --force", markup=False)
+        raise typer.Exit(2)
+    text = resources.files("voicecoach").joinpath("templates", "starter.yaml").read_text(encoding="utf-8")
+
+    def write() -> None:
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise OutputError(f"cannot be written ({error.strerror})", file=str(path)) from None
+
+    run(write)
+    out.print(f"Wrote {path}. Edit it, then run: voicecoach build {path}", markup=False)
+
+
+@app.command()
+def example(
+    path: Annotated[Path | None, typer.Argument(help="Copy the bundled example routine here.",
+                                                show_default=False)] = None,
+) -> None:
+    """Print the bundled example routine, or copy it to PATH to start from.
+
+    Example: voicecoach example feet.yaml
+    """
+    text = example_routine_path().read_text(encoding="utf-8")
+    if path is None:
+        sys.stdout.write(text)
+        return
+    if path.exists():
+        err.print(f"error: {path}: already exists; choose another name", markup=False)
+        raise typer.Exit(2)
+    path.write_text(text, encoding="utf-8")
+    out.print(f"Wrote {path}", markup=False)
+
+
+def main() -> None:
+    app()

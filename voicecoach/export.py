@@ -1,0 +1,156 @@
+"""Stage 6: files. The MP3 (encoded by ffmpeg into a file, tagged by mutagen) and its sidecars.
+
+Everything is written under a temporary name in the output folder and renamed
+into place only when all files of the session are complete, so an interrupted
+build leaves the previous files or none, never a half-written one.
+
+The MP3 goes to a file, not a pipe: only then can ffmpeg seek back and write
+the LAME/Info header with the encoder delay and padding, which gapless-aware
+decoders need to start at the first sample (without it they start ~50 ms late).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutagen.id3 import (CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TSSE, CTOCFlags)
+
+from .errors import MissingPartError, OutputError
+from .layout import SpeechEvent, Timeline
+from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path
+
+DEFAULT_BITRATE_KBPS = 96
+
+
+@dataclass(frozen=True)
+class Tags:
+    title: str
+    album: str
+    artist: str = "voicecoach"
+    comment: str | None = None
+    genre: str = "Fitness"
+
+
+def temporary_path(target: Path) -> Path:
+    """A fresh hidden file next to ``target``, on the same file system so a rename is atomic."""
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(handle)
+    return Path(name)
+
+
+def encode_mp3(chunks: Iterable[bytes], target: Path, sample_rate_hz: int, bitrate_kbps: int,
+               on_chunk: Callable[[], None] | None = None) -> Path:
+    """Encode mono 16-bit PCM chunks to an MP3 beside ``target``; return the temporary file."""
+    partial = temporary_path(target)
+    command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+               "-f", "s16le", "-ar", str(sample_rate_hz), "-ac", "1", "-i", "pipe:0",
+               "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", str(sample_rate_hz),
+               "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
+               "-f", "mp3", str(partial)]
+    try:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise MissingPartError(f"ffmpeg could not be started ({error.strerror}); {FFMPEG_INSTALL_HINT}") from None
+    try:
+        assert process.stdin is not None
+        try:
+            for chunk in chunks:
+                process.stdin.write(chunk)
+                if on_chunk:
+                    on_chunk()
+            process.stdin.close()
+        except BrokenPipeError:
+            pass
+        error_text = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
+        if process.wait() != 0:
+            raise OutputError(f"ffmpeg could not encode the MP3: {error_text.splitlines()[-1] if error_text else 'no reason given'}",
+                              file=str(target))
+    except BaseException:
+        process.kill()
+        process.wait()
+        partial.unlink(missing_ok=True)
+        raise
+    return partial
+
+
+def write_tags(mp3: Path, timeline: Timeline, tags: Tags) -> None:
+    """ID3v2.3 tags and chapters (CHAP frames listed in a top-level CTOC)."""
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags.title))
+    id3.add(TPE1(encoding=3, text=tags.artist))
+    id3.add(TALB(encoding=3, text=tags.album))
+    id3.add(TCON(encoding=3, text=tags.genre))
+    id3.add(TLEN(encoding=3, text=str(timeline.duration_ms)))
+    id3.add(TSSE(encoding=3, text="voicecoach"))
+    if tags.comment:
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+    chapter_ids = [f"chp{number}" for number in range(len(timeline.chapters))]
+    id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=chapter_ids,
+                 sub_frames=[TIT2(encoding=3, text="Chapters")]))
+    for chapter_id, chapter in zip(chapter_ids, timeline.chapters):
+        id3.add(CHAP(element_id=chapter_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
+                     start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
+                     sub_frames=[TIT2(encoding=3, text=chapter.title)]))
+    id3.save(str(mp3), v2_version=3)
+
+
+def lrc_text(timeline: Timeline, album: str) -> str:
+    """Synced lyrics: each spoken line at its start, ``[mm:ss.xx]``."""
+    lines = [f"[ti:{timeline.title}]", f"[ar:voicecoach]", f"[al:{album}]",
+             f"[length:{_lrc_time(timeline.duration_ms)[:5]}]"]
+    for event in timeline.events:
+        if isinstance(event, SpeechEvent):
+            lines.append(f"[{_lrc_time(event.start_ms)}]{' '.join(event.text.split())}")
+    return "\n".join(lines) + "\n"
+
+
+def _lrc_time(ms: int) -> str:
+    centiseconds = (ms + 5) // 10
+    minutes, centiseconds = divmod(centiseconds, 6000)
+    return f"{minutes:02d}:{centiseconds // 100:02d}.{centiseconds % 100:02d}"
+
+
+def write_text_partial(target: Path, text: str) -> Path:
+    partial = temporary_path(target)
+    try:
+        with open(partial, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return partial
+
+
+def publish(partials: dict[Path, Path]) -> None:
+    """Rename each finished temporary file onto its final name (sidecars first, the MP3 last)."""
+    for target, partial in partials.items():
+        os.chmod(partial, 0o644)
+        os.replace(partial, target)
+
+
+def discard(partials: Iterable[Path]) -> None:
+    for partial in partials:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+
+
+def check_writable(folder: Path) -> None:
+    """Fail before any synthesis when the output folder cannot take files."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".voicecoach-write-test.")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise OutputError(f"the output folder cannot be written ({error.strerror}); choose another with -o DIR",
+                          file=str(folder)) from None

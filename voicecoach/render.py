@@ -1,0 +1,110 @@
+"""Stage 5: samples. Tones and speech placed at exact sample offsets, produced chunk by chunk.
+
+The session is never built by appending ``AudioSegment``s one after another
+(quadratic: every ``+`` copies everything so far). Each sound is made once,
+then each chunk of output is filled from the sounds that overlap it, so the
+work is linear in the session's length and memory does not grow with it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from pydub import AudioSegment
+from pydub.generators import Sine
+
+from .layout import SpeechEvent, Timeline, ToneEvent
+from .speech import Clip
+
+SAMPLE_RATE_HZ = 44_100
+FADE_MS = 8
+CHUNK_S = 10
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Gains in dB relative to full scale for each kind of sound."""
+
+    speech_gain_db: float = -1.0
+    start_tone_gain_db: float = -8.0
+    stop_tone_gain_db: float = -8.0
+    tick_gain_db: float = -14.0
+
+    def tone_gain_db(self, tone: str) -> float:
+        return {"start": self.start_tone_gain_db, "stop": self.stop_tone_gain_db, "tick": self.tick_gain_db}[tone]
+
+
+def tone_segment(freq_hz: int, duration_ms: int, gain_db: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> AudioSegment:
+    """A sine beep with short fades, so it starts and ends without a click."""
+    segment = Sine(freq_hz, sample_rate=sample_rate_hz, bit_depth=16).to_audio_segment(duration=duration_ms,
+                                                                                     volume=gain_db)
+    return segment.set_channels(1).fade_in(FADE_MS).fade_out(FADE_MS)
+
+
+def speech_segment(clip: Clip, gain_db: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> AudioSegment:
+    segment = AudioSegment(data=clip.samples, sample_width=2, frame_rate=clip.sample_rate_hz, channels=1)
+    return segment.set_frame_rate(sample_rate_hz).apply_gain(gain_db)
+
+
+def _samples(segment: AudioSegment) -> np.ndarray:
+    return np.frombuffer(segment.raw_data, dtype="<i2")
+
+
+def session_length_frames(timeline: Timeline, sample_rate_hz: int = SAMPLE_RATE_HZ) -> int:
+    return ms_to_frame(timeline.duration_ms, sample_rate_hz)
+
+
+def ms_to_frame(ms: int, sample_rate_hz: int) -> int:
+    return (ms * sample_rate_hz + 500) // 1000
+
+
+def render_chunks(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
+                  levels: Levels = Levels(),
+                  chunk_frames: int | None = None) -> Iterator[bytes]:
+    """Yield the session as mono 16-bit little-endian PCM, one chunk at a time."""
+    chunk_frames = chunk_frames or CHUNK_S * sample_rate_hz
+    sounds = _place_sounds(timeline, clips, sample_rate_hz, levels)
+    starts = [start for start, _ in sounds]
+    total = session_length_frames(timeline, sample_rate_hz)
+    longest = max((len(samples) for _, samples in sounds), default=0)
+    for chunk_start in range(0, total, chunk_frames):
+        chunk_end = min(total, chunk_start + chunk_frames)
+        chunk = np.zeros(chunk_end - chunk_start, dtype=np.int32)
+        first = bisect.bisect_left(starts, chunk_start - longest)
+        last = bisect.bisect_left(starts, chunk_end)
+        for start, samples in sounds[first:last]:
+            begin, end = max(start, chunk_start), min(start + len(samples), chunk_end)
+            if begin < end:
+                chunk[begin - chunk_start:end - chunk_start] += samples[begin - start:end - start]
+        yield np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
+
+
+def render(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
+           levels: Levels = Levels()) -> AudioSegment:
+    """The whole session as one AudioSegment (joined once, not appended)."""
+    data = b"".join(render_chunks(timeline, clips, sample_rate_hz, levels=levels))
+    return AudioSegment(data=data, sample_width=2, frame_rate=sample_rate_hz, channels=1)
+
+
+def _place_sounds(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int,
+                  levels: Levels) -> list[tuple[int, np.ndarray]]:
+    """Each heard event as (first frame, samples), every distinct sound made once."""
+    made: dict[tuple, np.ndarray] = {}
+    placed = []
+    for event in timeline.sounds:
+        if isinstance(event, SpeechEvent):
+            key: tuple = ("speech", event.text)
+            if key not in made:
+                made[key] = _samples(speech_segment(clips[event.text], levels.speech_gain_db, sample_rate_hz))
+        else:
+            assert isinstance(event, ToneEvent)
+            key = ("tone", event.tone, event.freq_hz, event.end_ms - event.start_ms)
+            if key not in made:
+                made[key] = _samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
+                                                  levels.tone_gain_db(event.tone), sample_rate_hz))
+        placed.append((ms_to_frame(event.start_ms, sample_rate_hz), made[key]))
+    placed.sort(key=lambda item: item[0])
+    return placed

@@ -1,0 +1,261 @@
+"""Stage 3: speech. Each distinct phrase is synthesized once, cached on disk, reused forever.
+
+pyttsx3's espeak driver (2.99) has traps that this module steps around:
+
+- several ``save_to_file`` calls before one ``runAndWait`` write only the last
+  file, so every phrase gets its own ``runAndWait``;
+- a property change between phrases is lost while espeak is still playing, so
+  we wait until it is not, then read the property back;
+- a missing folder fails silently and nothing reports a failed synthesis, so
+  every WAV is opened and checked for a plausible length;
+- every save prints "Audio saved to ..." on stdout, which we swallow;
+- an unknown voice name is ignored without error, so voices are validated
+  against the engine's own list;
+- two threads segfault, so the engine stays on the thread that made it;
+- a process forked after espeak was initialised hangs (use spawn for pools).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from .errors import RoutineError, SpeechError
+from .parts import prepare_espeak
+from .routine import Voice
+
+CACHE_FORMAT = 1
+SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
+KEEP_BEFORE_S = 0.005            # kept before the first audible sample
+KEEP_AFTER_S = 0.020             # kept after the last one, so word endings are not clipped
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """Everything that changes how a phrase sounds; part of its cache key."""
+
+    engine: str
+    engine_version: str
+    voice_id: str
+    rate_wpm: int
+    volume: float
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Mono 16-bit speech, trimmed of the silence the engine adds around it."""
+
+    samples: bytes
+    sample_rate_hz: int
+
+    @property
+    def frames(self) -> int:
+        return len(self.samples) // 2
+
+    @property
+    def length_ms(self) -> int:
+        return math.ceil(self.frames * 1000 / self.sample_rate_hz)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("VOICECOACH_CACHE_DIR") or platformdirs.user_cache_dir("voicecoach"))
+
+
+class Pyttsx3Engine:
+    """pyttsx3 over espeak-ng, used from one thread only."""
+
+    name = "pyttsx3"
+
+    def __init__(self) -> None:
+        prepare_espeak()
+        import pyttsx3
+        from pyttsx3.drivers import _espeak
+        from pyttsx3.drivers.espeak import EspeakDriver
+
+        self._espeak = _espeak
+        # Properties are set on the driver directly: the engine's own setProperty is
+        # queued and only applied inside the next runAndWait, where it can be lost.
+        self._driver = EspeakDriver
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._engine = pyttsx3.init("espeak")
+        self._thread = threading.get_ident()
+        try:
+            self.version = "espeak-ng " + (_espeak.Info(None) or b"?").decode()
+        except Exception:  # noqa: BLE001 - the version only feeds the cache key
+            self.version = "espeak-ng"
+
+    def voices(self) -> list[VoiceInfo]:
+        return [VoiceInfo(voice.id, voice.name, tuple(voice.languages or ()), voice.gender)
+                for voice in self._engine.getProperty("voices")]
+
+    def synthesize(self, text: str, settings: SpeechSettings, wav_path: Path) -> None:
+        """Speak ``text`` into ``wav_path`` (which must be in an existing folder)."""
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("the espeak engine must stay on the thread that created it")
+        self._wait_until_quiet()
+        for name, value in (("voice", settings.voice_id), ("rate", settings.rate_wpm),
+                            ("volume", settings.volume)):
+            self._driver.setProperty(name, value)
+        if (self._driver.getProperty("voice") != settings.voice_id
+                or self._driver.getProperty("rate") != settings.rate_wpm):
+            raise SpeechError(f'espeak-ng did not take voice "{settings.voice_id}" at {settings.rate_wpm} wpm')
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._engine.save_to_file(text, str(wav_path))
+            self._engine.runAndWait()
+
+    def _wait_until_quiet(self) -> None:
+        deadline = time.monotonic() + 10
+        while self._espeak.IsPlaying() and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+
+def resolve_voice(voice: Voice, language: str, voices: list[VoiceInfo],
+                  where: tuple[str | None, int | None, str] = (None, None, "voice.name")) -> VoiceInfo:
+    """Find the voice a routine asks for: an engine voice id, a voice name, or a language code."""
+    wanted = (voice.name or language).strip().lower()
+    for match in (
+        lambda v: v.id.lower() == wanted,
+        lambda v: v.name.lower() == wanted,
+        lambda v: wanted in (code.lower() for code in v.languages),
+        lambda v: v.id.lower().rsplit("/", 1)[-1] == wanted,
+    ):
+        found = [v for v in voices if match(v)]
+        if found:
+            return found[0]
+    prefixes = (wanted.split("-")[0], language)
+    similar = sorted({code for v in voices for code in v.languages if code.lower().startswith(prefixes)})
+    suggestion = ", ".join(similar[:8]) if similar else ", ".join(sorted({v.languages[0] for v in voices
+                                                                          if v.languages})[:12]) + ", ..."
+    file, line, field = where
+    raise RoutineError(f'"{voice.name or language}" is not a voice of espeak-ng; try one of {suggestion} '
+                       "(all: `voicecoach voices`)", file=file, line=line, field=field)
+
+
+class PhraseCache:
+    """Content-addressed WAV files: one per (engine, version, voice, rate, volume, text).
+
+    Entries are written to a temporary file and renamed into place, so a
+    reader sees a whole entry or none, and two builds may share the folder.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root else default_cache_dir()
+
+    def key(self, settings: SpeechSettings, text: str) -> str:
+        identity = json.dumps({"format": CACHE_FORMAT, "engine": settings.engine,
+                               "engine_version": settings.engine_version, "voice": settings.voice_id,
+                               "rate": settings.rate_wpm, "volume": round(settings.volume, 4), "text": text},
+                              sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(identity.encode()).hexdigest()
+
+    def path_for(self, settings: SpeechSettings, text: str) -> Path:
+        key = self.key(settings, text)
+        return self.root / "phrases" / key[:2] / f"{key}.wav"
+
+    def load(self, settings: SpeechSettings, text: str) -> Clip | None:
+        path = self.path_for(settings, text)
+        try:
+            return read_clip(path)
+        except FileNotFoundError:
+            return None
+        except (wave.Error, EOFError, SpeechError, OSError):
+            with contextlib.suppress(OSError):
+                path.unlink()  # a damaged entry is made again
+            return None
+
+    def make(self, settings: SpeechSettings, text: str, engine: Pyttsx3Engine) -> Clip:
+        path = self.path_for(settings, text)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
+                              "choose another with --cache-dir", file=None) from None
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part.wav")
+        os.close(handle)
+        temporary_path = Path(temporary)
+        try:
+            engine.synthesize(text, settings, temporary_path)
+            clip = read_clip(temporary_path, text)
+            os.replace(temporary_path, path)
+            return clip
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temporary_path.unlink()
+
+
+def read_clip(path: Path, text: str | None = None) -> Clip:
+    """Read a cached or fresh WAV, check it is plausible speech, and trim its silence."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
+            raise SpeechError(f"{path} is not mono 16-bit audio")
+        rate_hz = wav.getframerate()
+        data = wav.readframes(wav.getnframes())
+    samples = np.frombuffer(data, dtype="<i2")
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD)
+    if len(samples) < rate_hz * 0.05 or loud.size == 0:
+        what = f'"{text}"' if text is not None else path.name
+        raise SpeechError(f"espeak-ng produced no audible speech for {what}; "
+                          "check that espeak-ng works (`espeak-ng hello`)")
+    if text is not None:
+        words = max(1, len(text.split()))
+        if len(samples) > rate_hz * (2 + words * 2):
+            raise SpeechError(f'espeak-ng produced {len(samples) / rate_hz:.1f} s of audio for "{text}"; '
+                              "that is implausibly long")
+    first = max(0, loud[0] - int(KEEP_BEFORE_S * rate_hz))
+    last = min(len(samples), loud[-1] + 1 + int(KEEP_AFTER_S * rate_hz))
+    return Clip(samples[first:last].tobytes(), rate_hz)
+
+
+class SpeechService:
+    """The engine (made only when a phrase is missing from the cache) plus the cache."""
+
+    def __init__(self, cache: PhraseCache, engine_factory: Callable[[], Pyttsx3Engine] = Pyttsx3Engine) -> None:
+        self.cache = cache
+        self._engine_factory = engine_factory
+        self._engine: Pyttsx3Engine | None = None
+
+    @property
+    def engine(self) -> Pyttsx3Engine:
+        if self._engine is None:
+            self._engine = self._engine_factory()
+        return self._engine
+
+    def settings_for(self, voice: Voice, language: str,
+                     where: tuple[str | None, int | None, str] = (None, None, "voice.name")) -> SpeechSettings:
+        """The engine settings for ``voice``; ``where`` (file, line, field) locates an unknown voice."""
+        info = resolve_voice(voice, language, self.engine.voices(), where)
+        return SpeechSettings(self.engine.name, self.engine.version, info.id, voice.rate_wpm, voice.volume)
+
+    def clips(self, texts: Iterable[str], settings: SpeechSettings,
+              on_progress: Callable[[int, int], None] | None = None) -> dict[str, Clip]:
+        """Every phrase's clip, from the cache or freshly synthesized into it."""
+        texts = list(dict.fromkeys(texts))
+        found: dict[str, Clip] = {}
+        for done, text in enumerate(texts, start=1):
+            clip = self.cache.load(settings, text)
+            found[text] = clip if clip is not None else self.cache.make(settings, text, self.engine)
+            if on_progress:
+                on_progress(done, len(texts))
+        return found

@@ -69,7 +69,9 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     output_dir = Path(options.output_dir)
     check_writable(output_dir)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
-    settings = speech.settings_for(routine.voice, routine.language, _voice_source(routine, options))
+    settings = speech.settings_for(routine.voice, routine.language,
+                                   (None, None, "--voice") if options.voice_name is not None
+                                   else voice_source(routine))
     phrases = plan.phrases()
     clips = speech.clips(phrases, settings,
                          on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
@@ -78,10 +80,8 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     return _write_files(plan, timeline, clips, output_dir, options, on_progress, len(phrases))
 
 
-def _voice_source(routine: Routine, options: BuildOptions) -> tuple[str | None, int | None, str]:
-    """Where the chosen voice was written, for an error about it: the file, or the command line."""
-    if options.voice_name is not None:
-        return None, None, "--voice"
+def voice_source(routine: Routine) -> tuple[str | None, int | None, str]:
+    """Where the routine's voice was written (file, line, field), for an error about it."""
     path = ("voice", "name") if routine.voice.name else ("language",)
     return routine.source.file, routine.source.line_of(path), "voice.name" if routine.voice.name else "language"
 

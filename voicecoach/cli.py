@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .build import BuildOptions, build_file, example_routine_path
+from .build import BuildOptions, build_file, example_routine_path, voice_source
 from .durations import format_clock
 from .errors import OutputError, VoicecoachError
 from .plan import format_script, plan_session
@@ -31,8 +31,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+progress_console = Console(stderr=True)
 T = TypeVar("T")
 
 RoutineArg = Annotated[Path, typer.Argument(help="The routine file (YAML).", show_default=False)]
@@ -46,16 +45,16 @@ def run(action: Callable[[], T]) -> T:
     try:
         return action()
     except VoicecoachError as error:
-        err.print(f"error: {error}", markup=False)
+        typer.echo(str(error), err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        err.print("interrupted; no output file was left half-written", markup=False)
+        typer.echo("interrupted; no output file was left half-written", err=True)
         raise typer.Exit(130) from None
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"voicecoach {__version__}")
+        typer.echo(f"voicecoach {__version__}")
         raise typer.Exit()
 
 
@@ -94,7 +93,8 @@ def build(
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
                            bitrate_kbps=bitrate, cache_dir=cache_dir)
     with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=quiet) as progress:
+                  console=progress_console, transient=True,
+                  disable=quiet or not progress_console.is_terminal) as progress:
         tasks: dict[str, int] = {}
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -105,11 +105,11 @@ def build(
 
         result = run(lambda: build_file(routine, options, on_progress))
     for warning in result.warnings:
-        err.print(f"warning: {warning}", markup=False)
-    out.print(f"Built {result.timeline.title} ({format_clock(result.timeline.duration_ms)}, "
-              f"{len(result.timeline.chapters)} chapters)", markup=False)
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"Built {result.timeline.title} ({format_clock(result.timeline.duration_ms)}, "
+               f"{len(result.timeline.chapters)} chapters)")
     for path in (result.mp3_path, result.timeline_path, result.lrc_path):
-        out.print(f"  {path}", markup=False)
+        typer.echo(f"  {path}")
 
 
 @app.command()
@@ -138,17 +138,25 @@ def validate(
     Example: voicecoach validate routines/*.yaml
     """
     speech = SpeechService(PhraseCache(cache_dir))
+    failed = 0
     for path in routines:
-        def check(path: Path = path) -> str:
-            loaded = load_routine(path)
-            plan = plan_session(loaded)
-            where = (loaded.source.file, loaded.source.line_of(("voice", "name") if loaded.voice.name
-                                                               else ("language",)),
-                     "voice.name" if loaded.voice.name else "language")
-            speech.settings_for(loaded.voice, loaded.language, where)
-            return (f"{path}: ok, {len(loaded.exercises)} exercises, {len(plan.holds)} holds, "
-                    f"at least {format_clock(plan.asked_ms)}")
-        out.print(run(check), markup=False)
+        try:
+            typer.echo(validate_file(path, speech))
+        except typer.Exit:
+            failed += 1
+    if failed:
+        raise typer.Exit(2)
+
+
+def validate_file(path: Path, speech: SpeechService) -> str:
+    """One line about one routine file; a problem is printed by ``run`` and exits."""
+    def check() -> str:
+        loaded = load_routine(path)
+        plan = plan_session(loaded)
+        speech.settings_for(loaded.voice, loaded.language, voice_source(loaded))
+        return (f"{path}: ok, {len(loaded.exercises)} exercises, {len(plan.holds)} holds, "
+                f"at least {format_clock(plan.asked_ms)}")
+    return run(check)
 
 
 @app.command()
@@ -166,12 +174,12 @@ def voices(
         found = [v for v in found if any(code.lower() == wanted or code.lower().startswith(wanted + "-")
                                          for code in v.languages)]
         if not found:
-            err.print(f"error: no voice for language \"{language}\"; run `voicecoach voices` to see them all",
+            typer.echo(f"error: no voice for language \"{language}\"; run `voicecoach voices` to see them all",
                       markup=False)
             raise typer.Exit(2)
-    out.print(f"{'id':<24} {'language':<16} name", markup=False)
+    typer.echo(f"{'id':<24} {'language':<16} name", err=True)
     for voice in found:
-        out.print(f"{voice.id:<24} {','.join(voice.languages):<16} {voice.name}", markup=False)
+        typer.echo(f"{voice.id:<24} {','.join(voice.languages):<16} {voice.name}")
 
 
 @app.command()
@@ -184,7 +192,7 @@ def init(
     Example: voicecoach init knee.yaml && voicecoach build knee.yaml
     """
     if path.exists() and not force:
-        err.print(f"error: {path}: already exists; choose another name or add --force", markup=False)
+        typer.echo(f"error: {path}: already exists; choose another name or add --force", err=True)
         raise typer.Exit(2)
     text = resources.files("voicecoach").joinpath("templates", "starter.yaml").read_text(encoding="utf-8")
 
@@ -195,7 +203,7 @@ def init(
             raise OutputError(f"cannot be written ({error.strerror})", file=str(path)) from None
 
     run(write)
-    out.print(f"Wrote {path}. Edit it, then run: voicecoach build {path}", markup=False)
+    typer.echo(f"Wrote {path}. Edit it, then run: voicecoach build {path}")
 
 
 @app.command()
@@ -212,10 +220,10 @@ def example(
         sys.stdout.write(text)
         return
     if path.exists():
-        err.print(f"error: {path}: already exists; choose another name", markup=False)
+        typer.echo(f"error: {path}: already exists; choose another name", err=True)
         raise typer.Exit(2)
     path.write_text(text, encoding="utf-8")
-    out.print(f"Wrote {path}", markup=False)
+    typer.echo(f"Wrote {path}")
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from .layout import SpeechEvent, Timeline, ToneEvent
 from .speech import Clip
 
 SAMPLE_RATE_HZ = 44_100
-FADE_MS = 8
+FADE_MS = 6
 CHUNK_S = 10
 
 
@@ -38,10 +38,20 @@ class Levels:
 
 
 def tone_segment(freq_hz: int, duration_ms: int, gain_db: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> AudioSegment:
-    """A sine beep with short fades, so it starts and ends without a click."""
+    """A sine beep with short raised-cosine fades, so it starts and ends without a click.
+
+    pydub's own ``fade_in`` ramps the gain linearly in dB from -120 dB, which keeps
+    the tone inaudible for most of the fade and so moves its audible onset late;
+    an amplitude ramp reaches half level at half the fade.
+    """
     segment = Sine(freq_hz, sample_rate=sample_rate_hz, bit_depth=16).to_audio_segment(duration=duration_ms,
                                                                                      volume=gain_db)
-    return segment.set_channels(1).fade_in(FADE_MS).fade_out(FADE_MS)
+    samples = _samples(segment.set_channels(1)).astype(np.float64)
+    fade_frames = min(len(samples) // 2, FADE_MS * sample_rate_hz // 1000)
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade_frames, endpoint=False))
+    samples[:fade_frames] *= ramp
+    samples[len(samples) - fade_frames:] *= ramp[::-1]
+    return segment._spawn(np.round(samples).astype("<i2").tobytes())
 
 
 def speech_segment(clip: Clip, gain_db: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> AudioSegment:

@@ -23,6 +23,7 @@ from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap, format_path, load_yaml_text, parse_path
 
 MAX_DURATION_S = 4 * 3600
+MIN_HOLD_MS = 500
 MAX_FILE_BYTES = 1_000_000
 DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
 HALFWAY = "halfway"
@@ -270,8 +271,9 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
         raise source.error(path, "hold is missing; add e.g. `hold: 5s` (or set it once under defaults)")
     hold_ms = to_ms(hold_s)
     hold_path = path + ("hold",) if "hold" in doc.model_fields_set else ("defaults", "hold")
-    if hold_ms <= 0:
-        raise source.error(hold_path, f"{format_s(hold_ms)} is too short; a hold must last longer than 0 s, e.g. 5s")
+    if hold_ms < MIN_HOLD_MS:
+        raise source.error(hold_path, f"{format_s(hold_ms)} is too short; a hold lasts at least "
+                                      f"{format_s(MIN_HOLD_MS)} (its start tone must fit), e.g. 5s")
     announce_raw = pick("announce")
     announce_path = path + ("announce",) if "announce" in doc.model_fields_set else ("defaults", "announce")
     if announce_raw is None:

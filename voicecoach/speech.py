@@ -118,9 +118,14 @@ class Pyttsx3Engine:
         for name, value in (("voice", settings.voice_id), ("rate", settings.rate_wpm),
                             ("volume", settings.volume)):
             self._driver.setProperty(name, value)
-        if (self._driver.getProperty("voice") != settings.voice_id
-                or self._driver.getProperty("rate") != settings.rate_wpm):
-            raise SpeechError(f'espeak-ng did not take voice "{settings.voice_id}" at {settings.rate_wpm} wpm')
+        # espeak applies parameters on its own thread, a moment later: wait until they show.
+        wanted = (settings.voice_id, settings.rate_wpm)
+        deadline = time.monotonic() + 5
+        while (taken := (self._driver.getProperty("voice"), self._driver.getProperty("rate"))) != wanted:
+            if time.monotonic() > deadline:
+                raise SpeechError(f'espeak-ng did not take voice "{settings.voice_id}" at {settings.rate_wpm} '
+                                  f'wpm (it has "{taken[0]}" at {taken[1]} wpm)')
+            time.sleep(0.001)
         with contextlib.redirect_stdout(io.StringIO()):
             self._engine.save_to_file(text, str(wav_path))
             self._engine.runAndWait()

@@ -1,0 +1,46 @@
+"""Measure a built MP3 the way a listener's player hears it: decode with ffmpeg, look for tones."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.parts import ffmpeg_path
+
+RATE_HZ = 44_100
+
+
+def decode_mp3(path: Path, rate_hz: int = RATE_HZ) -> np.ndarray:
+    """Samples as float in [-1, 1], decoded by ffmpeg (which honours the gapless header)."""
+    raw = subprocess.run([ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-i", str(path),
+                          "-f", "s16le", "-ac", "1", "-ar", str(rate_hz), "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768
+
+
+def tone_power(samples: np.ndarray, freq_hz: float, rate_hz: int = RATE_HZ) -> float:
+    """Goertzel: the power of one frequency in a block of samples."""
+    coefficient = 2 * np.cos(2 * np.pi * freq_hz / rate_hz)
+    s_prev = s_prev2 = 0.0
+    for sample in samples:
+        s = sample + coefficient * s_prev - s_prev2
+        s_prev2, s_prev = s_prev, s
+    return (s_prev2 ** 2 + s_prev ** 2 - coefficient * s_prev * s_prev2) / len(samples) ** 2
+
+
+def dominant_tone(samples: np.ndarray, candidates_hz: list[int], rate_hz: int = RATE_HZ) -> int:
+    """Which of ``candidates_hz`` is loudest in ``samples``."""
+    return max(candidates_hz, key=lambda freq: tone_power(samples, freq, rate_hz))
+
+
+def onset_s(samples: np.ndarray, expected_s: float, window_s: float = 0.06, rate_hz: int = RATE_HZ) -> float | None:
+    """Where sound rises to a quarter of its peak near ``expected_s``, searching ``window_s`` either side."""
+    begin = max(0, int((expected_s - window_s) * rate_hz))
+    end = min(len(samples), int((expected_s + window_s + 0.05) * rate_hz))
+    block = np.abs(samples[begin:end])
+    if block.size == 0 or block.max() < 0.01:
+        return None
+    above = np.flatnonzero(block >= 0.25 * block.max())
+    return (begin + above[0]) / rate_hz

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voicecoach.build import BuildOptions, build_file
+from voicecoach.speech import PhraseCache, SpeechService
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """One speech cache for the whole run, empty at its start (so the first build is cold)."""
+    return tmp_path_factory.mktemp("speech-cache")
+
+
+@pytest.fixture(scope="session")
+def speech(cache_dir) -> SpeechService:
+    """The real engine (espeak-ng through pyttsx3), one per test process as espeak requires."""
+    return SpeechService(PhraseCache(cache_dir))
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory, cache_dir):
+    """The bundled example, built once through the real engine and the real ffmpeg."""
+    output_dir = tmp_path_factory.mktemp("example-output")
+    return build_file(None, BuildOptions(output_dir=output_dir, cache_dir=cache_dir))
+
+
+def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path

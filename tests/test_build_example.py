@@ -1,0 +1,121 @@
+"""End to end: the bundled example through real espeak-ng and real ffmpeg, measured in the decoded MP3."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3
+
+from voicecoach.build import example_routine_path
+from voicecoach.layout import Timing
+from voicecoach.routine import load_routine
+
+from .audio_probe import RATE_HZ, decode_mp3, dominant_tone, onset_s
+
+TOLERANCE_S = 0.010
+TIMING = Timing()
+FREQS = [TIMING.start_freq_hz, TIMING.stop_freq_hz, TIMING.tick_freq_hz]
+
+
+@pytest.fixture(scope="module")
+def decoded(example_build):
+    return decode_mp3(example_build.mp3_path)
+
+
+@pytest.fixture(scope="module")
+def timeline_json(example_build):
+    return json.loads(example_build.timeline_path.read_text(encoding="utf-8"))
+
+
+def test_writes_the_three_files_named_after_the_title(example_build):
+    names = sorted(path.name for path in example_build.mp3_path.parent.iterdir())
+    assert names == ["relieve-back-pain-through-your-feet.lrc", "relieve-back-pain-through-your-feet.mp3",
+                     "relieve-back-pain-through-your-feet.timeline.json"]  # and no leftover temporary files
+
+
+def test_decoded_length_equals_timeline_duration(decoded, timeline_json):
+    assert abs(len(decoded) / RATE_HZ - timeline_json["duration"]) <= TOLERANCE_S
+
+
+def test_every_tone_is_heard_at_its_timeline_time(decoded, timeline_json):
+    tones = [event for event in timeline_json["events"] if event["kind"] == "tone"]
+    assert len(tones) > 100
+    for tone in tones:
+        heard = onset_s(decoded, tone["start"])
+        assert heard is not None, f"no sound near {tone}"
+        assert abs(heard - tone["start"]) <= TOLERANCE_S, (tone, heard)
+        body = decoded[int((tone["start"] + 0.01) * RATE_HZ):int((tone["end"] - 0.01) * RATE_HZ)]
+        assert dominant_tone(body, FREQS) == tone["freq"], tone
+
+
+def test_every_hold_lasts_what_the_routine_asks(decoded, timeline_json):
+    routine = load_routine(example_routine_path())
+    hold_ms = {exercise.id: exercise.hold_ms for exercise in routine.exercises}
+    holds = [event for event in timeline_json["events"] if event["kind"] == "hold"]
+    assert len(holds) == 10 + 2 + 10 + 1 + 5
+    for hold in holds:
+        assert round((hold["end"] - hold["start"]) * 1000) == hold_ms[hold["exercise"]]
+        start, stop = onset_s(decoded, hold["start"]), onset_s(decoded, hold["end"])
+        assert abs((stop - start) - hold_ms[hold["exercise"]] / 1000) <= TOLERANCE_S, hold
+
+
+def test_silence_where_the_timeline_has_nothing(decoded, timeline_json):
+    # Between two sounds with at least 200 ms of nothing between them, the MP3 is quiet.
+    sounds = sorted((e["start"], e["end"]) for e in timeline_json["events"] if e["kind"] in ("speech", "tone"))
+    checked = 0
+    for (_, end), (next_start, _) in zip(sounds, sounds[1:]):
+        if next_start - end >= 0.2:
+            quiet = decoded[int((end + 0.05) * RATE_HZ):int((next_start - 0.05) * RATE_HZ)]
+            assert abs(quiet).max() < 0.02, (end, next_start)
+            checked += 1
+    assert checked > 50
+
+
+def test_chapters_carry_the_exercise_names(example_build, timeline_json):
+    tags = ID3(example_build.mp3_path)
+    toc = tags.getall("CTOC")[0]
+    chapters = {frame.element_id: frame for frame in tags.getall("CHAP")}
+    titles = [chapters[child].sub_frames["TIT2"].text[0] for child in toc.child_element_ids]
+    assert titles == ["Intro", "Resistance to flexion", "Ankle circles", "Pencil pick-up",
+                      "Grip the floor with your toes", "Walk on tiptoe", "Outro"]
+    starts = [chapters[child].start_time for child in toc.child_element_ids]
+    assert starts == [round(c["start"] * 1000) for c in timeline_json["chapters"]]
+    assert chapters[toc.child_element_ids[-1]].end_time == round(timeline_json["duration"] * 1000)
+
+
+def test_tags_name_the_session(example_build):
+    tags = MP3(example_build.mp3_path).tags
+    assert tags["TIT2"].text == ["Relieve back pain through your feet"]
+    assert tags["TALB"].text == ["Relieve back pain through your feet"]
+    assert tags["TPE1"].text == ["voicecoach"]
+    assert tags.getall("COMM")[0].text[0].startswith("Five short exercises")
+
+
+def test_chapter_of_an_exercise_starts_at_its_announcement(timeline_json):
+    speech = {e["text"]: e["start"] for e in timeline_json["events"] if e["kind"] == "speech"}
+    chapters = {c["title"]: c for c in timeline_json["chapters"]}
+    assert chapters["Ankle circles"]["start"] == speech["Next up: Exercise 2 of 5: Ankle circles"]
+    assert chapters["Outro"]["start"] == speech["Session complete"]
+    assert chapters["Intro"]["start"] == 0.0
+
+
+def test_gaps_are_exactly_the_rests_asked_for(timeline_json):
+    gaps = [e for e in timeline_json["events"] if e["kind"] == "gap"]
+    assert {g["after"] for g in gaps} == {"prepare", "rep", "side", "set", "exercise"}
+    for gap in gaps:  # the example is written so that nothing has to grow
+        assert round((gap["end"] - gap["start"]) * 1000) == round(gap["asked"] * 1000), gap
+    assert timeline_json["warnings"] == []
+
+
+def test_lyrics_list_every_spoken_line_with_its_time(example_build, timeline_json):
+    lines = example_build.lrc_path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "[ti:Relieve back pain through your feet]"
+    spoken = [e for e in timeline_json["events"] if e["kind"] == "speech"]
+    timed = [line for line in lines if line[1].isdigit()]
+    assert len(timed) == len(spoken)
+    assert timed[0].startswith("[00:00.00]Five exercises for your feet")
+    release = next(e for e in spoken if e["text"] == "Release")
+    minutes, seconds = divmod(release["start"], 60)
+    assert f"[{int(minutes):02d}:{seconds:05.2f}]Release" in lines

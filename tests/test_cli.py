@@ -1,0 +1,158 @@
+"""The command line, as a user sees it: exact lines, exit codes, files written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from voicecoach import __version__
+from voicecoach.cli import app
+
+from .conftest import write_routine
+
+SMALL = """\
+title: Two minute test
+intro: Short test.
+exercises:
+  - name: Squeeze
+    reps: 2
+    hold: 3s
+    rep_rest: 6s
+  - name: Reach
+    hold: 4s
+"""
+
+
+@pytest.fixture()
+def runner():
+    return CliRunner()
+
+
+def test_version(runner):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"voicecoach {__version__}\n"
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "voicecoach", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == f"voicecoach {__version__}"
+
+
+@pytest.mark.parametrize("command", ["build", "script", "validate", "voices", "init", "example"])
+def test_every_command_teaches_by_example(runner, command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "voicecoach " + command in result.stdout
+
+
+def test_script_prints_the_plan_without_synthesizing(runner, tmp_path):
+    result = runner.invoke(app, ["script", str(write_routine(tmp_path, SMALL))])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["Two minute test", "2 exercises, 3 holds, at least 0:41 of holds and rests plus speech"]
+    assert '  say "Exercise 1 of 2: Squeeze"   [chapter: Squeeze]' in lines
+    assert "  HOLD    3 s  Squeeze (rep 2)" in lines
+
+
+def test_script_json_is_data(runner, tmp_path):
+    result = runner.invoke(app, ["script", "--json", str(write_routine(tmp_path, SMALL))])
+    data = json.loads(result.stdout)
+    assert [step["kind"] for step in data["steps"]].count("hold") == 3
+    assert data["steps"][0]["lines"][0]["text"] == "Short test."
+
+
+def test_bad_routine_is_one_line_and_exit_code_2(runner, tmp_path):
+    path = write_routine(tmp_path, "title: x\nexercises:\n  - name: a\n    hold: five seconds\n", "knee.yaml")
+    for command in (["build", "-q"], ["script"], ["validate"]):
+        result = runner.invoke(app, [*command, str(path)])
+        assert result.exit_code == 2
+        assert result.stderr == f'{path}:4: exercises[0].hold: "five seconds" is not a duration; ' \
+                                "write 5s, 1m30s or 90\n"
+        assert "Traceback" not in result.output
+
+
+def test_missing_file(runner, tmp_path):
+    result = runner.invoke(app, ["build", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr == f"{tmp_path / 'nope.yaml'}: no such file; check the path, or run `voicecoach init` " \
+                            "to write a starter routine\n"
+
+
+def test_validate_reports_each_file(runner, tmp_path, cache_dir):
+    good = write_routine(tmp_path, SMALL, "good.yaml")
+    bad = write_routine(tmp_path, "title: x\nexercises: []\n", "bad.yaml")
+    result = runner.invoke(app, ["validate", str(good), str(bad), "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 2
+    assert result.stdout == f"{good}: ok, 2 exercises, 3 holds, at least 0:41\n"
+    assert result.stderr.startswith(f"{bad}:2: exercises: the list is empty")
+
+
+def test_build_writes_the_files_and_says_where(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, SMALL)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(routine), "-o", str(out), "--cache-dir", str(cache_dir), "-q"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Built Two minute test (") and lines[0].endswith(", 3 chapters)")
+    assert lines[1:] == [f"  {out / 'two-minute-test.mp3'}", f"  {out / 'two-minute-test.timeline.json'}",
+                         f"  {out / 'two-minute-test.lrc'}"]
+    assert sorted(p.name for p in out.iterdir()) == ["two-minute-test.lrc", "two-minute-test.mp3",
+                                                    "two-minute-test.timeline.json"]
+
+
+def test_rate_and_voice_options_change_the_speech(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, SMALL)
+    durations = {}
+    for rate in ("100", "300"):
+        out = tmp_path / rate
+        result = runner.invoke(app, ["build", str(routine), "-o", str(out), "--rate", rate, "--voice", "en-us",
+                                     "--cache-dir", str(cache_dir), "-q"])
+        assert result.exit_code == 0, result.output
+        durations[rate] = json.loads((out / "two-minute-test.timeline.json").read_text())["duration"]
+    assert durations["300"] < durations["100"]
+
+
+def test_an_unknown_voice_on_the_command_line(runner, tmp_path, cache_dir):
+    result = runner.invoke(app, ["build", str(write_routine(tmp_path, SMALL)), "-o", str(tmp_path / "o"),
+                                 "--voice", "robot", "--cache-dir", str(cache_dir), "-q"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith('--voice: "robot" is not a voice of espeak-ng; try one of ')
+
+
+def test_a_growing_rest_warns_and_strict_refuses(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, "title: Tight\nexercises:\n  - name: a\n    reps: 2\n    hold: 3s\n"
+                                      "    rep_rest: 1s\n", "tight.yaml")
+    result = runner.invoke(app, ["build", str(routine), "-o", str(tmp_path / "o"), "--cache-dir", str(cache_dir),
+                                 "-q"])
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: rest before rep 2 of a grew from 1 s to ")
+    strict = runner.invoke(app, ["build", str(routine), "-o", str(tmp_path / "s"), "--cache-dir", str(cache_dir),
+                                 "-q", "--strict"])
+    assert strict.exit_code == 2
+    assert strict.stderr.startswith(f"{routine}:6: exercises[0].rep_rest: rest before rep 2 of a grew from 1 s to ")
+    assert strict.stderr.count("\n") == 1
+    assert not (tmp_path / "s").exists() or not list((tmp_path / "s").iterdir())
+
+
+def test_init_writes_a_starter_that_validates(runner, tmp_path, cache_dir):
+    path = tmp_path / "mine.yaml"
+    result = runner.invoke(app, ["init", str(path)])
+    assert result.exit_code == 0 and result.stdout == f"Wrote {path}. Edit it, then run: voicecoach build {path}\n"
+    assert runner.invoke(app, ["validate", str(path), "--cache-dir", str(cache_dir)]).exit_code == 0
+    again = runner.invoke(app, ["init", str(path)])
+    assert again.exit_code == 2 and again.stderr == f"error: {path}: already exists; choose another name or add --force\n"
+
+
+def test_voices_lists_english_voices(runner):
+    result = runner.invoke(app, ["voices", "--language", "en"])
+    assert result.exit_code == 0
+    ids = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert "gmw/en" in ids and "gmw/en-us" in ids and all("/" in voice for voice in ids)
+
+
+def test_example_prints_the_bundled_routine(runner):
+    result = runner.invoke(app, ["example"])
+    assert result.exit_code == 0 and "title: Relieve back pain through your feet" in result.stdout

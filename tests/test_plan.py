@@ -1,0 +1,92 @@
+"""The planner: pure, routine in, narrated script out."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+
+from voicecoach.plan import Gap, Hold, Talk, format_script, plan_session
+from voicecoach.routine import parse_routine
+
+from .strategies import routines
+
+ROUTINE = """\
+title: Knee care
+intro: Hello.
+outro: Bye.
+exercises:
+  - name: Heel slides
+    instructions: Slide your heel.
+    sets: 2
+    reps: 2
+    hold: 5s
+  - name: Calf stretch
+    sides: [left leg, right leg]
+    hold: 30s
+    cue: Lean
+"""
+
+
+def spoken(lines):
+    return [line.text for line in lines]
+
+
+def test_the_script_in_order():
+    plan = plan_session(parse_routine(ROUTINE))
+    kinds = [type(step).__name__ for step in plan.steps]
+    assert kinds == ["Talk", "Gap", "Hold", "Gap", "Hold", "Gap", "Hold", "Gap", "Hold",
+                     "Gap", "Hold", "Gap", "Hold", "Talk"]
+    opening, prepare = plan.steps[0], plan.steps[1]
+    assert spoken(opening.lines) == ["Hello.", "Exercise 1 of 2: Heel slides", "Slide your heel.", "Set 1 of 2"]
+    assert [line.chapter for line in opening.lines] == ["Intro", "Heel slides", None, None]
+    assert (prepare.after, prepare.asked_ms, spoken(prepare.tail)) == ("prepare", 5000, ["Rep 1 of 2"])
+    between_reps, between_sets = plan.steps[3], plan.steps[5]
+    assert (between_reps.after, spoken(between_reps.head), spoken(between_reps.tail)) == \
+        ("rep", ["Release"], ["Rep 2 of 2"])
+    assert (between_sets.after, spoken(between_sets.head), spoken(between_sets.tail)) == \
+        ("set", ["Release", "Rest"], ["Set 2 of 2", "Rep 1 of 2"])
+    between_exercises = plan.steps[9]
+    assert between_exercises.after == "exercise" and between_exercises.asked_ms == 20_000
+    assert spoken(between_exercises.tail) == ["Next up: Exercise 2 of 2: Calf stretch", "Left leg"]
+    assert between_exercises.tail[0].chapter == "Calf stretch"
+    between_sides = plan.steps[11]
+    assert (between_sides.after, spoken(between_sides.tail)) == ("side", ["Right leg"])
+    calf = plan.steps[12]
+    assert [(call.text, call.at_ms) for call in calf.calls] == [("Lean", None), ("Halfway", 15_000)]
+    closing = plan.steps[-1]
+    assert spoken(closing.lines) == ["Release", "Session complete", "Bye."]
+    assert closing.lines[1].chapter == "Outro"
+
+
+def test_each_phrase_is_listed_once():
+    phrases = plan_session(parse_routine(ROUTINE)).phrases()
+    assert len(phrases) == len(set(phrases))
+    assert "Rep 2 of 2" in phrases and "Halfway" in phrases
+
+
+def test_the_readable_script_shows_holds_and_rests():
+    text = format_script(plan_session(parse_routine(ROUTINE)))
+    assert "  HOLD    5 s  Heel slides (set 2, rep 1)" in text
+    assert "  rest    15 s, countdown 3" in text
+    assert '    say "Lean" after the start tone' in text
+
+
+def test_a_session_over_twelve_hours_is_refused():
+    from voicecoach.errors import RoutineError
+    import pytest
+    with pytest.raises(RoutineError, match="a session is at most 12 hours"):
+        plan_session(parse_routine("title: x\nexercises: [{name: a, hold: 4h, sets: 4}]", "k.yaml"))
+
+
+@given(routines())
+@settings(max_examples=150, deadline=None)
+def test_every_rep_is_planned_once_in_order(routine):
+    plan = plan_session(routine)
+    holds = plan.holds
+    assert len(holds) == sum(len(e.sides) * e.sets * e.reps for e in routine.exercises)
+    assert isinstance(plan.steps[0], Talk) and isinstance(plan.steps[-1], Talk)
+    for before, step, after in zip(plan.steps, plan.steps[1:], plan.steps[2:]):
+        if isinstance(step, Hold):
+            assert isinstance(before, Gap)  # every hold is led into by a gap (or prepare)
+            assert isinstance(after, (Gap, Talk))
+    for hold in holds:
+        assert hold.hold_ms == routine.exercises[hold.exercise_index].hold_ms

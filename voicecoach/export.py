@@ -21,6 +21,7 @@ from pathlib import Path
 
 from mutagen.id3 import (CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TSSE, CTOCFlags)
 
+from .durations import format_clock
 from .errors import MissingPartError, OutputError
 from .layout import SpeechEvent, Timeline
 from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path
@@ -104,8 +105,8 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags) -> None:
 
 def lrc_text(timeline: Timeline, album: str) -> str:
     """Synced lyrics: each spoken line at its start, ``[mm:ss.xx]``."""
-    lines = [f"[ti:{timeline.title}]", f"[ar:voicecoach]", f"[al:{album}]",
-             f"[length:{_lrc_time(timeline.duration_ms)[:5]}]"]
+    lines = [f"[ti:{timeline.title}]", "[ar:voicecoach]", f"[al:{album}]",
+             f"[length:{format_clock(timeline.duration_ms)}]"]
     for event in timeline.events:
         if isinstance(event, SpeechEvent):
             lines.append(f"[{_lrc_time(event.start_ms)}]{' '.join(event.text.split())}")

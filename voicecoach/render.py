@@ -12,9 +12,16 @@ import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
-from pydub import AudioSegment
-from pydub.generators import Sine
+
+with warnings.catch_warnings():
+    # pydub looks for ffmpeg on PATH at import and warns when it is not there; voicecoach
+    # never asks pydub to run ffmpeg (it finds its own, see parts.ffmpeg_path).
+    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
+    from pydub import AudioSegment
+    from pydub.generators import Sine
 
 from .layout import SpeechEvent, Timeline, ToneEvent
 from .speech import Clip

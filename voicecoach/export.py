@@ -54,14 +54,14 @@ def encode_mp3(chunks: Iterable[bytes], target: Path, sample_rate_hz: int, bitra
                "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", str(sample_rate_hz),
                "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
                "-f", "mp3", str(partial)]
+    process = None
     try:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise MissingPartError(f"ffmpeg could not be started ({error.strerror}); {FFMPEG_INSTALL_HINT}") from None
-    try:
-        assert process.stdin is not None
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE)
+        except OSError as error:
+            raise MissingPartError(f"ffmpeg could not be started ({error.strerror}); {FFMPEG_INSTALL_HINT}") from None
+        assert process.stdin is not None and process.stderr is not None
         try:
             for chunk in chunks:
                 process.stdin.write(chunk)
@@ -69,14 +69,15 @@ def encode_mp3(chunks: Iterable[bytes], target: Path, sample_rate_hz: int, bitra
                     on_chunk()
             process.stdin.close()
         except BrokenPipeError:
-            pass
-        error_text = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
+            pass  # ffmpeg stopped early; its exit code and stderr say why
+        error_text = process.stderr.read().decode(errors="replace").strip()
         if process.wait() != 0:
-            raise OutputError(f"ffmpeg could not encode the MP3: {error_text.splitlines()[-1] if error_text else 'no reason given'}",
-                              file=str(target))
+            reason = error_text.splitlines()[-1] if error_text else "no reason given"
+            raise OutputError(f"ffmpeg could not encode the MP3: {reason}", file=str(target))
     except BaseException:
-        process.kill()
-        process.wait()
+        if process is not None:
+            process.kill()
+            process.wait()
         partial.unlink(missing_ok=True)
         raise
     return partial

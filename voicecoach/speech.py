@@ -4,8 +4,11 @@ pyttsx3's espeak driver (2.99) has traps that this module steps around:
 
 - several ``save_to_file`` calls before one ``runAndWait`` write only the last
   file, so every phrase gets its own ``runAndWait``;
-- a property change between phrases is lost while espeak is still playing, so
-  we wait until it is not, then read the property back;
+- a property change between phrases is lost while espeak is still busy, and
+  ``runAndWait`` can return on a late end-of-message of the phrase before
+  (an empty WAV, about 1 phrase in 300 here), so we ``espeak_Synchronize``
+  before setting properties and after each phrase, read the properties back,
+  and speak a phrase again if its WAV is empty or unreadable;
 - a missing folder fails silently and nothing reports a failed synthesis, so
   every WAV is opened and checked for a plausible length;
 - every save prints "Audio saved to ..." on stdout, which we swallow;
@@ -23,6 +26,7 @@ import io
 import json
 import math
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -39,6 +43,7 @@ from .parts import prepare_espeak
 from .routine import Voice
 
 CACHE_FORMAT = 1
+SYNTHESIS_ATTEMPTS = 3           # a phrase that comes back empty or unreadable is spoken again
 SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
 KEEP_BEFORE_S = 0.005            # kept before the first audible sample
 KEEP_AFTER_S = 0.020             # kept after the last one, so word endings are not clipped
@@ -98,8 +103,16 @@ class Pyttsx3Engine:
         # Properties are set on the driver directly: the engine's own setProperty is
         # queued and only applied inside the next runAndWait, where it can be lost.
         self._driver = EspeakDriver
-        with contextlib.redirect_stdout(io.StringIO()):
-            self._engine = pyttsx3.init("espeak")
+        # espeak-ng starts its own thread here; it inherits the signal mask, so with SIGINT
+        # blocked now Ctrl-C only ever reaches our thread, never espeak's mid-phrase.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._engine = pyttsx3.init("espeak")
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        self._finished = threading.Event()
+        self._engine.connect("finished-utterance", lambda name, completed: self._finished.set())
         self._thread = threading.get_ident()
         try:
             self.version = "espeak-ng " + (_espeak.Info(None) or b"?").decode()
@@ -114,26 +127,46 @@ class Pyttsx3Engine:
         """Speak ``text`` into ``wav_path`` (which must be in an existing folder)."""
         if threading.get_ident() != self._thread:
             raise RuntimeError("the espeak engine must stay on the thread that created it")
-        self._wait_until_quiet()
-        for name, value in (("voice", settings.voice_id), ("rate", settings.rate_wpm),
-                            ("volume", settings.volume)):
-            self._driver.setProperty(name, value)
-        # espeak applies parameters on its own thread, a moment later: wait until they show.
+        # espeak runs in its own thread and pyttsx3 only polls it. Measured here:
+        # about 1 phrase in 300 came back empty (runAndWait returned on a late "message
+        # terminated" of the phrase before), and right after setProperty the old rate
+        # still reads back 9 times in 10. Synchronize() returns once espeak has worked
+        # through everything queued, so it comes before and after setting the
+        # properties (then they read back true) and again after the phrase.
         wanted = (settings.voice_id, settings.rate_wpm)
-        deadline = time.monotonic() + 5
-        while (taken := (self._driver.getProperty("voice"), self._driver.getProperty("rate"))) != wanted:
-            if time.monotonic() > deadline:
-                raise SpeechError(f'espeak-ng did not take voice "{settings.voice_id}" at {settings.rate_wpm} '
-                                  f'wpm (it has "{taken[0]}" at {taken[1]} wpm)')
-            time.sleep(0.001)
-        with contextlib.redirect_stdout(io.StringIO()):
+        for _ in range(2):
+            self._espeak.Synchronize()
+            for name, value in (("voice", settings.voice_id), ("rate", settings.rate_wpm),
+                                ("volume", settings.volume)):
+                self._driver.setProperty(name, value)
+            self._espeak.Synchronize()
+            taken = (self._driver.getProperty("voice"), self._driver.getProperty("rate"))
+            if taken == wanted:
+                break
+        else:
+            raise SpeechError(f'espeak-ng did not take voice "{settings.voice_id}" at {settings.rate_wpm} '
+                              f'wpm (it has "{taken[0]}" at {taken[1]} wpm)')
+        with _interrupts_deferred(), contextlib.redirect_stdout(io.StringIO()):
+            self._finished.clear()
             self._engine.save_to_file(text, str(wav_path))
             self._engine.runAndWait()
+            self._finished.wait(timeout=10)
+            self._espeak.Synchronize()
 
-    def _wait_until_quiet(self) -> None:
-        deadline = time.monotonic() + 10
-        while self._espeak.IsPlaying() and time.monotonic() < deadline:
-            time.sleep(0.002)
+
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C until the phrase is done; it is raised as KeyboardInterrupt right after.
+
+    Interrupting pyttsx3's loop mid-phrase leaves espeak finishing that phrase
+    on its own thread, which later writes a WAV nobody waits for. SIGINT is
+    blocked (not merely handled) while espeak works; unblocking delivers it.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def resolve_voice(voice: Voice, language: str, voices: list[VoiceInfo],
@@ -197,17 +230,27 @@ class PhraseCache:
         except OSError as error:
             raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
                               "choose another with --cache-dir", file=None) from None
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part.wav")
-        os.close(handle)
-        temporary_path = Path(temporary)
+        temporary_path: Path | None = None
         try:
-            engine.synthesize(text, settings, temporary_path)
-            clip = read_clip(temporary_path, text)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part.wav")
+            temporary_path = Path(temporary)
+            os.close(handle)
+            for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
+                engine.synthesize(text, settings, temporary_path)
+                try:
+                    clip = read_clip(temporary_path, text)
+                    break
+                except (wave.Error, EOFError, SpeechError) as error:
+                    if attempt == SYNTHESIS_ATTEMPTS:
+                        if isinstance(error, SpeechError):
+                            raise
+                        raise SpeechError(f'espeak-ng wrote an unreadable WAV for "{text}"; '
+                                          "check that espeak-ng works (`espeak-ng hello`)") from None
             os.replace(temporary_path, path)
             return clip
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                temporary_path.unlink()
+            if temporary_path is not None:
+                temporary_path.unlink(missing_ok=True)
 
 
 def read_clip(path: Path, text: str | None = None) -> Clip:

@@ -37,6 +37,14 @@ def test_version(runner):
     assert result.exit_code == 0 and result.stdout == f"voicecoach {__version__}\n"
 
 
+def test_a_usage_mistake_is_one_line_too():
+    result = subprocess.run([sys.executable, "-m", "voicecoach", "build", "--rate", "10"], capture_output=True,
+                            text=True)
+    assert result.returncode == 2
+    assert result.stderr == ("voicecoach build: Invalid value for '--rate': Input should be greater than or equal "
+                             "to 80 (see `voicecoach build --help`)\n")
+
+
 def test_python_dash_m_works():
     result = subprocess.run([sys.executable, "-m", "voicecoach", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == f"voicecoach {__version__}"

@@ -227,4 +227,17 @@ def example(
 
 
 def main() -> None:
-    app()
+    """The console script: like ``app()``, but a usage mistake is one line too, with exit code 2."""
+    try:
+        code = app(prog_name="voicecoach", standalone_mode=False)
+    except typer.TyperException as error:
+        if type(error).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            context = getattr(error, "ctx", None)
+            command = context.command_path if context is not None else "voicecoach"
+            message = error.format_message() if hasattr(error, "format_message") else str(error)
+            typer.echo(f"{command}: {message} (see `{command} --help`)", err=True)
+        sys.exit(getattr(error, "exit_code", 2))
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    sys.exit(code or 0)

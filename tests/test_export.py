@@ -35,23 +35,25 @@ def test_an_encode_interrupted_midway_leaves_nothing(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        encode_mp3(chunks(), tmp_path / "a.mp3", RATE_HZ, 96)
+        encode_mp3(chunks(), tmp_path / ".a.mp3.part", RATE_HZ, 96)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_an_encoder_failure_is_one_line_and_leaves_nothing(tmp_path):
-    with pytest.raises(OutputError, match=r"a\.mp3: ffmpeg could not encode the MP3: "):
-        encode_mp3(iter([SILENCE_CHUNK]), tmp_path / "a.mp3", 12_345, 96)  # MP3 has no such sample rate
+    with pytest.raises(OutputError, match=r"a\.mp3\.part: ffmpeg could not encode the MP3: "):
+        encode_mp3(iter([SILENCE_CHUNK]), tmp_path / ".a.mp3.part", 12_345, 96)  # MP3 has no such sample rate
     assert list(tmp_path.iterdir()) == []
 
 
 def test_the_encoded_length_is_exact(tmp_path):
-    partial = encode_mp3(iter([SILENCE_CHUNK] * 3 + [bytes(2 * 441)]), tmp_path / "a.mp3", RATE_HZ, 96)
+    partial = tmp_path / "a.mp3"
+    encode_mp3(iter([SILENCE_CHUNK] * 3 + [bytes(2 * 441)]), partial, RATE_HZ, 96)
     assert len(decode_mp3(partial)) == 3 * RATE_HZ + 441  # gapless: no encoder delay or padding left
 
 
 def test_chapters_and_tags_read_back(tmp_path):
-    partial = encode_mp3(iter([SILENCE_CHUNK] * 2), tmp_path / "a.mp3", RATE_HZ, 64)
+    partial = tmp_path / "a.mp3"
+    encode_mp3(iter([SILENCE_CHUNK] * 2), partial, RATE_HZ, 64)
     write_tags(partial, small_timeline(), Tags(title="Plank test (quick)", album="Plank test", comment="Core"))
     tags = ID3(partial)
     assert tags["TIT2"].text == ["Plank test (quick)"] and tags["TALB"].text == ["Plank test"]

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from .export import (DEFAULT_BITRATE_KBPS, Tags, check_writable, discard, encode_mp3, lrc_text, publish,
-                     write_tags, write_text_partial)
+                     temporary_path, write_tags, write_text)
 from .layout import Timeline, Timing, layout_session
 from .plan import Plan, plan_session
 from .render import SAMPLE_RATE_HZ, CHUNK_S, render_chunks, session_length_frames
@@ -100,14 +100,15 @@ def _write_files(plan: Plan, timeline: Timeline, clips, output_dir: Path, option
         if on_progress:
             on_progress("encode", done[0], chunks_total)
 
-    partials: dict = {}
+    # Every temporary name is known before anything is written, so whatever is
+    # interrupted, the except below removes all of them.
+    partials = {path: temporary_path(path) for path in (timeline_path, lrc_path, mp3_path)}
     try:
-        partials[timeline_path] = write_text_partial(timeline_path, timeline.to_json())
-        partials[lrc_path] = write_text_partial(lrc_path, lrc_text(timeline, plan.title))
-        mp3_partial = encode_mp3(render_chunks(timeline, clips, options.sample_rate_hz), mp3_path,
-                                 options.sample_rate_hz, options.bitrate_kbps, on_chunk=chunk_done)
-        partials[mp3_path] = mp3_partial
-        write_tags(mp3_partial, timeline, Tags(title=plan.title, album=plan.title, comment=plan.description))
+        write_text(partials[timeline_path], timeline.to_json())
+        write_text(partials[lrc_path], lrc_text(timeline, plan.title))
+        encode_mp3(render_chunks(timeline, clips, options.sample_rate_hz), partials[mp3_path],
+                   options.sample_rate_hz, options.bitrate_kbps, on_chunk=chunk_done, target=mp3_path)
+        write_tags(partials[mp3_path], timeline, Tags(title=plan.title, album=plan.title, comment=plan.description))
         publish(partials)
     except BaseException:
         discard(partials.values())

@@ -11,8 +11,8 @@ decoders need to start at the first sample (without it they start ~50 ms late).
 
 from __future__ import annotations
 
-import contextlib
 import os
+import secrets
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -39,16 +39,20 @@ class Tags:
 
 
 def temporary_path(target: Path) -> Path:
-    """A fresh hidden file next to ``target``, on the same file system so a rename is atomic."""
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(handle)
-    return Path(name)
+    """A fresh hidden name next to ``target``, on the same file system so a rename is atomic.
+
+    Only the name: the file is created by whoever writes it, inside the block that
+    removes it on failure, so an interrupt can never strand an empty one.
+    """
+    return target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
 
 
-def encode_mp3(chunks: Iterable[bytes], target: Path, sample_rate_hz: int, bitrate_kbps: int,
-               on_chunk: Callable[[], None] | None = None) -> Path:
-    """Encode mono 16-bit PCM chunks to an MP3 beside ``target``; return the temporary file."""
-    partial = temporary_path(target)
+def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitrate_kbps: int,
+               on_chunk: Callable[[], None] | None = None, target: Path | None = None) -> None:
+    """Encode mono 16-bit PCM chunks into the MP3 file ``partial`` (removed again if anything fails).
+
+    ``target`` is the name the file will have once published, for error messages.
+    """
     command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
                "-f", "s16le", "-ar", str(sample_rate_hz), "-ac", "1", "-i", "pipe:0",
                "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", str(sample_rate_hz),
@@ -57,8 +61,9 @@ def encode_mp3(chunks: Iterable[bytes], target: Path, sample_rate_hz: int, bitra
     process = None
     try:
         try:
+            # In its own process group: Ctrl-C in the terminal reaches only us, and we stop ffmpeg.
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE)
+                                       stderr=subprocess.PIPE, process_group=0)
         except OSError as error:
             raise MissingPartError(f"ffmpeg could not be started ({error.strerror}); {FFMPEG_INSTALL_HINT}") from None
         assert process.stdin is not None and process.stderr is not None
@@ -73,14 +78,13 @@ def encode_mp3(chunks: Iterable[bytes], target: Path, sample_rate_hz: int, bitra
         error_text = process.stderr.read().decode(errors="replace").strip()
         if process.wait() != 0:
             reason = error_text.splitlines()[-1] if error_text else "no reason given"
-            raise OutputError(f"ffmpeg could not encode the MP3: {reason}", file=str(target))
+            raise OutputError(f"ffmpeg could not encode the MP3: {reason}", file=str(target or partial))
     except BaseException:
         if process is not None:
             process.kill()
             process.wait()
         partial.unlink(missing_ok=True)
         raise
-    return partial
 
 
 def write_tags(mp3: Path, timeline: Timeline, tags: Tags) -> None:
@@ -120,8 +124,8 @@ def _lrc_time(ms: int) -> str:
     return f"{minutes:02d}:{centiseconds // 100:02d}.{centiseconds % 100:02d}"
 
 
-def write_text_partial(target: Path, text: str) -> Path:
-    partial = temporary_path(target)
+def write_text(partial: Path, text: str) -> None:
+    """Write ``text`` to ``partial`` and flush it to disk (removed again if anything fails)."""
     try:
         with open(partial, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -130,7 +134,6 @@ def write_text_partial(target: Path, text: str) -> Path:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    return partial
 
 
 def publish(partials: dict[Path, Path]) -> None:
@@ -142,8 +145,7 @@ def publish(partials: dict[Path, Path]) -> None:
 
 def discard(partials: Iterable[Path]) -> None:
     for partial in partials:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
+        partial.unlink(missing_ok=True)
 
 
 def check_writable(folder: Path) -> None:

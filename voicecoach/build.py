@@ -9,7 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 from .export import (DEFAULT_BITRATE_KBPS, Tags, check_writable, discard, encode_mp3, lrc_text, publish,
-                     temporary_path, write_tags, write_text)
+                     write_tags, write_text)
+from .files import temporary_path
 from .layout import Timeline, Timing, layout_session
 from .plan import Plan, plan_session
 from .render import SAMPLE_RATE_HZ, CHUNK_S, render_chunks, session_length_frames

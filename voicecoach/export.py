@@ -12,7 +12,6 @@ decoders need to start at the first sample (without it they start ~50 ms late).
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -36,15 +35,6 @@ class Tags:
     artist: str = "voicecoach"
     comment: str | None = None
     genre: str = "Fitness"
-
-
-def temporary_path(target: Path) -> Path:
-    """A fresh hidden name next to ``target``, on the same file system so a rename is atomic.
-
-    Only the name: the file is created by whoever writes it, inside the block that
-    removes it on failure, so an interrupt can never strand an empty one.
-    """
-    return target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
 
 
 def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitrate_kbps: int,

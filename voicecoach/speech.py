@@ -27,9 +27,7 @@ import json
 import math
 import os
 import signal
-import tempfile
 import threading
-import time
 import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ import numpy as np
 import platformdirs
 
 from .errors import RoutineError, SpeechError
+from .files import temporary_path
 from .parts import prepare_espeak
 from .routine import Voice
 
@@ -230,15 +229,12 @@ class PhraseCache:
         except OSError as error:
             raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
                               "choose another with --cache-dir", file=None) from None
-        temporary_path: Path | None = None
+        partial = temporary_path(path)  # espeak creates it; the finally below removes what is left
         try:
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part.wav")
-            temporary_path = Path(temporary)
-            os.close(handle)
             for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
-                engine.synthesize(text, settings, temporary_path)
+                engine.synthesize(text, settings, partial)
                 try:
-                    clip = read_clip(temporary_path, text)
+                    clip = read_clip(partial, text)
                     break
                 except (wave.Error, EOFError, SpeechError) as error:
                     if attempt == SYNTHESIS_ATTEMPTS:
@@ -246,11 +242,10 @@ class PhraseCache:
                             raise
                         raise SpeechError(f'espeak-ng wrote an unreadable WAV for "{text}"; '
                                           "check that espeak-ng works (`espeak-ng hello`)") from None
-            os.replace(temporary_path, path)
+            os.replace(partial, path)
             return clip
         finally:
-            if temporary_path is not None:
-                temporary_path.unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
 
 
 def read_clip(path: Path, text: str | None = None) -> Clip:

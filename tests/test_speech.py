@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from voicecoach.errors import RoutineError
@@ -91,3 +93,26 @@ def test_a_damaged_cache_entry_is_made_again(counting, tmp_path):
     assert abs(again.length_ms - good.length_ms) < 0.1 * good.length_ms
     assert engine.calls.count("Breathe") == 2
     assert service.cache.load(settings, "Breathe") == again
+
+
+def test_when_another_build_stored_the_phrase_first_its_entry_is_used(speech, tmp_path):
+    # Two builds sharing a cache must agree on one clip per phrase (espeak-ng output varies by a few ms).
+    ours = SpeechService(PhraseCache(tmp_path / "ours"), engine_factory=lambda: speech.engine)
+    settings = ours.settings_for(Voice(), "en")
+    # "Their" clip is spoken faster, so it cannot be mistaken for ours.
+    other_cache = PhraseCache(tmp_path / "other")
+    fast = dataclasses.replace(settings, rate_wpm=300)
+    theirs = SpeechService(other_cache, engine_factory=lambda: speech.engine).clips(["Same words"], fast)["Same words"]
+    entry = ours.cache.path_for(settings, "Same words")
+
+    class AnotherBuildFinishesFirst:
+        """Synthesizes for real, while another build's entry lands in the shared cache."""
+
+        name, version = speech.engine.name, speech.engine.version
+
+        def synthesize(self, text, settings, wav_path):
+            speech.engine.synthesize(text, settings, wav_path)
+            entry.write_bytes(other_cache.path_for(fast, text).read_bytes())
+
+    assert ours.cache.make(settings, "Same words", AnotherBuildFinishesFirst()) == theirs
+    assert ours.cache.load(settings, "Same words") == theirs

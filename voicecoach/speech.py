@@ -212,7 +212,10 @@ class PhraseCache:
         return self.root / "phrases" / key[:2] / f"{key}.wav"
 
     def load(self, settings: SpeechSettings, text: str) -> Clip | None:
-        path = self.path_for(settings, text)
+        return self.load_entry(self.path_for(settings, text))
+
+    def load_entry(self, path: Path) -> Clip | None:
+        """The clip stored at ``path``; None when there is none or it is damaged (then it is removed)."""
         try:
             return read_clip(path)
         except FileNotFoundError:
@@ -242,10 +245,29 @@ class PhraseCache:
                             raise
                         raise SpeechError(f'espeak-ng wrote an unreadable WAV for "{text}"; '
                                           "check that espeak-ng works (`espeak-ng hello`)") from None
-            os.replace(partial, path)
-            return clip
+            return self._publish(partial, path, clip)
         finally:
             partial.unlink(missing_ok=True)
+
+    def _publish(self, partial: Path, path: Path, clip: Clip) -> Clip:
+        """Put a fresh entry in place unless another build got there first; then use theirs.
+
+        espeak-ng is not bit-for-bit repeatable (the same phrase comes out a few ms
+        longer or shorter), so two builds sharing the cache must agree on one entry:
+        the first one linked in wins, and nobody ever replaces an entry in use.
+        """
+        try:
+            os.link(partial, path)
+            return clip
+        except FileExistsError:
+            existing = self.load_entry(path)
+            if existing is not None:
+                return existing
+            os.replace(partial, path)  # the entry there was damaged; load_entry removed it
+            return clip
+        except OSError:  # a file system without hard links: an atomic rename, last writer wins
+            os.replace(partial, path)
+            return clip
 
 
 def read_clip(path: Path, text: str | None = None) -> Clip:

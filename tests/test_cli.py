@@ -151,7 +151,7 @@ def test_init_writes_a_starter_that_validates(runner, tmp_path, cache_dir):
     assert result.exit_code == 0 and result.stdout == f"Wrote {path}. Edit it, then run: voicecoach build {path}\n"
     assert runner.invoke(app, ["validate", str(path), "--cache-dir", str(cache_dir)]).exit_code == 0
     again = runner.invoke(app, ["init", str(path)])
-    assert again.exit_code == 2 and again.stderr == f"error: {path}: already exists; choose another name or add --force\n"
+    assert again.exit_code == 2 and again.stderr == f"{path}: already exists; choose another name or add --force\n"
 
 
 def test_voices_lists_english_voices(runner):
@@ -164,3 +164,18 @@ def test_voices_lists_english_voices(runner):
 def test_example_prints_the_bundled_routine(runner):
     result = runner.invoke(app, ["example"])
     assert result.exit_code == 0 and "title: Relieve back pain through your feet" in result.stdout
+
+
+def test_voices_for_a_language_nobody_speaks(runner):
+    result = runner.invoke(app, ["voices", "--language", "xx"])
+    assert result.exit_code == 2
+    assert result.stderr == '--language: no voice for language "xx"; run `voicecoach voices` to see them all\n'
+
+
+def test_example_copies_the_routine_once(runner, tmp_path):
+    path = tmp_path / "feet.yaml"
+    assert runner.invoke(app, ["example", str(path)]).exit_code == 0
+    assert path.read_text(encoding="utf-8").startswith("# The bundled example")
+    again = runner.invoke(app, ["example", str(path)])
+    assert again.exit_code == 2
+    assert again.stderr == f"{path}: already exists; choose another name or add --force\n"

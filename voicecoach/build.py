@@ -28,6 +28,26 @@ def example_routine_path() -> Path:
     return Path(str(resources.files("voicecoach").joinpath("examples", EXAMPLE_NAME)))
 
 
+def starter_text() -> str:
+    """The commented starter routine that ``voicecoach init`` writes."""
+    return resources.files("voicecoach").joinpath("templates", "starter.yaml").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class RoutineSummary:
+    exercises: int
+    holds: int
+    asked_ms: int
+
+
+def check_routine(path: Path, speech: SpeechService) -> RoutineSummary:
+    """Everything a build checks before synthesizing: the file, the plan, and that the voice exists."""
+    routine = load_routine(path)
+    plan = plan_session(routine)
+    speech.settings_for(routine.voice, routine.language, voice_source(routine))
+    return RoutineSummary(len(routine.exercises), len(plan.holds), plan.asked_ms)
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     output_dir: Path = Path("output")

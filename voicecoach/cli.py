@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -14,12 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .build import BuildOptions, build_file, example_routine_path, voice_source
+from .build import BuildOptions, build_file, check_routine, example_routine_path, starter_text
 from .durations import format_clock
-from .errors import OutputError, VoicecoachError
+from .errors import VoicecoachError
+from .files import write_new_file
 from .plan import format_script, plan_session
 from .routine import load_routine
-from .speech import PhraseCache, SpeechService
+from .speech import PhraseCache, SpeechService, voices_for_language
 
 app = typer.Typer(
     name="voicecoach",
@@ -141,22 +141,14 @@ def validate(
     failed = 0
     for path in routines:
         try:
-            typer.echo(validate_file(path, speech))
+            summary = run(lambda path=path: check_routine(path, speech))
         except typer.Exit:
             failed += 1
+            continue
+        typer.echo(f"{path}: ok, {summary.exercises} exercises, {summary.holds} holds, "
+                   f"at least {format_clock(summary.asked_ms)}")
     if failed:
         raise typer.Exit(2)
-
-
-def validate_file(path: Path, speech: SpeechService) -> str:
-    """One line about one routine file; a problem is printed by ``run`` and exits."""
-    def check() -> str:
-        loaded = load_routine(path)
-        plan = plan_session(loaded)
-        speech.settings_for(loaded.voice, loaded.language, voice_source(loaded))
-        return (f"{path}: ok, {len(loaded.exercises)} exercises, {len(plan.holds)} holds, "
-                f"at least {format_clock(plan.asked_ms)}")
-    return run(check)
 
 
 @app.command()
@@ -168,16 +160,8 @@ def voices(
 
     Example: voicecoach voices --language en
     """
-    found = run(lambda: SpeechService(PhraseCache()).engine.voices())
-    if language:
-        wanted = language.lower()
-        found = [v for v in found if any(code.lower() == wanted or code.lower().startswith(wanted + "-")
-                                         for code in v.languages)]
-        if not found:
-            typer.echo(f"error: no voice for language \"{language}\"; run `voicecoach voices` to see them all",
-                      markup=False)
-            raise typer.Exit(2)
-    typer.echo(f"{'id':<24} {'language':<16} name", err=True)
+    found = run(lambda: voices_for_language(SpeechService(PhraseCache()).engine.voices(), language))
+    typer.echo(f"{'id':<24} {'language':<16} name")
     for voice in found:
         typer.echo(f"{voice.id:<24} {','.join(voice.languages):<16} {voice.name}")
 
@@ -191,18 +175,7 @@ def init(
 
     Example: voicecoach init knee.yaml && voicecoach build knee.yaml
     """
-    if path.exists() and not force:
-        typer.echo(f"error: {path}: already exists; choose another name or add --force", err=True)
-        raise typer.Exit(2)
-    text = resources.files("voicecoach").joinpath("templates", "starter.yaml").read_text(encoding="utf-8")
-
-    def write() -> None:
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise OutputError(f"cannot be written ({error.strerror})", file=str(path)) from None
-
-    run(write)
+    run(lambda: write_new_file(path, starter_text(), force=force))
     typer.echo(f"Wrote {path}. Edit it, then run: voicecoach build {path}")
 
 
@@ -210,6 +183,7 @@ def init(
 def example(
     path: Annotated[Path | None, typer.Argument(help="Copy the bundled example routine here.",
                                                 show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
 ) -> None:
     """Print the bundled example routine, or copy it to PATH to start from.
 
@@ -219,10 +193,7 @@ def example(
     if path is None:
         sys.stdout.write(text)
         return
-    if path.exists():
-        typer.echo(f"error: {path}: already exists; choose another name", err=True)
-        raise typer.Exit(2)
-    path.write_text(text, encoding="utf-8")
+    run(lambda: write_new_file(path, text, force=force))
     typer.echo(f"Wrote {path}")
 
 

@@ -153,6 +153,19 @@ class Pyttsx3Engine:
             self._espeak.Synchronize()
 
 
+def voices_for_language(voices: list[VoiceInfo], language: str | None) -> list[VoiceInfo]:
+    """The voices for ``language`` ("en" also finds en-us, en-gb-scotland...); all when None."""
+    if not language:
+        return voices
+    wanted = language.strip().lower()
+    found = [voice for voice in voices
+             if any(code.lower() == wanted or code.lower().startswith(wanted + "-") for code in voice.languages)]
+    if not found:
+        raise RoutineError(f'no voice for language "{language}"; run `voicecoach voices` to see them all',
+                           field="--language")
+    return found
+
+
 @contextlib.contextmanager
 def _interrupts_deferred():
     """Hold Ctrl-C until the phrase is done; it is raised as KeyboardInterrupt right after.

@@ -65,7 +65,6 @@ class BuildResult:
     timeline_path: Path
     lrc_path: Path
     timeline: Timeline
-    phrases_total: int
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -93,12 +92,11 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     settings = speech.settings_for(routine.voice, routine.language,
                                    (None, None, "--voice") if options.voice_name is not None
                                    else voice_source(routine))
-    phrases = plan.phrases()
-    clips = speech.clips(phrases, settings,
+    clips = speech.clips(plan.phrases(), settings,
                          on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
     timeline = layout_session(plan, {text: clip.length_ms for text, clip in clips.items()}, Timing(),
                               strict=options.strict)
-    return _write_files(plan, timeline, clips, output_dir, options, on_progress, len(phrases))
+    return _write_files(plan, timeline, clips, output_dir, options, on_progress)
 
 
 def voice_source(routine: Routine) -> tuple[str | None, int | None, str]:
@@ -108,7 +106,7 @@ def voice_source(routine: Routine) -> tuple[str | None, int | None, str]:
 
 
 def _write_files(plan: Plan, timeline: Timeline, clips, output_dir: Path, options: BuildOptions,
-                 on_progress: ProgressCallback | None, phrases_total: int) -> BuildResult:
+                 on_progress: ProgressCallback | None) -> BuildResult:
     mp3_path = output_dir / f"{plan.slug}.mp3"
     timeline_path = output_dir / f"{plan.slug}.timeline.json"
     lrc_path = output_dir / f"{plan.slug}.lrc"
@@ -134,7 +132,7 @@ def _write_files(plan: Plan, timeline: Timeline, clips, output_dir: Path, option
     except BaseException:
         discard(partials.values())
         raise
-    return BuildResult(mp3_path, timeline_path, lrc_path, timeline, phrases_total)
+    return BuildResult(mp3_path, timeline_path, lrc_path, timeline)
 
 
 def build_file(path: Path | None, options: BuildOptions = BuildOptions(),

@@ -20,7 +20,7 @@ from .errors import RoutineError
 from .phrases import SUPPORTED_LANGUAGES
 from .slug import slugify
 from .yamlsource import Path as YamlPath
-from .yamlsource import SourceMap, format_path, load_yaml_text, parse_path
+from .yamlsource import SourceMap, format_path, load_yaml_text
 
 MAX_DURATION_S = 4 * 3600
 MIN_HOLD_MS = 500
@@ -180,10 +180,6 @@ class Routine:
     @property
     def slug(self) -> str:
         return slugify(self.title)
-
-    def error(self, path: str, message: str) -> RoutineError:
-        """An error about the field at dotted ``path`` ("exercises[2].rest"), with its line."""
-        return self.source.error(parse_path(path), message)
 
 
 # ---------------------------------------------------------------- loading

@@ -29,6 +29,6 @@ def test_milliseconds_are_exact():
 
 
 @pytest.mark.parametrize("ms, text", [(20000, "20 s"), (23400, "23.4 s"), (300000, "5 min"), (7200000, "2 h"),
-                                      (250, "0.25 s")])
+                                      (250, "0.25 s"), (57_605_000, "16 h 5 s"), (3_690_500, "1 h 1 min 30.5 s")])
 def test_format_s(ms, text):
     assert format_s(ms) == text

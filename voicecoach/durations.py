@@ -79,6 +79,11 @@ def format_s(ms: int) -> str:
         return f"{ms // 3_600_000} h"
     if ms % 60000 == 0 and ms > 0:
         return f"{ms // 60000} min"
+    if ms >= 3_600_000:
+        hours, rest_ms = divmod(ms, 3_600_000)
+        minutes, rest_ms = divmod(rest_ms, 60_000)
+        parts = [f"{hours} h", f"{minutes} min" if minutes else "", format_s(rest_ms) if rest_ms else ""]
+        return " ".join(part for part in parts if part)
     text = f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
     return f"{text} s"
 
@@ -94,4 +99,8 @@ def format_clock(ms: int) -> str:
 def _show(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
-    return repr(value) if not isinstance(value, (int, float)) or isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value.isoformat() if hasattr(value, "isoformat") else repr(value)

@@ -80,7 +80,7 @@ class VoiceDoc(_Doc):
 
 def _no_bool(value: object) -> object:
     if isinstance(value, bool):
-        raise ValueError(f"{value} is not a number")
+        raise ValueError(f"{_show(value)} is not a number; write e.g. `volume: 0.8`")
     return value
 
 
@@ -432,8 +432,17 @@ def _kind(value: object) -> str:
 
 
 def _show(value: object) -> str:
+    """A value as the user wrote it in YAML: ``"text"``, ``5``, ``true``, ``2024-01-01``."""
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(value)
-    return str(value) if isinstance(value, (int, float, bool)) or value is None else repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)

@@ -15,7 +15,7 @@ from .layout import Timeline, Timing, layout_session
 from .plan import Plan, plan_session
 from .render import SAMPLE_RATE_HZ, CHUNK_S, render_chunks, session_length_frames
 from .routine import Routine, load_routine
-from .speech import PhraseCache, SpeechService
+from .speech import PhraseCache, SpeechService, VoiceSource
 
 EXAMPLE_NAME = "feet-for-a-happy-back.yaml"
 
@@ -99,7 +99,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     return _write_files(plan, timeline, clips, output_dir, options, on_progress)
 
 
-def voice_source(routine: Routine) -> tuple[str | None, int | None, str]:
+def voice_source(routine: Routine) -> VoiceSource:
     """Where the routine's voice was written (file, line, field), for an error about it."""
     path = ("voice", "name") if routine.voice.name else ("language",)
     return routine.source.file, routine.source.line_of(path), "voice.name" if routine.voice.name else "language"

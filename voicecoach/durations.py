@@ -28,17 +28,17 @@ def parse_duration_s(value: object) -> float:
     90.0
     """
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{_show(value)} is not a duration; {DURATION_HINT}")
+        raise ValueError(f"{show_value(value)} is not a duration; {DURATION_HINT}")
     if isinstance(value, (int, float)):
         seconds = float(value)
     elif isinstance(value, str):
         seconds = _parse_text_s(value)
     else:
-        raise ValueError(f"{_show(value)} is not a duration; {DURATION_HINT}")
+        raise ValueError(f"{show_value(value)} is not a duration; {DURATION_HINT}")
     if not math.isfinite(seconds):
-        raise ValueError(f"{_show(value)} is not a duration; {DURATION_HINT}")
+        raise ValueError(f"{show_value(value)} is not a duration; {DURATION_HINT}")
     if seconds < 0:
-        raise ValueError(f"{_show(value)} is negative; {DURATION_HINT}")
+        raise ValueError(f"{show_value(value)} is negative; {DURATION_HINT}")
     return seconds
 
 
@@ -56,15 +56,15 @@ def _parse_text_s(text: str) -> float:
     while position < len(cleaned):
         part = _PART.match(cleaned, position)
         if not part or part.group(2) not in _UNITS_S:
-            raise ValueError(f"{_show(text)} is not a duration; {DURATION_HINT}")
+            raise ValueError(f"{show_value(text)} is not a duration; {DURATION_HINT}")
         unit_s = _UNITS_S[part.group(2)]
         if unit_s in seen_units:
-            raise ValueError(f"{_show(text)} is not a duration; {DURATION_HINT}")
+            raise ValueError(f"{show_value(text)} is not a duration; {DURATION_HINT}")
         seen_units.add(unit_s)
         total += float(part.group(1)) * unit_s
         position = part.end()
     if not seen_units:
-        raise ValueError(f"{_show(text)} is not a duration; {DURATION_HINT}")
+        raise ValueError(f"{show_value(text)} is not a duration; {DURATION_HINT}")
     return total
 
 
@@ -96,11 +96,14 @@ def format_clock(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
+    """A value as the user wrote it in YAML, for messages: ``"text"``, ``5``, ``true``, ``2024-01-01``."""
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, bool):
         return "true" if value else "false"
+    if value is None:
+        return "null"
     if isinstance(value, (int, float)):
         return str(value)
     return value.isoformat() if hasattr(value, "isoformat") else repr(value)

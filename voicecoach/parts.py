@@ -23,7 +23,7 @@ FFMPEG_INSTALL_HINT = "install it with `sudo apt-get install ffmpeg` (or `pip in
 def prepare_espeak() -> str:
     """Make sure pyttsx3 will find a working libespeak-ng; call before importing pyttsx3.
 
-    Returns where the library came from, for ``voicecoach --version``.
+    Returns where the library came from (system or wheel), for diagnostics.
     The wheel's library registers itself as ``libespeak-ng.so.1``, so pyttsx3's own
     ``cdll.LoadLibrary`` picks up the copy loaded here. Without ESPEAK_DATA_PATH
     the wheel's espeak-ng calls exit(1), killing the process with no exception,

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
                       StrictInt, StrictStr, ValidationError)
 
-from .durations import DURATION_HINT, format_s, parse_duration_s, to_ms
+from .durations import DURATION_HINT, format_s, parse_duration_s, show_value, to_ms
 from .errors import RoutineError
 from .phrases import SUPPORTED_LANGUAGES
 from .slug import slugify
@@ -59,7 +59,7 @@ def _announce_item(value: object) -> object:
     try:
         return _within_limit(parse_duration_s(value))
     except ValueError:
-        raise ValueError(f"{_show(value)} is not halfway or a duration; write halfway, 1m or 10s") from None
+        raise ValueError(f"{show_value(value)} is not halfway or a duration; write halfway, 1m or 10s") from None
 
 
 SideLabels = Annotated[list[StrictStr | None], BeforeValidator(_sides), Field(min_length=1)]
@@ -80,7 +80,7 @@ class VoiceDoc(_Doc):
 
 def _no_bool(value: object) -> object:
     if isinstance(value, bool):
-        raise ValueError(f"{_show(value)} is not a number; write e.g. `volume: 0.8`")
+        raise ValueError(f"{show_value(value)} is not a number; write e.g. `volume: 0.8`")
     return value
 
 
@@ -358,18 +358,18 @@ def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: S
         return RoutineError(f"{field_name} is missing{hint}", file=source.file, line=source.line_of(loc[:-1]),
                             field=parent or None)
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return source.error(loc, f"{_show(value)} is not a whole number{hint}")
+        return source.error(loc, f"{show_value(value)} is not a whole number{hint}")
     if kind in ("bool_type", "bool_parsing"):
-        return source.error(loc, f"{_show(value)} is not true or false{hint}")
+        return source.error(loc, f"{show_value(value)} is not true or false{hint}")
     if kind in ("string_type",):
-        return source.error(loc, f"{_show(value)} is not text{hint}")
+        return source.error(loc, f"{show_value(value)} is not text{hint}")
     if kind == "string_too_short":
         return source.error(loc, f"is empty{hint or '; write some text or remove the key'}")
     if kind in ("float_type", "float_parsing"):
-        return source.error(loc, f"{_show(value)} is not a number{hint}")
+        return source.error(loc, f"{show_value(value)} is not a number{hint}")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bounds = _bounds(_model_at(model, loc[:-1]), field_name)
-        return source.error(loc, f"{_show(value)} is out of range; use a value from {bounds}")
+        return source.error(loc, f"{show_value(value)} is out of range; use a value from {bounds}")
     if kind == "too_short" and field_name == "exercises":
         return source.error(loc, "the list is empty; a routine needs at least one exercise, e.g. "
                                  "`- {name: Plank, hold: 30s}`")
@@ -377,14 +377,14 @@ def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: S
         return source.error(loc, "the list is empty; write e.g. `sides: [left, right]`, or leave sides out")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         if loc and isinstance(loc[-1], int) and "exercises" in loc:
-            return source.error(loc, f"{_show(value)} is not an exercise; write it as a mapping, e.g. "
+            return source.error(loc, f"{show_value(value)} is not an exercise; write it as a mapping, e.g. "
                                      f"`- name: {value if isinstance(value, str) else 'Plank'}` with `hold: 30s` below")
-        return source.error(loc, f"{_show(value)} should be a mapping of keys to values{hint}")
+        return source.error(loc, f"{show_value(value)} should be a mapping of keys to values{hint}")
     if kind == "list_type":
-        return source.error(loc, f"{_show(value)} should be a list{hint}")
+        return source.error(loc, f"{show_value(value)} should be a list{hint}")
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return source.error(loc, f"{_show(value)} is not supported; use {expected}")
+        return source.error(loc, f"{show_value(value)} is not supported; use {expected}")
     if kind == "value_error":
         message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
         return source.error(loc, message)
@@ -429,20 +429,3 @@ def _kind(value: object) -> str:
     if isinstance(value, str):
         return "plain text"
     return f"a single value ({value!r})"
-
-
-def _show(value: object) -> str:
-    """A value as the user wrote it in YAML: ``"text"``, ``5``, ``true``, ``2024-01-01``."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return repr(value)

@@ -48,6 +48,10 @@ KEEP_BEFORE_S = 0.005            # kept before the first audible sample
 KEEP_AFTER_S = 0.020             # kept after the last one, so word endings are not clipped
 
 
+# Where a voice was asked for, to locate an error about it: (file, line, field).
+VoiceSource = tuple[str | None, int | None, str]
+
+
 @dataclass(frozen=True)
 class VoiceInfo:
     id: str
@@ -104,12 +108,8 @@ class Pyttsx3Engine:
         self._driver = EspeakDriver
         # espeak-ng starts its own thread here; it inherits the signal mask, so with SIGINT
         # blocked now Ctrl-C only ever reaches our thread, never espeak's mid-phrase.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                self._engine = pyttsx3.init("espeak")
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        with _interrupts_deferred(), contextlib.redirect_stdout(io.StringIO()):
+            self._engine = pyttsx3.init("espeak")
         self._finished = threading.Event()
         self._engine.connect("finished-utterance", lambda name, completed: self._finished.set())
         self._thread = threading.get_ident()
@@ -182,7 +182,7 @@ def _interrupts_deferred():
 
 
 def resolve_voice(voice: Voice, language: str, voices: list[VoiceInfo],
-                  where: tuple[str | None, int | None, str] = (None, None, "voice.name")) -> VoiceInfo:
+                  where: VoiceSource = (None, None, "voice.name")) -> VoiceInfo:
     """Find the voice a routine asks for: an engine voice id, a voice name, or a language code."""
     wanted = (voice.name or language).strip().lower()
     for match in (
@@ -321,7 +321,7 @@ class SpeechService:
         return self._engine
 
     def settings_for(self, voice: Voice, language: str,
-                     where: tuple[str | None, int | None, str] = (None, None, "voice.name")) -> SpeechSettings:
+                     where: VoiceSource = (None, None, "voice.name")) -> SpeechSettings:
         """The engine settings for ``voice``; ``where`` (file, line, field) locates an unknown voice."""
         info = resolve_voice(voice, language, self.engine.voices(), where)
         return SpeechSettings(self.engine.name, self.engine.version, info.id, voice.rate_wpm, voice.volume)

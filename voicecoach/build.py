@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -14,8 +14,9 @@ from .files import temporary_path
 from .layout import Timeline, Timing, layout_session
 from .plan import Plan, plan_session
 from .render import SAMPLE_RATE_HZ, CHUNK_S, render_chunks, session_length_frames
-from .routine import Routine, load_routine
-from .speech import PhraseCache, SpeechService, VoiceSource
+from .routine import Routine
+from .speech import Clip, PhraseCache, SpeechService, VoiceSource
+from .variants import RoutineFile, Setting, load_routine_file
 
 EXAMPLE_NAME = "feet-for-a-happy-back.yaml"
 
@@ -38,14 +39,21 @@ class RoutineSummary:
     exercises: int
     holds: int
     asked_ms: int
+    variants: tuple[str, ...] = ()
 
 
 def check_routine(path: Path, speech: SpeechService) -> RoutineSummary:
-    """Everything a build checks before synthesizing: the file, the plan, and that the voice exists."""
-    routine = load_routine(path)
-    plan = plan_session(routine)
-    speech.settings_for(routine.voice, routine.language, voice_source(routine))
-    return RoutineSummary(len(routine.exercises), len(plan.holds), plan.asked_ms)
+    """Everything a build checks before synthesizing, for the base and every variant:
+    the file, the plan, and that the voice exists."""
+    routine_file = load_routine_file(path)
+    for variant in (None, *routine_file.variant_names):
+        routine = routine_file.session(variant)
+        plan = plan_session(routine)
+        speech.settings_for(routine.voice, routine.language, voice_source(routine))
+        if variant is None:
+            summary = RoutineSummary(len(routine.exercises), len(plan.holds), plan.asked_ms,
+                                     routine_file.variant_names)
+    return summary
 
 
 @dataclass(frozen=True)
@@ -96,50 +104,88 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
                          on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
     timeline = layout_session(plan, {text: clip.length_ms for text, clip in clips.items()}, Timing(),
                               strict=options.strict)
-    return _write_files(plan, timeline, clips, output_dir, options, on_progress)
+    job = RenderJob(timeline, clips, SessionFiles.named(output_dir, plan.slug), session_tags(plan),
+                    options.sample_rate_hz, options.bitrate_kbps)
+    write_session(job, on_chunk=(lambda done, total: on_progress("encode", done, total)) if on_progress else None)
+    return BuildResult(job.files.mp3, job.files.timeline, job.files.lrc, timeline)
 
 
 def voice_source(routine: Routine) -> VoiceSource:
     """Where the routine's voice was written (file, line, field), for an error about it."""
     path = ("voice", "name") if routine.voice.name else ("language",)
-    return routine.source.file, routine.source.line_of(path), "voice.name" if routine.voice.name else "language"
+    line, written_as = routine.source.locate(path)
+    return routine.source.file, line, written_as
 
 
-def _write_files(plan: Plan, timeline: Timeline, clips, output_dir: Path, options: BuildOptions,
-                 on_progress: ProgressCallback | None) -> BuildResult:
-    mp3_path = output_dir / f"{plan.slug}.mp3"
-    timeline_path = output_dir / f"{plan.slug}.timeline.json"
-    lrc_path = output_dir / f"{plan.slug}.lrc"
-    frames = session_length_frames(timeline, options.sample_rate_hz)
-    chunks_total = max(1, -(-frames // (CHUNK_S * options.sample_rate_hz)))
+def session_tags(plan: Plan, track: tuple[int, int] | None = None) -> Tags:
+    return Tags(title=plan.title, album=plan.album or plan.title, comment=plan.description, track=track)
+
+
+@dataclass(frozen=True)
+class SessionFiles:
+    """The three files a session is written to."""
+
+    mp3: Path
+    timeline: Path
+    lrc: Path
+
+    @classmethod
+    def named(cls, folder: Path, name: str) -> SessionFiles:
+        return cls(folder / f"{name}.mp3", folder / f"{name}.timeline.json", folder / f"{name}.lrc")
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """A laid-out session and the clips it needs: everything a worker process needs to write it."""
+
+    timeline: Timeline
+    clips: dict[str, Clip]
+    files: SessionFiles
+    tags: Tags
+    sample_rate_hz: int = SAMPLE_RATE_HZ
+    bitrate_kbps: int = DEFAULT_BITRATE_KBPS
+
+
+def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = None) -> None:
+    """Render, encode and tag ``job``; its files appear all together or not at all.
+
+    ``on_chunk(done, total)`` is called as each chunk of samples reaches the encoder.
+    """
+    files, timeline = job.files, job.timeline
+    frames = session_length_frames(timeline, job.sample_rate_hz)
+    chunks_total = max(1, -(-frames // (CHUNK_S * job.sample_rate_hz)))
     done = [0]
 
     def chunk_done() -> None:
         done[0] += 1
-        if on_progress:
-            on_progress("encode", done[0], chunks_total)
+        if on_chunk:
+            on_chunk(done[0], chunks_total)
 
     # Every temporary name is known before anything is written, so whatever is
     # interrupted, the except below removes all of them.
-    partials = {path: temporary_path(path) for path in (timeline_path, lrc_path, mp3_path)}
+    partials = {path: temporary_path(path) for path in (files.timeline, files.lrc, files.mp3)}
     try:
-        write_text(partials[timeline_path], timeline.to_json())
-        write_text(partials[lrc_path], lrc_text(timeline, plan.title))
-        encode_mp3(render_chunks(timeline, clips, options.sample_rate_hz), partials[mp3_path],
-                   options.sample_rate_hz, options.bitrate_kbps, on_chunk=chunk_done, target=mp3_path)
-        write_tags(partials[mp3_path], timeline, Tags(title=plan.title, album=plan.title, comment=plan.description))
+        write_text(partials[files.timeline], timeline.to_json())
+        write_text(partials[files.lrc], lrc_text(timeline, job.tags.title))
+        encode_mp3(render_chunks(timeline, job.clips, job.sample_rate_hz), partials[files.mp3],
+                   job.sample_rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=files.mp3)
+        write_tags(partials[files.mp3], timeline, job.tags)
         publish(partials)
     except BaseException:
         discard(partials.values())
         raise
-    return BuildResult(mp3_path, timeline_path, lrc_path, timeline)
 
 
 def build_file(path: Path | None, options: BuildOptions = BuildOptions(),
-               on_progress: ProgressCallback | None = None) -> BuildResult:
-    """Load and build the routine at ``path`` (the bundled example when None)."""
+               on_progress: ProgressCallback | None = None, variant: str | None = None,
+               settings: Sequence[Setting] = ()) -> BuildResult:
+    """Load and build the routine at ``path`` (the bundled example when None), with a variant and overrides."""
+    routine_file = open_routine(path)
+    return build_session(routine_file.session(variant, settings), options, on_progress)
+
+
+def open_routine(path: Path | None) -> RoutineFile:
+    """The routine file at ``path``, or the bundled example when None."""
     if path is None:
-        routine = load_routine(example_routine_path(), display_name=EXAMPLE_NAME)
-    else:
-        routine = load_routine(path)
-    return build_session(routine, options, on_progress)
+        return load_routine_file(example_routine_path(), display_name=EXAMPLE_NAME)
+    return load_routine_file(path)

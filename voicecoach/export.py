@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import (CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TSSE, CTOCFlags)
+from mutagen.id3 import (CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TRCK, TSSE, CTOCFlags)
 
 from .durations import format_clock
 from .errors import MissingPartError, OutputError
@@ -35,6 +35,7 @@ class Tags:
     artist: str = "voicecoach"
     comment: str | None = None
     genre: str = "Fitness"
+    track: tuple[int, int] | None = None  # (number, of how many) within a batch
 
 
 def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitrate_kbps: int,
@@ -84,6 +85,8 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags) -> None:
     id3.add(TPE1(encoding=3, text=tags.artist))
     id3.add(TALB(encoding=3, text=tags.album))
     id3.add(TCON(encoding=3, text=tags.genre))
+    if tags.track:
+        id3.add(TRCK(encoding=3, text=f"{tags.track[0]}/{tags.track[1]}"))
     id3.add(TLEN(encoding=3, text=str(timeline.duration_ms)))
     id3.add(TSSE(encoding=3, text="voicecoach"))
     if tags.comment:

@@ -245,10 +245,11 @@ class _Builder:
             event = SpeechEvent(at_ms, at_ms + self.length(call.text), call.text)
             clash = self.clash(event, tones, placed)
             if clash:
+                line, field_text = self.plan.source.locate(parse_path(call.field))
                 raise LayoutError(
                     f'{hold.exercise_name}: the {call.what} call "{call.text}" does not fit in its '
                     f"{format_s(hold.hold_ms)} hold ({clash}); shorten it, lengthen the hold, or lower countdown",
-                    file=self.plan.source.file, line=self.plan.source.line_of(parse_path(call.field)), field=call.field)
+                    file=self.plan.source.file, line=line, field=field_text)
             placed.append(event)
         self.events.extend(placed)
         self.now_ms = end_ms

@@ -89,6 +89,7 @@ class Plan:
     steps: tuple[Step, ...]
     description: str | None = None
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
+    album: str = ""  # the routine's own title; ``title`` adds the variant: "Title (quick)"
 
     @property
     def holds(self) -> tuple[Hold, ...]:
@@ -168,8 +169,8 @@ def plan_session(routine: Routine) -> Plan:
     if routine.outro:
         closing.append(Line(routine.outro))
     steps.append(Talk("closing", tuple(closing)))
-    return Plan(routine.title, routine.slug, routine.language, routine.voice, tuple(steps), routine.description,
-                routine.source)
+    return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
+                routine.description, routine.source, album=routine.title)
 
 
 def _check_size(routine: Routine) -> None:

@@ -7,6 +7,7 @@ merged into every exercise here, so later stages never see a missing value.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from .yamlsource import SourceMap, format_path, load_yaml_text
 MAX_DURATION_S = 4 * 3600
 MIN_HOLD_MS = 500
 MAX_FILE_BYTES = 1_000_000
+MIN_TIME_SCALE, MAX_TIME_SCALE = 0.1, 10.0
 DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
 HALFWAY = "halfway"
 
@@ -119,6 +121,8 @@ class RoutineDoc(_Doc):
     defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
     exercises: list[ExerciseDoc] = Field(min_length=1)
     variants: dict[StrictStr, dict[str, Any]] | None = None
+    time_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
+                          BeforeValidator(lambda v: _no_bool(v))] = 1.0
 
 
 # ---------------------------------------------------------------- resolved data
@@ -175,11 +179,18 @@ class Routine:
     intro: str | None = None
     outro: str | None = None
     prepare_ms: int = 5000
+    name_parts: tuple[str, ...] = ()
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
 
     @property
+    def session_title(self) -> str:
+        """The title tag: "Title (quick, rate 140)" for a variant or override, else the title."""
+        return f"{self.title} ({', '.join(self.name_parts)})" if self.name_parts else self.title
+
+    @property
     def slug(self) -> str:
-        return slugify(self.title)
+        """The session's file name: ``<title-slug>--<variant>--<label-value>...``."""
+        return "--".join([slugify(self.title), *(slugify(part, fallback="x") for part in self.name_parts)])
 
 
 # ---------------------------------------------------------------- loading
@@ -187,6 +198,11 @@ class Routine:
 
 def load_routine(path: str | Path, display_name: str | None = None) -> Routine:
     """Read and validate the routine at ``path``; every problem is a RoutineError."""
+    return resolve_routine(*read_routine_source(path, display_name))
+
+
+def read_routine_source(path: str | Path, display_name: str | None = None) -> tuple[Any, SourceMap]:
+    """The file's YAML as plain data plus the line of every value; nothing validated yet."""
     path = Path(path)
     name = display_name or str(path)
     if not path.exists():
@@ -207,7 +223,7 @@ def load_routine(path: str | Path, display_name: str | None = None) -> Routine:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise RoutineError("is not UTF-8 text; save it as UTF-8 in your editor", file=name, line=line) from None
-    return parse_routine(text, name)
+    return load_yaml_text(text, name)
 
 
 def parse_routine(text: str, file: str = "<routine>") -> Routine:
@@ -235,7 +251,7 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
                                "give each exercise its own id")
         seen_ids[exercise.id] = index
         exercises.append(exercise)
-    return Routine(
+    routine = Routine(
         title=doc.title.strip(),
         description=doc.description,
         language=language,
@@ -247,6 +263,42 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         exercises=tuple(exercises),
         source=source,
     )
+    return scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
+
+
+def scale_times(routine: Routine, factor: float) -> Routine:
+    """Every hold, rest and ``prepare`` times ``factor``; ``countdown`` and ``announce`` stay.
+
+    Halfway is recomputed from the new hold; a time-left call that no longer
+    fits inside its scaled hold is dropped, as the format says.
+    """
+    source = routine.source
+
+    def scaled(ms: int, what: str) -> int:
+        result = round(ms * factor)
+        if result > MAX_DURATION_S * 1000:
+            raise source.error(("time_scale",), f"{factor:g} makes {what} {format_s(result)}, over the 4 hour limit; "
+                                                f"use a smaller time_scale")
+        return result
+
+    exercises = []
+    for exercise in routine.exercises:
+        hold_ms = scaled(exercise.hold_ms, f"the hold of {exercise.name}")
+        if hold_ms < MIN_HOLD_MS:
+            raise source.error(("time_scale",), f"{factor:g} makes the hold of {exercise.name} {format_s(hold_ms)}; "
+                                                f"a hold lasts at least {format_s(MIN_HOLD_MS)}, so use a larger "
+                                                f"time_scale or a longer hold")
+        calls = [Announcement(hold_ms // 2, halfway=True) if call.halfway else call
+                 for call in exercise.announce if call.halfway or call.time_left_ms < hold_ms]
+        # Halfway may now fall on a time-left call ("10 seconds left" in a 20 s hold): say it once.
+        announce = tuple({call.time_left_ms: call for call in reversed(calls)}.values())[::-1]
+        exercises.append(dataclasses.replace(
+            exercise, hold_ms=hold_ms, announce=announce,
+            rep_rest_ms=scaled(exercise.rep_rest_ms, f"the rep_rest of {exercise.name}"),
+            set_rest_ms=scaled(exercise.set_rest_ms, f"the set_rest of {exercise.name}"),
+            side_rest_ms=scaled(exercise.side_rest_ms, f"the side_rest of {exercise.name}"),
+            rest_ms=scaled(exercise.rest_ms, f"the rest after {exercise.name}")))
+    return dataclasses.replace(routine, exercises=tuple(exercises), prepare_ms=scaled(routine.prepare_ms, "prepare"))
 
 
 def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int, source: SourceMap) -> Exercise:
@@ -323,6 +375,7 @@ _EXAMPLES = {
     "volume": "volume: 0.8",
     "engine": "engine: pyttsx3",
     "language": "language: en",
+    "time_scale": "time_scale: 0.5",
 }
 
 
@@ -354,9 +407,8 @@ def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: S
             fix = "an id belongs to one exercise, not to defaults"
         return source.error(loc, f'unknown key "{key}"; {fix}')
     if kind == "missing":
-        parent = format_path(loc[:-1])
-        return RoutineError(f"{field_name} is missing{hint}", file=source.file, line=source.line_of(loc[:-1]),
-                            field=parent or None)
+        line, parent = source.locate(loc[:-1])
+        return RoutineError(f"{field_name} is missing{hint}", file=source.file, line=line, field=parent)
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return source.error(loc, f"{show_value(value)} is not a whole number{hint}")
     if kind in ("bool_type", "bool_parsing"):

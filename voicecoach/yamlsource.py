@@ -44,10 +44,17 @@ def parse_path(dotted: str) -> Path:
 
 @dataclass
 class SourceMap:
-    """Where each value of a YAML document was written."""
+    """Where each value of a YAML document was written.
+
+    After a variant or a ``--set`` is merged in, a path may come from elsewhere:
+    ``origins`` maps a merged path to the path a person wrote (for a variant,
+    ``variants.quick.exercises.ankle-circles.hold``; for a flag, ``--set ...``),
+    and a line of ``None`` means the value has no line (it came from a flag).
+    """
 
     file: str
-    lines: dict[Path, int] = field(default_factory=dict)
+    lines: dict[Path, int | None] = field(default_factory=dict)
+    origins: dict[Path, Path] = field(default_factory=dict)
 
     def line_of(self, path: Path) -> int | None:
         """The line of ``path``, or of its nearest written parent."""
@@ -58,9 +65,22 @@ class SourceMap:
             path = path[:-1]
         return self.lines.get((), None)
 
+    def written_as(self, path: Path) -> str:
+        """``path`` as the person wrote it: through a variant or a flag when it came from one."""
+        path = tuple(path)
+        for cut in range(len(path), 0, -1):
+            origin = self.origins.get(path[:cut])
+            if origin is not None:
+                return format_path(origin + path[cut:])
+        return format_path(path)
+
+    def locate(self, path: Path) -> tuple[int | None, str | None]:
+        """(line, field) for an error about ``path``."""
+        return self.line_of(path), self.written_as(path) or None
+
     def error(self, path: Path, message: str) -> RoutineError:
-        return RoutineError(message, file=self.file, line=self.line_of(path),
-                            field=format_path(path) or None)
+        line, field_text = self.locate(path)
+        return RoutineError(message, file=self.file, line=line, field=field_text)
 
 
 def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:

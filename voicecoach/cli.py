@@ -13,12 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .build import BuildOptions, build_file, check_routine, example_routine_path, starter_text
+from .batch import BatchOptions, SessionSpec, batch_specs, build_batch
+from .build import BuildOptions, build_file, check_routine, example_routine_path, open_routine, starter_text
 from .durations import format_clock
 from .errors import VoicecoachError
 from .files import write_new_file
 from .plan import format_script, plan_session
-from .routine import load_routine
+from .variants import RoutineFile, Setting, load_routine_file, parse_matrix, parse_setting, time_scale_setting
 from .speech import PhraseCache, SpeechService, voices_for_language
 
 app = typer.Typer(
@@ -35,6 +36,15 @@ progress_console = Console(stderr=True)
 T = TypeVar("T")
 
 RoutineArg = Annotated[Path, typer.Argument(help="The routine file (YAML).", show_default=False)]
+VariantOption = Annotated[str | None, typer.Option(
+    "--variant", help="Build this variant from the routine's `variants:`.", show_default=False)]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="PATH=VALUE", show_default=False,
+    help="Override one field, e.g. exercises.ankle-circles.hold=15s, defaults.rest=30s, voice.rate=140. "
+         "Repeatable.")]
+TimeScaleOption = Annotated[float | None, typer.Option(
+    "--time-scale", min=0.1, max=10.0, show_default=False,
+    help="Multiply every hold, rest and prepare by this factor (wins over a variant's time_scale).")]
 CacheDirOption = Annotated[Path | None, typer.Option(
     "--cache-dir", envvar="VOICECOACH_CACHE_DIR", show_default=False,
     help="Where synthesized phrases are kept (default: your user cache folder).")]
@@ -50,6 +60,12 @@ def run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("interrupted; no output file was left half-written", err=True)
         raise typer.Exit(130) from None
+
+
+def overrides(set_: list[str] | None, time_scale: float | None) -> tuple[Setting, ...]:
+    """The ``--set`` flags in order, then ``--time-scale``, which therefore wins."""
+    settings = tuple(parse_setting(text) for text in set_ or ())
+    return settings + ((time_scale_setting(time_scale),) if time_scale is not None else ())
 
 
 def _version(value: bool) -> None:
@@ -80,18 +96,27 @@ def build(
     strict: Annotated[bool, typer.Option("--strict", help="Fail instead of growing a rest that is too short "
                                                            "for its speech.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+    variant: VariantOption = None,
+    set_: SetOption = None,
+    time_scale: TimeScaleOption = None,
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Build ROUTINE into NAME.mp3, NAME.timeline.json and NAME.lrc.
+
+    NAME is the title's slug; a variant or override adds to it
+    (`knee--quick--rate-140`) and to the title tag ("Knee (quick, rate 140)").
 
     Examples:
 
       voicecoach build                      # the bundled example, into ./output
 
       voicecoach build knee.yaml -o ~/Music --rate 140 --strict
+
+      voicecoach build knee.yaml --variant quick --set exercises.heel-slides.hold=8s
     """
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
                            bitrate_kbps=bitrate, cache_dir=cache_dir)
+    settings = run(lambda: overrides(set_, time_scale))
     with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=progress_console, transient=True,
                   disable=quiet or not progress_console.is_terminal) as progress:
@@ -103,7 +128,7 @@ def build(
                 tasks[stage] = progress.add_task(label, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        result = run(lambda: build_file(routine, options, on_progress))
+        result = run(lambda: build_file(routine, options, on_progress, variant, settings))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"Built {result.timeline.title} ({format_clock(result.timeline.duration_ms)}, "
@@ -113,15 +138,108 @@ def build(
 
 
 @app.command()
+def batch(
+    routine: Annotated[Path | None, typer.Argument(
+        help="The routine file (YAML). Leave it out to use the bundled example.", show_default=False)] = None,
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", metavar="NAME", show_default=False,
+        help="Build this variant; repeatable. `base` is the routine without a variant.")] = None,
+    all_variants: Annotated[bool, typer.Option(
+        "--all-variants", help="Build the base routine and every variant.")] = False,
+    matrix: Annotated[list[str] | None, typer.Option(
+        "--matrix", metavar="PATH=V1,V2,...", show_default=False,
+        help="Build every value of PATH; repeatable, and the cross product of all of them is built.")] = None,
+    set_: SetOption = None,
+    time_scale: TimeScaleOption = None,
+    jobs: Annotated[int | None, typer.Option(
+        "-j", "--jobs", min=1, show_default=False,
+        help="Sessions rendered at once (default: one per CPU core).")] = None,
+    output_dir: Annotated[Path, typer.Option(
+        "-o", "--output-dir", help="The sessions go into DIR/<routine-name>/.")] = Path("output"),
+    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbps.")] = 96,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail a session instead of growing a rest that is "
+                                                           "too short for its speech.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Build many versions of ROUTINE at once, plus a playlist and a manifest.
+
+    Each session gets NAME.mp3, NAME.timeline.json and NAME.lrc in
+    DIR/<routine-name>/, where NAME says what made it
+    (`knee--quick--hold-6s--rate-180`). `<routine-name>.m3u8` lists them for a
+    phone's player; `manifest.json` lists each session's overrides and warnings.
+    Speech is synthesized once for all of them; one failing session does not
+    stop the others (the exit code says something failed).
+
+    Examples:
+
+      voicecoach batch knee.yaml --all-variants
+
+      voicecoach batch knee.yaml --matrix exercises.heel-slides.hold=5s,10s --matrix voice.rate=140,180
+
+      voicecoach batch knee.yaml --variant base --variant gentle --time-scale 1.5 -j 2
+    """
+    def start() -> tuple[RoutineFile, tuple[SessionSpec, ...]]:
+        routine_file = open_routine(routine)
+        specs = batch_specs(routine_file, variant or (), all_variants, overrides(set_, time_scale),
+                            [parse_matrix(text) for text in matrix or ()])
+        return routine_file, specs
+
+    routine_file, specs = run(start)
+    options = BatchOptions(output_dir=output_dir, jobs=jobs, strict=strict, bitrate_kbps=bitrate,
+                           cache_dir=cache_dir)
+    with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=progress_console, transient=True,
+                  disable=quiet or not progress_console.is_terminal) as progress:
+        speech_task = progress.add_task("Synthesizing speech", total=None)
+        sessions_task = progress.add_task("Sessions", total=len(specs))
+        encoding: dict[str, int] = {}
+
+        def on_progress(stage: str, done: int, total: int, name: str | None = None) -> None:
+            if stage == "speech":
+                progress.update(speech_task, completed=done, total=total)
+            elif stage == "sessions":
+                progress.update(sessions_task, completed=done)
+            elif name is not None:
+                if name not in encoding:
+                    encoding[name] = progress.add_task(f"  {name[:38]}", total=total)
+                progress.update(encoding[name], completed=done, total=total)
+                if done >= total:
+                    progress.remove_task(encoding[name])
+
+        result = run(lambda: build_batch(routine_file, specs, options, on_progress))
+    built = [session for session in result.sessions if session.ok]
+    for session in built:
+        for warning in session.result.warnings:
+            typer.echo(f"warning: {session.name}: {warning}", err=True)
+    typer.echo(f"Built {len(built)} of {len(result.sessions)} sessions of {routine_file.base.title} "
+               f"into {result.folder}/")
+    for session in built:
+        typer.echo(f"  {session.track:>3}  {format_clock(session.result.timeline.duration_ms):>8}  "
+                   f"{session.result.mp3_path.name}")
+    if result.playlist_path:
+        typer.echo(f"  playlist  {result.playlist_path}")
+    typer.echo(f"  manifest  {result.manifest_path}")
+    for session in result.failed:
+        typer.echo(f"failed: {session.name}: {session.error}", err=True)
+    if result.failed:
+        typer.echo(f"{len(result.failed)} of {len(result.sessions)} sessions failed", err=True)
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
 def script(
     routine: RoutineArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON data.")] = False,
+    variant: VariantOption = None,
+    set_: SetOption = None,
+    time_scale: TimeScaleOption = None,
 ) -> None:
     """Print what will be said and when, without synthesizing anything.
 
-    Example: voicecoach script knee.yaml | less
+    Example: voicecoach script knee.yaml --variant gentle | less
     """
-    plan = run(lambda: plan_session(load_routine(routine)))
+    plan = run(lambda: plan_session(load_routine_file(routine).session(variant, overrides(set_, time_scale))))
     if as_json:
         sys.stdout.write(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -145,8 +263,9 @@ def validate(
         except typer.Exit:
             failed += 1
             continue
+        variants = f", variants: {', '.join(summary.variants)}" if summary.variants else ""
         typer.echo(f"{path}: ok, {summary.exercises} exercises, {summary.holds} holds, "
-                   f"at least {format_clock(summary.asked_ms)}")
+                   f"at least {format_clock(summary.asked_ms)}{variants}")
     if failed:
         raise typer.Exit(2)
 

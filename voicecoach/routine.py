@@ -19,7 +19,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from .durations import DURATION_HINT, format_s, parse_duration_s, show_value, to_ms
 from .errors import RoutineError
 from .phrases import SUPPORTED_LANGUAGES
-from .slug import slugify
+from .slug import session_slug, slugify
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap, format_path, load_yaml_text
 
@@ -190,7 +190,7 @@ class Routine:
     @property
     def slug(self) -> str:
         """The session's file name: ``<title-slug>--<variant>--<label-value>...``."""
-        return "--".join([slugify(self.title), *(slugify(part, fallback="x") for part in self.name_parts)])
+        return session_slug(self.title, self.name_parts)
 
 
 # ---------------------------------------------------------------- loading

@@ -24,3 +24,8 @@ def slugify(text: str, fallback: str = "session") -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     slug = slug[:MAX_SLUG_CHARS].rstrip("-")
     return slug or fallback
+
+
+def session_slug(title: str, name_parts: tuple[str, ...] = ()) -> str:
+    """A session's file name: ``<title-slug>--<variant>--<label-value>...``."""
+    return "--".join([slugify(title), *(slugify(part, fallback="x") for part in name_parts)])

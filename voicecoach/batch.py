@@ -1,0 +1,381 @@
+"""Many sessions of one routine: plan them all, synthesize the union of their phrases
+once, then render and encode them in a pool of processes.
+
+The pool uses the spawn start method: pyttsx3 hangs in a child forked after
+espeak-ng was initialised, and synthesis happens here, in the parent, before the
+pool starts. Workers get the clips they need with their job, so they never touch
+the speech engine or write to the cache. One session failing does not stop the
+others; each outcome says what happened.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import os
+import queue as queue_module
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .build import BuildResult, RenderJob, SessionFiles, session_tags, voice_source, write_session
+from .errors import RoutineError, VoicecoachError
+from .export import DEFAULT_BITRATE_KBPS, check_writable, discard, publish, write_text
+from .files import temporary_path
+from .layout import Timing, layout_session
+from .plan import Plan, plan_session
+from .render import SAMPLE_RATE_HZ
+from .slug import session_slug
+from .speech import PhraseCache, SpeechService, SpeechSettings
+from .variants import BASE, RoutineFile, Setting, labels_for
+
+# on_progress(stage, done, total, name): stage is "speech" (all phrases), "encode"
+# (chunks of the session ``name``) or "sessions" (sessions finished, failed ones included).
+BatchProgress = Callable[[str, int, int, str | None], None]
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """One session of a batch: a variant (None for the base routine) and the settings over it."""
+
+    variant: str | None
+    settings: tuple[Setting, ...] = ()
+
+    @property
+    def name_parts(self) -> tuple[str, ...]:
+        return ((self.variant,) if self.variant else ()) + labels_for(self.settings)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return {setting.path: setting.value for setting in self.settings}
+
+
+def batch_specs(routine_file: RoutineFile, variants: Sequence[str] = (), all_variants: bool = False,
+                settings: Sequence[Setting] = (), matrix: Sequence[Sequence[Setting]] = ()) -> tuple[SessionSpec, ...]:
+    """Every session a batch builds: each chosen variant times each point of the matrix.
+
+    ``variants`` may name ``base`` for the routine without a variant; ``all_variants``
+    means the base and every variant. ``matrix`` holds one group of settings per
+    path; their cross product is built. ``settings`` apply to every session first.
+    """
+    chosen: list[str | None]
+    if all_variants:
+        chosen = [None, *routine_file.variant_names]
+    elif variants:
+        chosen = []
+        for name in variants:
+            if name != BASE:
+                routine_file.check_variant_name(name)
+            chosen.append(None if name == BASE else name)
+    else:
+        chosen = [None]
+    paths = [group[0].path for group in matrix if group]
+    for path in paths:
+        if paths.count(path) > 1:
+            raise RoutineError(f"{path} is given twice; put all its values in one --matrix {path}=V1,V2,...",
+                               file=routine_file.source.file, field="--matrix")
+    specs = [SessionSpec(variant, tuple(settings) + point)
+             for variant in dict.fromkeys(chosen)
+             for point in itertools.product(*(tuple(group) for group in matrix))]
+    return tuple(dict.fromkeys(specs))
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    output_dir: Path = Path("output")
+    jobs: int | None = None  # None: every core
+    strict: bool = False
+    bitrate_kbps: int = DEFAULT_BITRATE_KBPS
+    sample_rate_hz: int = SAMPLE_RATE_HZ
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    track: int
+    name: str
+    title: str
+    spec: SessionSpec
+    result: BuildResult | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    folder: Path
+    sessions: tuple[SessionOutcome, ...]
+    playlist_path: Path | None
+    manifest_path: Path
+
+    @property
+    def failed(self) -> tuple[SessionOutcome, ...]:
+        return tuple(session for session in self.sessions if not session.ok)
+
+    @property
+    def exit_code(self) -> int:
+        return max((session.exit_code for session in self.failed), default=0)
+
+
+@dataclass
+class _Session:
+    """A session while the batch works on it."""
+
+    track: int
+    spec: SessionSpec
+    name: str
+    title: str
+    plan: Plan | None = None
+    voice: SpeechSettings | None = None
+    job: RenderJob | None = None
+    error: VoicecoachError | None = None
+    outcome: SessionOutcome | None = field(default=None, repr=False)
+
+
+def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options: BatchOptions = BatchOptions(),
+                on_progress: BatchProgress | None = None, speech: SpeechService | None = None) -> BatchResult:
+    """Build every session of ``specs`` into ``output_dir/<routine-slug>/`` with a playlist and a manifest."""
+    report = on_progress or (lambda stage, done, total, name=None: None)
+    base = routine_file.base
+    folder = Path(options.output_dir) / base.slug
+    check_writable(folder)
+    speech = speech or SpeechService(PhraseCache(options.cache_dir))
+    total = len(specs)
+    sessions = [_Session(track, spec, session_slug(base.title, spec.name_parts),
+                         _title(base.title, spec.name_parts))
+                for track, spec in enumerate(specs, start=1)]
+
+    names: dict[str, int] = {}
+    for session in sessions:
+        try:
+            routine = routine_file.session(session.spec.variant, session.spec.settings, session.spec.name_parts)
+            session.plan = plan_session(routine)
+            session.name, session.title = session.plan.slug, session.plan.title
+            if session.name in names:
+                raise RoutineError(f"makes the same file name as session {names[session.name]}; "
+                                   "give the variants or values different names", field=session.name)
+            names[session.name] = session.track
+            session.voice = speech.settings_for(routine.voice, routine.language, voice_source(routine))
+        except VoicecoachError as error:
+            session.error = error
+
+    _synthesize_and_lay_out(sessions, speech, options, report, folder)
+    finished = [0]
+
+    def session_finished() -> None:
+        finished[0] += 1
+        report("sessions", finished[0], total, None)
+
+    for session in sessions:
+        if session.job is None:
+            session_finished()
+    ready = [session for session in sessions if session.job is not None]
+    workers = min(options.jobs or os.cpu_count() or 1, len(ready))
+    if workers <= 1:
+        for session in ready:
+            try:
+                write_session(session.job, on_chunk=lambda done, chunks, name=session.name:
+                              report("encode", done, chunks, name))
+            except VoicecoachError as error:
+                session.error = error
+            session_finished()
+    else:
+        _render_in_pool(ready, workers, report, session_finished)
+
+    outcomes = tuple(_outcome(session, total) for session in sessions)
+    return _write_index(routine_file, folder, outcomes)
+
+
+def _title(title: str, parts: Sequence[str]) -> str:
+    return f"{title} ({', '.join(parts)})" if parts else title
+
+
+def _synthesize_and_lay_out(sessions: list[_Session], speech: SpeechService, options: BatchOptions,
+                            report: BatchProgress, folder: Path) -> None:
+    """Synthesize each voice's phrases once for all sessions, then lay out every session."""
+    wanted: dict[SpeechSettings, dict[str, None]] = {}
+    for session in sessions:
+        if session.error is None:
+            wanted.setdefault(session.voice, {}).update(dict.fromkeys(session.plan.phrases()))
+    all_phrases = sum(len(texts) for texts in wanted.values())
+    done_before = 0
+    clips_by_voice = {}
+    failures: dict[SpeechSettings, VoicecoachError] = {}
+    for voice, texts in wanted.items():
+        try:
+            clips_by_voice[voice] = speech.clips(texts, voice, on_progress=lambda done, _total, before=done_before:
+                                                 report("speech", before + done, all_phrases, None))
+        except VoicecoachError as error:
+            failures[voice] = error
+        done_before += len(texts)
+    for session in sessions:
+        if session.error is not None:
+            continue
+        if session.voice in failures:
+            session.error = failures[session.voice]
+            continue
+        clips = clips_by_voice[session.voice]
+        try:
+            timeline = layout_session(session.plan, {text: clips[text].length_ms for text in session.plan.phrases()},
+                                      Timing(), strict=options.strict)
+        except VoicecoachError as error:
+            session.error = error
+            continue
+        session.job = RenderJob(timeline, {text: clips[text] for text in session.plan.phrases()},
+                                SessionFiles.named(folder, session.name),
+                                session_tags(session.plan, (session.track, len(sessions))),
+                                options.sample_rate_hz, options.bitrate_kbps)
+
+
+def _outcome(session: _Session, total: int) -> SessionOutcome:
+    if session.error is not None or session.job is None:
+        error = session.error or VoicecoachError("was not built")
+        return SessionOutcome(session.track, session.name, session.title, session.spec, error=str(error),
+                              exit_code=error.exit_code)
+    files = session.job.files
+    return SessionOutcome(session.track, session.name, session.title, session.spec,
+                          result=BuildResult(files.mp3, files.timeline, files.lrc, session.job.timeline))
+
+
+# ---------------------------------------------------------------- the process pool
+
+_progress_queue: Any = None
+_busy = False
+
+
+def _worker_start(progress_queue: Any) -> None:
+    """In each worker: report progress through the queue; stop cleanly on SIGTERM.
+
+    Ctrl-C in a terminal reaches every process of the group; workers ignore it and
+    the parent, which decides, sends them SIGTERM. A busy worker then unwinds like
+    an interrupt, so its temporary files are removed and ffmpeg is stopped.
+    """
+    global _progress_queue
+    _progress_queue = progress_queue
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_terminated)
+
+
+def _worker_terminated(signum: int, frame: Any) -> None:
+    if _busy:
+        raise KeyboardInterrupt
+    os._exit(128 + signum)
+
+
+def _worker_render(name: str, job: RenderJob) -> None:
+    global _busy
+    _busy = True
+    try:
+        write_session(job, on_chunk=lambda done, chunks: _progress_queue.put((name, done, chunks)))
+    finally:
+        _busy = False
+
+
+def _render_in_pool(sessions: list[_Session], workers: int, report: BatchProgress,
+                    session_finished: Callable[[], None]) -> None:
+    context = multiprocessing.get_context("spawn")
+    progress_queue = context.Queue()
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
+                               initargs=(progress_queue,))
+    futures: dict[Future, _Session] = {pool.submit(_worker_render, session.name, session.job): session
+                                       for session in sessions}
+    pending = set(futures)
+
+    def drain() -> None:
+        while True:
+            try:
+                name, done, chunks = progress_queue.get_nowait()
+            except (queue_module.Empty, OSError, ValueError):
+                return
+            report("encode", done, chunks, name)
+
+    try:
+        while pending:
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            drain()
+            for future in finished:
+                session = futures[future]
+                error = future.exception()
+                if isinstance(error, VoicecoachError):
+                    session.error = error
+                elif isinstance(error, BrokenProcessPool):
+                    session.error = VoicecoachError("its worker process stopped unexpectedly; build it again")
+                elif error is not None:
+                    session.error = VoicecoachError(f"failed: {error!r}")
+                session_finished()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        progress_queue.close()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """On Ctrl-C: cancel what has not started and make busy workers clean up and stop."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+
+
+# ---------------------------------------------------------------- playlist and manifest
+
+
+def playlist_text(outcomes: Sequence[SessionOutcome]) -> str:
+    """An extended M3U playlist (UTF-8, so .m3u8) of the built sessions, with their real durations."""
+    lines = ["#EXTM3U"]
+    for session in outcomes:
+        if session.result is None:
+            continue
+        seconds = round(session.result.timeline.duration_ms / 1000)
+        lines += [f"#EXTINF:{seconds},{session.title}", session.result.mp3_path.name]
+    return "\n".join(lines) + "\n"
+
+
+def manifest_data(routine_file: RoutineFile, outcomes: Sequence[SessionOutcome], playlist: str | None) -> dict:
+    sessions = []
+    for session in outcomes:
+        entry: dict[str, Any] = {"track": session.track, "name": session.name, "title": session.title,
+                                 "variant": session.spec.variant, "overrides": session.spec.overrides}
+        if session.result is not None:
+            timeline = session.result.timeline
+            entry.update(status="ok", file=session.result.mp3_path.name,
+                         timeline=session.result.timeline_path.name, lyrics=session.result.lrc_path.name,
+                         duration=round(timeline.duration_ms / 1000, 3), warnings=list(timeline.warnings))
+        else:
+            entry.update(status="failed", error=session.error)
+        sessions.append(entry)
+    return {"routine": routine_file.base.title, "source": routine_file.source.file, "playlist": playlist,
+            "sessions": sessions}
+
+
+def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[SessionOutcome, ...]) -> BatchResult:
+    playlist_path = folder / f"{routine_file.base.slug}.m3u8" if any(o.ok for o in outcomes) else None
+    manifest_path = folder / "manifest.json"
+    texts = {manifest_path: json.dumps(manifest_data(routine_file, outcomes,
+                                                     playlist_path.name if playlist_path else None),
+                                       indent=2, ensure_ascii=False, default=str) + "\n"}
+    if playlist_path is not None:
+        texts[playlist_path] = playlist_text(outcomes)
+    partials = {path: temporary_path(path) for path in texts}
+    try:
+        for path, text in texts.items():
+            write_text(partials[path], text)
+        publish(partials)
+    except BaseException:
+        discard(partials.values())
+        raise
+    return BatchResult(folder, outcomes, playlist_path, manifest_path)

@@ -50,7 +50,7 @@ def test_python_dash_m_works():
     assert result.returncode == 0 and result.stdout.strip() == f"voicecoach {__version__}"
 
 
-@pytest.mark.parametrize("command", ["build", "script", "validate", "voices", "init", "example"])
+@pytest.mark.parametrize("command", ["build", "batch", "script", "validate", "voices", "init", "example"])
 def test_every_command_teaches_by_example(runner, command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "voicecoach " + command in result.stdout
@@ -179,3 +179,69 @@ def test_example_copies_the_routine_once(runner, tmp_path):
     again = runner.invoke(app, ["example", str(path)])
     assert again.exit_code == 2
     assert again.stderr == f"{path}: already exists; choose another name or add --force\n"
+
+
+VARIED = SMALL + """\
+variants:
+  quick:
+    defaults: {rep_rest: 7s}
+"""
+
+
+def test_build_a_variant_with_overrides_names_the_file_after_them(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, VARIED)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(routine), "-o", str(out), "--cache-dir", str(cache_dir), "-q",
+                                 "--variant", "quick", "--set", "exercises.reach.hold=5s", "--time-scale", "1.5"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("Built Two minute test (quick, hold 5s, time scale 1.5) (")
+    name = "two-minute-test--quick--hold-5s--time-scale-1-5"
+    timeline = json.loads((out / f"{name}.timeline.json").read_text())
+    holds = [event for event in timeline["events"] if event["kind"] == "hold"]
+    assert [round(hold["end"] - hold["start"], 3) for hold in holds] == [4.5, 4.5, 7.5]
+
+
+def test_batch_prints_what_it_built_and_where(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, VARIED)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(routine), "--all-variants", "--matrix", "voice.rate=140,220",
+                                 "-o", str(out), "-j", "1", "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    folder = out / "two-minute-test"
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Built 4 of 4 sessions of Two minute test into {folder}/"
+    assert [line.split()[0] for line in lines[1:5]] == ["1", "2", "3", "4"]
+    assert [line.split()[-1] for line in lines[1:5]] == [
+        "two-minute-test--rate-140.mp3", "two-minute-test--rate-220.mp3",
+        "two-minute-test--quick--rate-140.mp3", "two-minute-test--quick--rate-220.mp3"]
+    assert lines[5:] == [f"  playlist  {folder / 'two-minute-test.m3u8'}", f"  manifest  {folder / 'manifest.json'}"]
+
+
+def test_batch_reports_each_failure_and_exits_non_zero(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, VARIED, "knee.yaml")
+    result = runner.invoke(app, ["batch", str(routine), "--matrix", "exercises.reach.hold=4s,forever",
+                                 "-o", str(tmp_path / "out"), "-j", "1", "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 2
+    assert result.stdout.startswith("Built 1 of 2 sessions of Two minute test")
+    assert result.stderr.splitlines()[-2:] == [
+        f'failed: two-minute-test--hold-forever: {routine}: --matrix exercises.reach.hold: "forever" is not a '
+        "duration; write 5s, 1m30s or 90",
+        "1 of 2 sessions failed"]
+
+
+def test_batch_usage_errors_are_one_line(runner, tmp_path):
+    routine = write_routine(tmp_path, VARIED, "knee.yaml")
+    result = runner.invoke(app, ["batch", str(routine), "--matrix", "voice.rate"])
+    assert result.exit_code == 2
+    assert result.stderr == ('--matrix: "voice.rate" is not PATH=V1,V2,...; write e.g. '
+                             "`--matrix exercises.calf-raises.hold=6s,10s`\n")
+    result = runner.invoke(app, ["batch", str(routine), "--variant", "slow"])
+    assert result.stderr == f'{routine}: --variant: there is no variant "slow"; variants: quick\n'
+
+
+def test_validate_checks_every_variant(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, VARIED + "  broken:\n    exercises:\n      squeze: {hold: 2s}\n", "knee.yaml")
+    result = runner.invoke(app, ["validate", str(routine), "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 2
+    assert result.stderr == (f'{routine}:15: variants.broken.exercises.squeze: no exercise has the id "squeze"; '
+                             'did you mean "squeeze"? (ids: squeeze, reach)\n')

@@ -46,7 +46,7 @@ class Setting:
     @property
     def origin(self) -> str:
         """How the setting is named in an error: ``--set voice.rate``."""
-        return f"{self.flag} {self.path}" if self.flag == "--set" else self.flag
+        return self.flag if self.flag == "--time-scale" else f"{self.flag} {self.path}"
 
 
 def parse_setting(text: str, flag: str = "--set") -> Setting:

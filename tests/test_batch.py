@@ -1,0 +1,254 @@
+"""Batch builds: which sessions a batch makes, and the sessions themselves measured in the decoded MP3s."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from mutagen.mp3 import MP3
+
+from voicecoach.batch import BatchOptions, SessionSpec, batch_specs, build_batch
+from voicecoach.errors import RoutineError
+from voicecoach.speech import PhraseCache
+from voicecoach.variants import load_routine_file, parse_matrix, parse_setting
+
+from .audio_probe import RATE_HZ, decode_mp3, onset_s
+from .conftest import write_routine
+
+ROUTINE = """\
+title: Calf raises
+prepare: 2s
+exercises:
+  - name: Calf raises
+    hold: 2s
+    reps: 2
+    rep_rest: 6s
+    countdown: 0
+  - name: Toe spread
+    hold: 3s
+    countdown: 0
+variants:
+  quick:
+    defaults: {rest: 8s}
+  gentle:
+    time_scale: 1.5
+"""
+HOLDS = parse_matrix("exercises.calf-raises.hold=1.5s,3s")
+RATES = parse_matrix("voice.rate=140,220")
+TOLERANCE_S = 0.010
+
+
+@pytest.fixture(scope="module")
+def routine_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("routine")
+    return load_routine_file(write_routine(folder, ROUTINE, "calf.yaml"), display_name="calf.yaml")
+
+
+@pytest.fixture(scope="module")
+def matrix_batch(routine_file, tmp_path_factory, cache_dir):
+    """A 2x2 matrix, rendered by two worker processes through the real engine and ffmpeg."""
+    specs = batch_specs(routine_file, matrix=[HOLDS, RATES])
+    output_dir = tmp_path_factory.mktemp("batch-output")
+    return build_batch(routine_file, specs, BatchOptions(output_dir=output_dir, jobs=2, cache_dir=cache_dir))
+
+
+# ---------------------------------------------------------------- which sessions
+
+
+def test_a_matrix_is_the_cross_product_of_its_values(routine_file):
+    specs = batch_specs(routine_file, matrix=[HOLDS, RATES])
+    assert [spec.name_parts for spec in specs] == [("hold 1.5s", "rate 140"), ("hold 1.5s", "rate 220"),
+                                                   ("hold 3s", "rate 140"), ("hold 3s", "rate 220")]
+
+
+def test_variants_combine_with_the_matrix(routine_file):
+    specs = batch_specs(routine_file, variants=["base", "quick"], matrix=[RATES])
+    assert [(spec.variant, spec.overrides) for spec in specs] == [
+        (None, {"voice.rate": 140}), (None, {"voice.rate": 220}),
+        ("quick", {"voice.rate": 140}), ("quick", {"voice.rate": 220})]
+
+
+def test_all_variants_means_the_base_and_every_variant(routine_file):
+    assert [spec.variant for spec in batch_specs(routine_file, all_variants=True)] == [None, "quick", "gentle"]
+
+
+def test_settings_apply_to_every_session_before_the_matrix(routine_file):
+    specs = batch_specs(routine_file, settings=[parse_setting("prepare=3s")], matrix=[RATES])
+    assert [spec.settings[0].path for spec in specs] == ["prepare", "prepare"]
+    assert specs[0].name_parts == ("prepare 3s", "rate 140")
+
+
+def test_a_repeated_variant_is_built_once(routine_file):
+    assert batch_specs(routine_file, variants=["quick", "quick"]) == (SessionSpec("quick"),)
+
+
+def test_the_same_matrix_path_twice_is_refused(routine_file):
+    with pytest.raises(RoutineError) as caught:
+        batch_specs(routine_file, matrix=[RATES, parse_matrix("voice.rate=160")])
+    assert str(caught.value) == ("calf.yaml: --matrix: voice.rate is given twice; put all its values in one "
+                                 "--matrix voice.rate=V1,V2,...")
+
+
+def test_an_unknown_variant_is_refused_before_anything_is_built(routine_file):
+    with pytest.raises(RoutineError) as caught:
+        batch_specs(routine_file, variants=["gentel"])
+    assert str(caught.value) == ('calf.yaml: --variant: there is no variant "gentel"; did you mean "gentle"? '
+                                 "(variants: quick, gentle)")
+
+
+# ---------------------------------------------------------------- the sessions, measured
+
+
+def test_a_2x2_matrix_yields_four_sessions_in_the_routine_folder(matrix_batch):
+    assert [session.name for session in matrix_batch.sessions] == [
+        "calf-raises--hold-1-5s--rate-140", "calf-raises--hold-1-5s--rate-220",
+        "calf-raises--hold-3s--rate-140", "calf-raises--hold-3s--rate-220"]
+    assert matrix_batch.failed == ()
+    assert matrix_batch.folder.name == "calf-raises"
+    names = sorted(path.name for path in matrix_batch.folder.iterdir())
+    assert len(names) == 4 * 3 + 2  # no leftover temporary files
+    assert "calf-raises.m3u8" in names and "manifest.json" in names
+
+
+def test_holds_in_the_decoded_mp3s_match_their_overrides(matrix_batch):
+    for session, hold_s in zip(matrix_batch.sessions, [1.5, 1.5, 3.0, 3.0]):
+        decoded = decode_mp3(session.result.mp3_path)
+        timeline = json.loads(session.result.timeline_path.read_text(encoding="utf-8"))
+        holds = [event for event in timeline["events"] if event["kind"] == "hold"]
+        assert [hold["exercise"] for hold in holds] == ["calf-raises", "calf-raises", "toe-spread"]
+        expected = {"calf-raises": hold_s, "toe-spread": 3.0}
+        for hold in holds:
+            start, stop = onset_s(decoded, hold["start"]), onset_s(decoded, hold["end"])
+            assert abs(start - hold["start"]) <= TOLERANCE_S and abs(stop - hold["end"]) <= TOLERANCE_S
+            assert abs((stop - start) - expected[hold["exercise"]]) <= TOLERANCE_S, (session.name, hold)
+        assert abs(len(decoded) / RATE_HZ - timeline["duration"]) <= TOLERANCE_S
+
+
+def test_the_faster_voice_makes_shorter_speech(matrix_batch):
+    def speech_s(session):
+        events = json.loads(session.result.timeline_path.read_text(encoding="utf-8"))["events"]
+        return sum(event["end"] - event["start"] for event in events if event["kind"] == "speech")
+    slow, fast = matrix_batch.sessions[0], matrix_batch.sessions[1]
+    assert speech_s(fast) < 0.8 * speech_s(slow)
+
+
+def test_tags_say_which_session_and_track_it_is(matrix_batch):
+    tags = [MP3(session.result.mp3_path).tags for session in matrix_batch.sessions]
+    assert [tag["TIT2"].text[0] for tag in tags] == [
+        "Calf raises (hold 1.5s, rate 140)", "Calf raises (hold 1.5s, rate 220)",
+        "Calf raises (hold 3s, rate 140)", "Calf raises (hold 3s, rate 220)"]
+    assert [tag["TRCK"].text[0] for tag in tags] == ["1/4", "2/4", "3/4", "4/4"]
+    assert {tag["TALB"].text[0] for tag in tags} == {"Calf raises"}
+
+
+def test_the_playlist_lists_each_session_with_its_true_duration(matrix_batch):
+    lines = matrix_batch.playlist_path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#EXTM3U"
+    entries = list(zip(lines[1::2], lines[2::2]))
+    assert len(entries) == 4
+    for (info, file_name), session in zip(entries, matrix_batch.sessions):
+        decoded_s = len(decode_mp3(matrix_batch.folder / file_name)) / RATE_HZ
+        assert info == f"#EXTINF:{round(decoded_s)},{session.title}"
+        assert file_name == f"{session.name}.mp3"
+
+
+def test_the_manifest_lists_names_files_durations_overrides_and_warnings(matrix_batch):
+    manifest = json.loads(matrix_batch.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["routine"] == "Calf raises" and manifest["playlist"] == "calf-raises.m3u8"
+    first = manifest["sessions"][0]
+    timeline = json.loads(matrix_batch.sessions[0].result.timeline_path.read_text(encoding="utf-8"))
+    assert first == {"track": 1, "name": "calf-raises--hold-1-5s--rate-140",
+                     "title": "Calf raises (hold 1.5s, rate 140)", "variant": None,
+                     "overrides": {"exercises.calf-raises.hold": "1.5s", "voice.rate": 140}, "status": "ok",
+                     "file": "calf-raises--hold-1-5s--rate-140.mp3",
+                     "timeline": "calf-raises--hold-1-5s--rate-140.timeline.json",
+                     "lyrics": "calf-raises--hold-1-5s--rate-140.lrc",
+                     "duration": timeline["duration"], "warnings": timeline["warnings"]}
+
+
+def test_one_failing_session_does_not_stop_the_others(routine_file, tmp_path, cache_dir):
+    specs = batch_specs(routine_file, variants=["base", "gentle"],
+                        matrix=[parse_matrix("exercises.toe-spread.hold=2s,0.2s")])
+    result = build_batch(routine_file, specs, BatchOptions(output_dir=tmp_path, jobs=1, cache_dir=cache_dir))
+    assert [session.ok for session in result.sessions] == [True, False, True, False]
+    assert result.sessions[1].error == ("calf.yaml: --matrix exercises.toe-spread.hold: 0.2 s is too short; a hold "
+                                        "lasts at least 0.5 s (its start tone must fit), e.g. 5s")
+    assert result.exit_code == 2
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    assert [entry["status"] for entry in manifest["sessions"]] == ["ok", "failed", "ok", "failed"]
+    assert len(result.playlist_path.read_text(encoding="utf-8").splitlines()) == 1 + 2 * 2
+
+
+# ---------------------------------------------------------------- two batches at once
+
+
+def _batch_command(routine: Path, output_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "voicecoach", "batch", str(routine), "--all-variants",
+            "--matrix", "voice.rate=150,190", "-j", "2", "-q", "-o", str(output_dir)]
+
+
+def test_two_batches_at_once_on_a_cold_cache_agree_with_a_sequential_run(tmp_path):
+    # espeak-ng's output varies by a few ms from run to run, so two batches racing to fill one cold
+    # cache would disagree unless the cache lets the first writer of each phrase win.
+    routine = write_routine(tmp_path, ROUTINE, "calf.yaml")
+    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(tmp_path / "cache"))
+    racing = [subprocess.Popen(_batch_command(routine, tmp_path / name), env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE) for name in ("first", "second")]
+    for process in racing:
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err.decode()
+    subprocess.run(_batch_command(routine, tmp_path / "after"), env=env, check=True, capture_output=True, timeout=240)
+    timelines = {name: {path.name: path.read_bytes()
+                        for path in sorted((tmp_path / name / "calf-raises").glob("*.timeline.json"))}
+                 for name in ("first", "second", "after")}
+    assert len(timelines["first"]) == 6
+    assert timelines["first"] == timelines["second"] == timelines["after"]
+    manifests = {(tmp_path / name / "calf-raises" / "manifest.json").read_bytes() for name in timelines}
+    assert len(manifests) == 1
+    cache = PhraseCache(tmp_path / "cache")
+    entries = list((tmp_path / "cache").rglob("*.wav"))
+    assert entries and not list((tmp_path / "cache").rglob("*.part"))
+    for entry in entries:
+        assert cache.load_entry(entry) is not None, entry
+
+
+LONG = """\
+title: Long enough to interrupt
+exercises:
+  - name: Stand
+    hold: 20m
+    countdown: 0
+    announce: []
+"""
+
+
+def test_ctrl_c_during_a_batch_exits_130_and_leaves_no_partial_file(tmp_path, cache_dir):
+    # Ctrl-C in a terminal reaches the whole process group: the parent and both workers (and not
+    # ffmpeg, which runs in its own group). Workers ignore it; the parent stops them with SIGTERM,
+    # and each removes its temporary files and stops its ffmpeg.
+    routine = write_routine(tmp_path, LONG)
+    out = tmp_path / "out"
+    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "batch", str(routine), "-o", str(out), "-q",
+                                "--matrix", "voice.rate=150,170", "-j", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               start_new_session=True)
+    folder = out / "long-enough-to-interrupt"
+    deadline = time.monotonic() + 120
+    while not (folder.is_dir() and sum(".mp3." in p.name for p in folder.iterdir()) == 2):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "interrupted; no output file was left half-written\n"
+    assert list(folder.iterdir()) == []
+    still_running = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True).stdout
+    assert still_running == ""  # no ffmpeg left writing

@@ -9,7 +9,7 @@ import numpy as np
 
 from voicecoach.parts import ffmpeg_path
 
-RATE_HZ = 44_100
+RATE_HZ = 22_050  # voicecoach's default: decoding needs no resampling
 
 
 def decode_mp3(path: Path, rate_hz: int = RATE_HZ) -> np.ndarray:

@@ -7,11 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from mutagen.mp3 import MP3
 from typer.testing import CliRunner
 
 from voicecoach import __version__
 from voicecoach.cli import app
 
+from .audio_probe import decode_mp3, onset_s
 from .conftest import write_routine
 
 SMALL = """\
@@ -245,3 +247,27 @@ def test_validate_checks_every_variant(runner, tmp_path, cache_dir):
     assert result.exit_code == 2
     assert result.stderr == (f'{routine}:15: variants.broken.exercises.squeze: no exercise has the id "squeze"; '
                              'did you mean "squeeze"? (ids: squeeze, reach)\n')
+
+
+def test_sample_rate_and_bitrate_are_checked_before_any_work(runner, tmp_path):
+    routine = write_routine(tmp_path, SMALL)
+    result = runner.invoke(app, ["build", str(routine), "-o", str(tmp_path / "o"), "--bitrate", "256"])
+    assert result.exit_code == 2
+    assert result.stderr == ("--bitrate: an MP3 at 22050 Hz has bitrates from 8 to 160 kbps, not 256; lower "
+                             "--bitrate, or use --sample-rate 44100 for more\n")
+    result = runner.invoke(app, ["build", str(routine), "-o", str(tmp_path / "o"), "--sample-rate", "16000"])
+    assert result.stderr == "--sample-rate: 16000 Hz is not offered; use one of 22050, 44100, 48000\n"
+
+
+def test_a_44100_hz_build_keeps_its_timing(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, SMALL)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(routine), "-o", str(out), "--sample-rate", "44100", "--bitrate", "128",
+                                 "--cache-dir", str(cache_dir), "-q"])
+    assert result.exit_code == 0, result.output
+    assert MP3(out / "two-minute-test.mp3").info.sample_rate == 44_100
+    decoded = decode_mp3(out / "two-minute-test.mp3", 44_100)
+    timeline = json.loads((out / "two-minute-test.timeline.json").read_text())
+    assert abs(len(decoded) / 44_100 - timeline["duration"]) <= 0.010
+    for tone in (event for event in timeline["events"] if event["kind"] == "tone"):
+        assert abs(onset_s(decoded, tone["start"], rate_hz=44_100) - tone["start"]) <= 0.010

@@ -25,7 +25,7 @@ from typing import Any
 
 from .build import BuildResult, RenderJob, SessionFiles, session_tags, voice_source, write_session
 from .errors import RoutineError, VoicecoachError
-from .export import DEFAULT_BITRATE_KBPS, check_writable, discard, publish, write_text
+from .export import DEFAULT_BITRATE_KBPS, check_mp3_format, check_writable, discard, publish, write_text
 from .files import temporary_path
 from .layout import Timing, layout_session
 from .plan import Plan, plan_session
@@ -147,6 +147,7 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
     report = on_progress or (lambda stage, done, total, name=None: None)
     base = routine_file.base
     folder = Path(options.output_dir) / base.slug
+    check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     check_writable(folder)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     total = len(specs)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .export import (DEFAULT_BITRATE_KBPS, Tags, check_writable, discard, encode_mp3, lrc_text, publish,
+from .export import (DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, discard, encode_mp3, lrc_text, publish,
                      write_tags, write_text)
 from .files import temporary_path
 from .layout import Timeline, Timing, layout_session
@@ -95,6 +95,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     routine = with_voice(routine, options.voice_name, options.rate_wpm)
     plan = plan_session(routine)
     output_dir = Path(options.output_dir)
+    check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     check_writable(output_dir)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     settings = speech.settings_for(routine.voice, routine.language,

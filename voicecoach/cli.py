@@ -16,6 +16,8 @@ from . import __version__
 from .batch import BatchOptions, SessionSpec, batch_specs, build_batch
 from .build import BuildOptions, build_file, check_routine, example_routine_path, open_routine, starter_text
 from .durations import format_clock
+from .export import DEFAULT_BITRATE_KBPS
+from .render import SAMPLE_RATE_HZ
 from .errors import VoicecoachError
 from .files import write_new_file
 from .plan import format_script, plan_session
@@ -45,6 +47,11 @@ SetOption = Annotated[list[str] | None, typer.Option(
 TimeScaleOption = Annotated[float | None, typer.Option(
     "--time-scale", min=0.1, max=10.0, show_default=False,
     help="Multiply every hold, rest and prepare by this factor (wins over a variant's time_scale).")]
+BitrateOption = Annotated[int, typer.Option(
+    "--bitrate", min=8, max=320, help="MP3 bitrate in kbps (at most 160 at 22050 Hz).")]
+SampleRateOption = Annotated[int, typer.Option(
+    "--sample-rate", help="MP3 sample rate in Hz: 22050 (espeak-ng's own rate; half the encoding time), "
+                          "44100 or 48000.")]
 CacheDirOption = Annotated[Path | None, typer.Option(
     "--cache-dir", envvar="VOICECOACH_CACHE_DIR", show_default=False,
     help="Where synthesized phrases are kept (default: your user cache folder).")]
@@ -92,7 +99,8 @@ def build(
         "--voice", help="Voice id, name or language code (see `voicecoach voices`).", show_default=False)] = None,
     rate: Annotated[int | None, typer.Option(
         "--rate", min=80, max=400, help="Speaking rate in words per minute.", show_default=False)] = None,
-    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbps.")] = 96,
+    bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
+    sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
     strict: Annotated[bool, typer.Option("--strict", help="Fail instead of growing a rest that is too short "
                                                            "for its speech.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
@@ -115,7 +123,7 @@ def build(
       voicecoach build knee.yaml --variant quick --set exercises.heel-slides.hold=8s
     """
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
-                           bitrate_kbps=bitrate, cache_dir=cache_dir)
+                           bitrate_kbps=bitrate, sample_rate_hz=sample_rate, cache_dir=cache_dir)
     settings = run(lambda: overrides(set_, time_scale))
     with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=progress_console, transient=True,
@@ -156,7 +164,8 @@ def batch(
         help="Sessions rendered at once (default: one per CPU core).")] = None,
     output_dir: Annotated[Path, typer.Option(
         "-o", "--output-dir", help="The sessions go into DIR/<routine-name>/.")] = Path("output"),
-    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbps.")] = 96,
+    bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
+    sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
     strict: Annotated[bool, typer.Option("--strict", help="Fail a session instead of growing a rest that is "
                                                            "too short for its speech.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
@@ -187,7 +196,7 @@ def batch(
 
     routine_file, specs = run(start)
     options = BatchOptions(output_dir=output_dir, jobs=jobs, strict=strict, bitrate_kbps=bitrate,
-                           cache_dir=cache_dir)
+                           sample_rate_hz=sample_rate, cache_dir=cache_dir)
     with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=progress_console, transient=True,
                   disable=quiet or not progress_console.is_terminal) as progress:

@@ -25,7 +25,8 @@ from .errors import MissingPartError, OutputError
 from .layout import SpeechEvent, Timeline
 from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path
 
-DEFAULT_BITRATE_KBPS = 96
+DEFAULT_BITRATE_KBPS = 64
+SAMPLE_RATES_HZ = (22_050, 44_100, 48_000)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,17 @@ def _lrc_time(ms: int) -> str:
     centiseconds = (ms + 5) // 10
     minutes, centiseconds = divmod(centiseconds, 6000)
     return f"{minutes:02d}:{centiseconds // 100:02d}.{centiseconds % 100:02d}"
+
+
+def check_mp3_format(sample_rate_hz: int, bitrate_kbps: int) -> None:
+    """Refuse, before any work, a bitrate the MP3 format has no frames for at this sample rate."""
+    if sample_rate_hz not in SAMPLE_RATES_HZ:
+        raise OutputError(f"{sample_rate_hz} Hz is not offered; use one of "
+                          + ", ".join(str(rate) for rate in SAMPLE_RATES_HZ), field="--sample-rate")
+    highest = 160 if sample_rate_hz < 32_000 else 320
+    if not 8 <= bitrate_kbps <= highest:
+        raise OutputError(f"an MP3 at {sample_rate_hz} Hz has bitrates from 8 to {highest} kbps, not {bitrate_kbps}; "
+                          f"lower --bitrate, or use --sample-rate 44100 for more", field="--bitrate")
 
 
 def write_text(partial: Path, text: str) -> None:

@@ -169,29 +169,25 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
         except VoicecoachError as error:
             session.error = error
 
-    _synthesize_and_lay_out(sessions, speech, options, report, folder)
     finished = [0]
 
     def session_finished() -> None:
         finished[0] += 1
         report("sessions", finished[0], total, None)
 
+    planned = [session for session in sessions if session.error is None]
     for session in sessions:
-        if session.job is None:
+        if session.error is not None:
             session_finished()
-    ready = [session for session in sessions if session.job is not None]
-    workers = min(options.jobs or os.cpu_count() or 1, len(ready))
-    if workers <= 1:
-        for session in ready:
-            try:
-                write_session(session.job, on_chunk=lambda done, chunks, name=session.name:
-                              report("encode", done, chunks, name))
-            except VoicecoachError as error:
-                session.error = error
-            session_finished()
-    else:
-        _render_in_pool(ready, workers, report, session_finished)
-
+    workers = min(options.jobs or os.cpu_count() or 1, len(planned))
+    renderer = _PoolRenderer(workers, report, session_finished) if workers > 1 else \
+        _InlineRenderer(report, session_finished)
+    try:
+        _synthesize_and_render(planned, speech, options, report, folder, renderer)
+        renderer.finish()
+    except BaseException:
+        renderer.stop()
+        raise
     outcomes = tuple(_outcome(session, total) for session in sessions)
     return _write_index(routine_file, folder, outcomes)
 
@@ -200,41 +196,47 @@ def _title(title: str, parts: Sequence[str]) -> str:
     return f"{title} ({', '.join(parts)})" if parts else title
 
 
-def _synthesize_and_lay_out(sessions: list[_Session], speech: SpeechService, options: BatchOptions,
-                            report: BatchProgress, folder: Path) -> None:
-    """Synthesize each voice's phrases once for all sessions, then lay out every session."""
-    wanted: dict[SpeechSettings, dict[str, None]] = {}
+def _synthesize_and_render(sessions: list[_Session], speech: SpeechService, options: BatchOptions,
+                           report: BatchProgress, folder: Path, renderer: _Renderer) -> None:
+    """Synthesize each voice's phrases once for all its sessions, then hand those sessions to the renderer.
+
+    Sessions of the first voice are encoding while the next voice is synthesized.
+    """
+    by_voice: dict[SpeechSettings, list[_Session]] = {}
     for session in sessions:
-        if session.error is None:
-            wanted.setdefault(session.voice, {}).update(dict.fromkeys(session.plan.phrases()))
+        by_voice.setdefault(session.voice, []).append(session)
+    wanted = {voice: tuple(dict.fromkeys(text for session in group for text in session.plan.phrases()))
+              for voice, group in by_voice.items()}
     all_phrases = sum(len(texts) for texts in wanted.values())
     done_before = 0
-    clips_by_voice = {}
-    failures: dict[SpeechSettings, VoicecoachError] = {}
-    for voice, texts in wanted.items():
+    for voice, group in by_voice.items():
+        def synthesized(done: int, _total: int, before: int = done_before) -> None:
+            report("speech", before + done, all_phrases, None)
+            renderer.poll()
         try:
-            clips_by_voice[voice] = speech.clips(texts, voice, on_progress=lambda done, _total, before=done_before:
-                                                 report("speech", before + done, all_phrases, None))
+            clips = speech.clips(wanted[voice], voice, on_progress=synthesized)
         except VoicecoachError as error:
-            failures[voice] = error
-        done_before += len(texts)
-    for session in sessions:
-        if session.error is not None:
-            continue
-        if session.voice in failures:
-            session.error = failures[session.voice]
-            continue
-        clips = clips_by_voice[session.voice]
-        try:
-            timeline = layout_session(session.plan, {text: clips[text].length_ms for text in session.plan.phrases()},
-                                      Timing(), strict=options.strict)
-        except VoicecoachError as error:
-            session.error = error
-            continue
-        session.job = RenderJob(timeline, {text: clips[text] for text in session.plan.phrases()},
-                                SessionFiles.named(folder, session.name),
-                                session_tags(session.plan, (session.track, len(sessions))),
-                                options.sample_rate_hz, options.bitrate_kbps)
+            clips = None
+            for session in group:
+                session.error = error
+        done_before += len(wanted[voice])
+        for session in group if clips is not None else ():
+            try:
+                timeline = layout_session(session.plan, {text: clips[text].length_ms
+                                                         for text in session.plan.phrases()},
+                                          Timing(), strict=options.strict)
+            except VoicecoachError as error:
+                session.error = error
+                renderer.finished()
+                continue
+            session.job = RenderJob(timeline, {text: clips[text] for text in session.plan.phrases()},
+                                    SessionFiles.named(folder, session.name),
+                                    session_tags(session.plan, (session.track, len(sessions))),
+                                    options.sample_rate_hz, options.bitrate_kbps)
+            renderer.submit(session)
+        if clips is None:
+            for _ in group:
+                renderer.finished()
 
 
 def _outcome(session: _Session, total: int) -> SessionOutcome:
@@ -247,7 +249,39 @@ def _outcome(session: _Session, total: int) -> SessionOutcome:
                           result=BuildResult(files.mp3, files.timeline, files.lrc, session.job.timeline))
 
 
-# ---------------------------------------------------------------- the process pool
+# ---------------------------------------------------------------- rendering: here, or in a process pool
+
+
+class _Renderer:
+    """Renders and encodes sessions handed to it; records each one's error, reports each one finished."""
+
+    def __init__(self, report: BatchProgress, session_finished: Callable[[], None]) -> None:
+        self.report = report
+        self.finished = session_finished  # called once per session, built or failed
+
+    def submit(self, session: _Session) -> None:
+        raise NotImplementedError
+
+    def poll(self) -> None:
+        """Take note of finished work without waiting."""
+
+    def finish(self) -> None:
+        """Wait for everything submitted."""
+
+    def stop(self) -> None:
+        """Abandon everything (Ctrl-C): nothing half-written may stay behind."""
+
+
+class _InlineRenderer(_Renderer):
+    """One session at a time, in this process: for -j 1 or a batch of one."""
+
+    def submit(self, session: _Session) -> None:
+        try:
+            write_session(session.job, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
+        except VoicecoachError as error:
+            session.error = error
+        self.finished()
+
 
 _progress_queue: Any = None
 _busy = False
@@ -281,55 +315,58 @@ def _worker_render(name: str, job: RenderJob) -> None:
         _busy = False
 
 
-def _render_in_pool(sessions: list[_Session], workers: int, report: BatchProgress,
-                    session_finished: Callable[[], None]) -> None:
-    context = multiprocessing.get_context("spawn")
-    progress_queue = context.Queue()
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
-                               initargs=(progress_queue,))
-    futures: dict[Future, _Session] = {pool.submit(_worker_render, session.name, session.job): session
-                                       for session in sessions}
-    pending = set(futures)
+class _PoolRenderer(_Renderer):
+    """Sessions rendered by worker processes (spawned: see the module's docstring)."""
 
-    def drain() -> None:
+    def __init__(self, workers: int, report: BatchProgress, session_finished: Callable[[], None]) -> None:
+        super().__init__(report, session_finished)
+        context = multiprocessing.get_context("spawn")
+        self.queue = context.Queue()
+        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
+                                        initargs=(self.queue,))
+        self.futures: dict[Future, _Session] = {}
+
+    def submit(self, session: _Session) -> None:
+        self.futures[self.pool.submit(_worker_render, session.name, session.job)] = session
+
+    def poll(self, timeout_s: float = 0) -> None:
+        if self.futures:
+            finished, _ = wait(list(self.futures), timeout=timeout_s, return_when=FIRST_COMPLETED)
+        else:
+            finished = set()
         while True:
             try:
-                name, done, chunks = progress_queue.get_nowait()
+                name, done, chunks = self.queue.get_nowait()
             except (queue_module.Empty, OSError, ValueError):
-                return
-            report("encode", done, chunks, name)
+                break
+            self.report("encode", done, chunks, name)
+        for future in finished:
+            session = self.futures.pop(future)
+            error = future.exception()
+            if isinstance(error, VoicecoachError):
+                session.error = error
+            elif isinstance(error, BrokenProcessPool):
+                session.error = VoicecoachError("its worker process stopped unexpectedly; build it again")
+            elif error is not None:
+                session.error = VoicecoachError(f"failed: {error!r}")
+            self.finished()
 
-    try:
-        while pending:
-            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            drain()
-            for future in finished:
-                session = futures[future]
-                error = future.exception()
-                if isinstance(error, VoicecoachError):
-                    session.error = error
-                elif isinstance(error, BrokenProcessPool):
-                    session.error = VoicecoachError("its worker process stopped unexpectedly; build it again")
-                elif error is not None:
-                    session.error = VoicecoachError(f"failed: {error!r}")
-                session_finished()
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        progress_queue.close()
+    def finish(self) -> None:
+        while self.futures:
+            self.poll(timeout_s=0.1)
+        self.pool.shutdown(wait=True)
+        self.queue.close()
 
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """On Ctrl-C: cancel what has not started and make busy workers clean up and stop."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=10)
+    def stop(self) -> None:
+        """Cancel what has not started and make busy workers clean up and stop."""
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        self.queue.close()
 
 
 # ---------------------------------------------------------------- playlist and manifest

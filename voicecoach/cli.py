@@ -219,8 +219,12 @@ def batch(
         result = run(lambda: build_batch(routine_file, specs, options, on_progress))
     built = [session for session in result.sessions if session.ok]
     for session in built:
-        for warning in session.result.warnings:
+        warnings = session.result.warnings
+        for warning in warnings[:2]:
             typer.echo(f"warning: {session.name}: {warning}", err=True)
+        if len(warnings) > 2:
+            typer.echo(f"warning: {session.name}: and {len(warnings) - 2} more; all are in "
+                       f"{result.manifest_path}", err=True)
     typer.echo(f"Built {len(built)} of {len(result.sessions)} sessions of {routine_file.base.title} "
                f"into {result.folder}/")
     for session in built:

@@ -252,3 +252,9 @@ def test_ctrl_c_during_a_batch_exits_130_and_leaves_no_partial_file(tmp_path, ca
     assert list(folder.iterdir()) == []
     still_running = subprocess.run(["pgrep", "-f", str(folder)], capture_output=True, text=True).stdout
     assert still_running == ""  # no ffmpeg left writing
+
+
+def test_lyrics_carry_the_session_title_and_the_routine_as_album(matrix_batch):
+    # Pins a bug: the album line repeated the session's title instead of naming the routine.
+    lines = matrix_batch.sessions[0].result.lrc_path.read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == ["[ti:Calf raises (hold 1.5s, rate 140)]", "[ar:voicecoach]", "[al:Calf raises]"]

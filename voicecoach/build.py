@@ -167,7 +167,7 @@ def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = 
     partials = {path: temporary_path(path) for path in (files.timeline, files.lrc, files.mp3)}
     try:
         write_text(partials[files.timeline], timeline.to_json())
-        write_text(partials[files.lrc], lrc_text(timeline, job.tags.title))
+        write_text(partials[files.lrc], lrc_text(timeline, job.tags.album))
         encode_mp3(render_chunks(timeline, job.clips, job.sample_rate_hz), partials[files.mp3],
                    job.sample_rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=files.mp3)
         write_tags(partials[files.mp3], timeline, job.tags)

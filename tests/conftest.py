@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,26 @@ def example_build(tmp_path_factory, cache_dir):
     """The bundled example, built once through the real engine and the real ffmpeg."""
     output_dir = tmp_path_factory.mktemp("example-output")
     return build_file(None, BuildOptions(output_dir=output_dir, cache_dir=cache_dir))
+
+
+# A routine whose encode takes long enough to interrupt (a 20 minute hold).
+LONG = """\
+title: Long enough to interrupt
+exercises:
+  - name: Stand
+    hold: 20m
+    countdown: 0
+    announce: []
+"""
+
+
+def wait_for(condition, process, timeout_s: float = 120) -> None:
+    """Poll until ``condition()`` holds; fail if ``process`` ends first or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from voicecoach.speech import PhraseCache
 from voicecoach.variants import load_routine_file, parse_matrix, parse_setting
 
 from .audio_probe import RATE_HZ, decode_mp3, onset_s
-from .conftest import write_routine
+from .conftest import LONG, wait_for, write_routine
 
 ROUTINE = """\
 title: Calf raises
@@ -218,16 +217,6 @@ def test_two_batches_at_once_on_a_cold_cache_agree_with_a_sequential_run(tmp_pat
         assert cache.load_entry(entry) is not None, entry
 
 
-LONG = """\
-title: Long enough to interrupt
-exercises:
-  - name: Stand
-    hold: 20m
-    countdown: 0
-    announce: []
-"""
-
-
 def test_ctrl_c_during_a_batch_exits_130_and_leaves_no_partial_file(tmp_path, cache_dir):
     # Ctrl-C in a terminal reaches the whole process group: the parent and both workers (and not
     # ffmpeg, which runs in its own group). Workers ignore it; the parent stops them with SIGTERM,
@@ -240,11 +229,7 @@ def test_ctrl_c_during_a_batch_exits_130_and_leaves_no_partial_file(tmp_path, ca
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                start_new_session=True)
     folder = out / "long-enough-to-interrupt"
-    deadline = time.monotonic() + 120
-    while not (folder.is_dir() and sum(".mp3." in p.name for p in folder.iterdir()) == 2):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_for(lambda: folder.is_dir() and sum(".mp3." in p.name for p in folder.iterdir()) == 2, process)
     os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from mutagen.id3 import ID3
@@ -16,7 +15,7 @@ from voicecoach.export import Tags, encode_mp3, lrc_text, write_tags
 from voicecoach.layout import Chapter, SpeechEvent, Timeline
 
 from .audio_probe import RATE_HZ, decode_mp3
-from .conftest import write_routine
+from .conftest import LONG, wait_for, write_routine
 
 SILENCE_CHUNK = bytes(2 * RATE_HZ)  # one second
 
@@ -69,16 +68,6 @@ def test_lyrics_lines():
         "[00:00.00]Hello there", "[00:01.25]Exercise 1 of 1: Plank", "[01:01.00]Session complete"]
 
 
-LONG = """\
-title: Long enough to interrupt
-exercises:
-  - name: Stand
-    hold: 20m
-    countdown: 0
-    announce: []
-"""
-
-
 def test_ctrl_c_during_the_encode_exits_130_and_keeps_the_previous_files(tmp_path, cache_dir):
     routine = write_routine(tmp_path, LONG)
     out = tmp_path / "out"
@@ -88,11 +77,7 @@ def test_ctrl_c_during_the_encode_exits_130_and_keeps_the_previous_files(tmp_pat
     env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
     process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 60
-    while not any(p.name.endswith(".part") and ".mp3." in p.name for p in out.iterdir()):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_for(lambda: any(p.name.endswith(".part") and ".mp3." in p.name for p in out.iterdir()), process)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130

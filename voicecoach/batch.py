@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult, RenderJob, SessionFiles, session_tags, voice_source, write_session
+from .build import (BuildOptions, BuildResult, RenderJob, SessionFiles, session_tags, voice_source, with_voice,
+                    write_session)
 from .errors import RoutineError, VoicecoachError
-from .export import DEFAULT_BITRATE_KBPS, check_mp3_format, check_writable, discard, publish, write_text
+from .export import check_mp3_format, check_writable, discard, publish, write_text
 from .files import temporary_path
 from .layout import Timing, layout_session
 from .plan import Plan, plan_session
-from .render import SAMPLE_RATE_HZ
 from .slug import session_slug
 from .speech import PhraseCache, SpeechService, SpeechSettings
 from .variants import BASE, RoutineFile, Setting, labels_for
@@ -86,13 +86,15 @@ def batch_specs(routine_file: RoutineFile, variants: Sequence[str] = (), all_var
 
 
 @dataclass(frozen=True)
-class BatchOptions:
-    output_dir: Path = Path("output")
+class BatchOptions(BuildOptions):
+    """A build's options, for every session, plus how many sessions are rendered at once.
+
+    ``voice_name`` and ``rate_wpm`` win over every variant and setting, as in a
+    build; the command line offers ``--set voice.rate=...`` instead, which names
+    the sessions after it.
+    """
+
     jobs: int | None = None  # None: every core
-    strict: bool = False
-    bitrate_kbps: int = DEFAULT_BITRATE_KBPS
-    sample_rate_hz: int = SAMPLE_RATE_HZ
-    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -158,14 +160,15 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
     names: dict[str, int] = {}
     for session in sessions:
         try:
-            routine = routine_file.session(session.spec.variant, session.spec.settings, session.spec.name_parts)
+            routine = with_voice(routine_file.session(session.spec.variant, session.spec.settings,
+                                                      session.spec.name_parts), options.voice_name, options.rate_wpm)
             session.plan = plan_session(routine)
             session.name, session.title = session.plan.slug, session.plan.title
             if session.name in names:
                 raise RoutineError(f"makes the same file name as session {names[session.name]}; "
                                    "give the variants or values different names", field=session.name)
             names[session.name] = session.track
-            session.voice = speech.settings_for(routine.voice, routine.language, voice_source(routine))
+            session.voice = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
         except VoicecoachError as error:
             session.error = error
 

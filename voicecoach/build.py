@@ -98,9 +98,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     check_writable(output_dir)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
-    settings = speech.settings_for(routine.voice, routine.language,
-                                   (None, None, "--voice") if options.voice_name is not None
-                                   else voice_source(routine))
+    settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
     clips = speech.clips(plan.phrases(), settings,
                          on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
     timeline = layout_session(plan, {text: clip.length_ms for text, clip in clips.items()}, Timing(),
@@ -111,8 +109,10 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     return BuildResult(job.files.mp3, job.files.timeline, job.files.lrc, timeline)
 
 
-def voice_source(routine: Routine) -> VoiceSource:
-    """Where the routine's voice was written (file, line, field), for an error about it."""
+def voice_source(routine: Routine, options: BuildOptions | None = None) -> VoiceSource:
+    """Where the routine's voice was chosen (file, line, field, or the flag), for an error about it."""
+    if options is not None and options.voice_name is not None:
+        return None, None, "--voice"
     path = ("voice", "name") if routine.voice.name else ("language",)
     line, written_as = routine.source.locate(path)
     return routine.source.file, line, written_as

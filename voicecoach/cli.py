@@ -47,6 +47,13 @@ SetOption = Annotated[list[str] | None, typer.Option(
 TimeScaleOption = Annotated[float | None, typer.Option(
     "--time-scale", min=0.1, max=10.0, show_default=False,
     help="Multiply every hold, rest and prepare by this factor (wins over a variant's time_scale).")]
+VoiceOption = Annotated[str | None, typer.Option(
+    "--voice", help="Voice id, name or language code (see `voicecoach voices`).", show_default=False)]
+RateOption = Annotated[int | None, typer.Option(
+    "--rate", min=80, max=400, help="Speaking rate in words per minute.", show_default=False)]
+StrictOption = Annotated[bool, typer.Option(
+    "--strict", help="Fail instead of growing a rest that is too short for its speech.")]
+QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")]
 BitrateOption = Annotated[int, typer.Option(
     "--bitrate", min=8, max=320, help="MP3 bitrate in kbps (at most 160 at 22050 Hz).")]
 SampleRateOption = Annotated[int, typer.Option(
@@ -95,15 +102,12 @@ def build(
         help="The routine file (YAML). Leave it out to build the bundled example.", show_default=False)] = None,
     output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the MP3 and its sidecars.")
                           ] = Path("output"),
-    voice: Annotated[str | None, typer.Option(
-        "--voice", help="Voice id, name or language code (see `voicecoach voices`).", show_default=False)] = None,
-    rate: Annotated[int | None, typer.Option(
-        "--rate", min=80, max=400, help="Speaking rate in words per minute.", show_default=False)] = None,
+    voice: VoiceOption = None,
+    rate: RateOption = None,
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail instead of growing a rest that is too short "
-                                                           "for its speech.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
     variant: VariantOption = None,
     set_: SetOption = None,
     time_scale: TimeScaleOption = None,
@@ -166,9 +170,8 @@ def batch(
         "-o", "--output-dir", help="The sessions go into DIR/<routine-name>/.")] = Path("output"),
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail a session instead of growing a rest that is "
-                                                           "too short for its speech.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress display.")] = False,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Build many versions of ROUTINE at once, plus a playlist and a manifest.
@@ -195,8 +198,8 @@ def batch(
         return routine_file, specs
 
     routine_file, specs = run(start)
-    options = BatchOptions(output_dir=output_dir, jobs=jobs, strict=strict, bitrate_kbps=bitrate,
-                           sample_rate_hz=sample_rate, cache_dir=cache_dir)
+    options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
+                           cache_dir=cache_dir, jobs=jobs)
     with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=progress_console, transient=True,
                   disable=quiet or not progress_console.is_terminal) as progress:

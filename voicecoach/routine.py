@@ -21,7 +21,7 @@ from .errors import RoutineError
 from .phrases import SUPPORTED_LANGUAGES
 from .slug import session_slug, slugify
 from .yamlsource import Path as YamlPath
-from .yamlsource import SourceMap, format_path, load_yaml_text
+from .yamlsource import SourceMap, load_yaml_text
 
 MAX_DURATION_S = 4 * 3600
 MIN_HOLD_MS = 500

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from voicecoach.errors import RoutineError
 from voicecoach.variants import labels_for, load_routine_file, parse_matrix, parse_setting, time_scale_setting
@@ -230,3 +232,24 @@ def test_a_variant_named_base_is_refused(tmp_path):
         load_routine_file(path, display_name="t.yaml")
     assert str(caught.value) == ('t.yaml:4: variants.base: "base" names the routine without a variant; '
                                  "give the variant another name")
+
+
+@settings(max_examples=60, deadline=None)
+@given(holds_ms=st.tuples(st.integers(500, 600_000), st.integers(10_001, 600_000)),  # ankle-circles says "10 s left"
+       rest_ms=st.integers(0, 120_000), factor=st.sampled_from([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0]))
+def test_settings_then_time_scale_give_exactly_the_scaled_values(tmp_path_factory, holds_ms, rest_ms, factor):
+    path = write_routine(tmp_path_factory.mktemp("r"), ROUTINE, "calf.yaml")
+    routine_file = load_routine_file(path, display_name="calf.yaml")
+    settings = [parse_setting(f"exercises.calf-raises.hold={holds_ms[0] / 1000}"),
+                parse_setting(f"exercises.ankle-circles.hold={holds_ms[1] / 1000}"),
+                parse_setting(f"defaults.rest={rest_ms / 1000}"), time_scale_setting(factor)]
+    if min(round(hold * factor) for hold in holds_ms) < 500:
+        with pytest.raises(RoutineError):
+            routine_file.session(None, settings)
+        return
+    routine = routine_file.session(None, settings)
+    assert [exercise.hold_ms for exercise in routine.exercises] == [round(hold * factor) for hold in holds_ms]
+    assert [exercise.rest_ms for exercise in routine.exercises] == [round(rest_ms * factor)] * 2
+    for exercise in routine.exercises:
+        assert all(0 < call.time_left_ms < exercise.hold_ms for call in exercise.announce)
+        assert len({call.time_left_ms for call in exercise.announce}) == len(exercise.announce)

@@ -182,6 +182,17 @@ def test_one_failing_session_does_not_stop_the_others(routine_file, tmp_path, ca
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     assert [entry["status"] for entry in manifest["sessions"]] == ["ok", "failed", "ok", "failed"]
     assert len(result.playlist_path.read_text(encoding="utf-8").splitlines()) == 1 + 2 * 2
+    # Pins a bug: track numbers counted only the sessions that got as far as rendering ("3/2").
+    assert MP3(result.sessions[2].result.mp3_path).tags["TRCK"].text == ["3/4"]
+
+
+def test_two_sessions_that_would_share_a_file_name_do_not_overwrite_each_other(routine_file, tmp_path, cache_dir):
+    specs = batch_specs(routine_file, matrix=[parse_matrix("intro=Hi!,Hi?")])
+    result = build_batch(routine_file, specs, BatchOptions(output_dir=tmp_path, jobs=1, cache_dir=cache_dir))
+    assert [session.name for session in result.sessions] == ["calf-raises--intro-hi"] * 2
+    assert result.sessions[0].ok
+    assert result.sessions[1].error == ("has the same file name as session 1; give the variants or values "
+                                        "different names")
 
 
 # ---------------------------------------------------------------- two batches at once

@@ -19,7 +19,7 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,6 @@ class _Session:
     voice: SpeechSettings | None = None
     job: RenderJob | None = None
     error: VoicecoachError | None = None
-    outcome: SessionOutcome | None = field(default=None, repr=False)
 
 
 def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options: BatchOptions = BatchOptions(),
@@ -165,8 +164,8 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
             session.plan = plan_session(routine)
             session.name, session.title = session.plan.slug, session.plan.title
             if session.name in names:
-                raise RoutineError(f"makes the same file name as session {names[session.name]}; "
-                                   "give the variants or values different names", field=session.name)
+                raise RoutineError(f"has the same file name as session {names[session.name]}; "
+                                   "give the variants or values different names")
             names[session.name] = session.track
             session.voice = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
         except VoicecoachError as error:
@@ -186,12 +185,12 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
     renderer = _PoolRenderer(workers, report, session_finished) if workers > 1 else \
         _InlineRenderer(report, session_finished)
     try:
-        _synthesize_and_render(planned, speech, options, report, folder, renderer)
+        _synthesize_and_render(planned, total, speech, options, report, folder, renderer)
         renderer.finish()
     except BaseException:
         renderer.stop()
         raise
-    outcomes = tuple(_outcome(session, total) for session in sessions)
+    outcomes = tuple(_outcome(session) for session in sessions)
     return _write_index(routine_file, folder, outcomes)
 
 
@@ -199,7 +198,7 @@ def _title(title: str, parts: Sequence[str]) -> str:
     return f"{title} ({', '.join(parts)})" if parts else title
 
 
-def _synthesize_and_render(sessions: list[_Session], speech: SpeechService, options: BatchOptions,
+def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechService, options: BatchOptions,
                            report: BatchProgress, folder: Path, renderer: _Renderer) -> None:
     """Synthesize each voice's phrases once for all its sessions, then hand those sessions to the renderer.
 
@@ -234,7 +233,7 @@ def _synthesize_and_render(sessions: list[_Session], speech: SpeechService, opti
                 continue
             session.job = RenderJob(timeline, {text: clips[text] for text in session.plan.phrases()},
                                     SessionFiles.named(folder, session.name),
-                                    session_tags(session.plan, (session.track, len(sessions))),
+                                    session_tags(session.plan, (session.track, total)),
                                     options.sample_rate_hz, options.bitrate_kbps)
             renderer.submit(session)
         if clips is None:
@@ -242,7 +241,7 @@ def _synthesize_and_render(sessions: list[_Session], speech: SpeechService, opti
                 renderer.finished()
 
 
-def _outcome(session: _Session, total: int) -> SessionOutcome:
+def _outcome(session: _Session) -> SessionOutcome:
     if session.error is not None or session.job is None:
         error = session.error or VoicecoachError("was not built")
         return SessionOutcome(session.track, session.name, session.title, session.spec, error=str(error),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -46,6 +47,22 @@ def wait_for(condition, process, timeout_s: float = 120) -> None:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def encoders_writing_into(folder: Path) -> int:
+    """How many ffmpeg processes are writing an unnamed (not yet published) file in ``folder``."""
+    count = 0
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            if (process / "comm").read_text().strip() != "ffmpeg":
+                continue
+            if any(os.readlink(fd).startswith(f"{folder}/#") for fd in (process / "fd").iterdir()):
+                count += 1
+        except OSError:
+            continue
+    return count
 
 
 def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:

@@ -18,7 +18,7 @@ from voicecoach.speech import PhraseCache
 from voicecoach.variants import load_routine_file, parse_matrix, parse_setting
 
 from .audio_probe import RATE_HZ, decode_mp3, onset_s
-from .conftest import LONG, wait_for, write_routine
+from .conftest import LONG, encoders_writing_into, wait_for, write_routine
 
 ROUTINE = """\
 title: Calf raises
@@ -240,7 +240,7 @@ def test_ctrl_c_during_a_batch_exits_130_and_leaves_no_partial_file(tmp_path, ca
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                start_new_session=True)
     folder = out / "long-enough-to-interrupt"
-    wait_for(lambda: folder.is_dir() and sum(".mp3." in p.name for p in folder.iterdir()) == 2, process)
+    wait_for(lambda: folder.is_dir() and encoders_writing_into(folder) == 2, process)
     os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130

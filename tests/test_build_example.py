@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -91,6 +92,14 @@ def test_tags_name_the_session(example_build):
     assert tags["TALB"].text == ["Relieve back pain through your feet"]
     assert tags["TPE1"].text == ["voicecoach"]
     assert tags.getall("COMM")[0].text[0].startswith("Five short exercises")
+
+
+def test_the_mp3_names_its_timeline_by_hash(example_build):
+    # A reader can tell whether a timeline belongs to this MP3 (the two are renamed into place one
+    # after the other, so a kill in between could pair a new timeline with an old MP3).
+    tags = MP3(example_build.mp3_path).tags
+    expected = hashlib.sha256(example_build.timeline_path.read_bytes()).hexdigest()
+    assert tags["TXXX:voicecoach timeline sha256"].text == [expected]
 
 
 def test_chapter_of_an_exercise_starts_at_its_announcement(timeline_json):

@@ -6,16 +6,18 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from mutagen.id3 import ID3
 
 from voicecoach.errors import OutputError
-from voicecoach.export import Tags, encode_mp3, lrc_text, write_tags
+from voicecoach.export import Tags, encode_mp3, lrc_text, write_tags, write_text
+from voicecoach.files import PendingFile, sweep_stale
 from voicecoach.layout import Chapter, SpeechEvent, Timeline
 
 from .audio_probe import RATE_HZ, decode_mp3
-from .conftest import LONG, wait_for, write_routine
+from .conftest import LONG, encoders_writing_into, wait_for, write_routine
 
 SILENCE_CHUNK = bytes(2 * RATE_HZ)  # one second
 
@@ -33,14 +35,16 @@ def test_an_encode_interrupted_midway_leaves_nothing(tmp_path):
         yield SILENCE_CHUNK
         raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        encode_mp3(chunks(), tmp_path / ".a.mp3.part", RATE_HZ, 96)
+    with pytest.raises(KeyboardInterrupt), PendingFile(tmp_path / "a.mp3") as pending:
+        encode_mp3(chunks(), pending.path, RATE_HZ, 96)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_an_encoder_failure_is_one_line_and_leaves_nothing(tmp_path):
-    with pytest.raises(OutputError, match=r"a\.mp3\.part: ffmpeg could not encode the MP3: "):
-        encode_mp3(iter([SILENCE_CHUNK]), tmp_path / ".a.mp3.part", 12_345, 96)  # MP3 has no such sample rate
+    with pytest.raises(OutputError, match=r"^[^\n]*a\.mp3: ffmpeg could not encode the MP3: [^\n]*$"), \
+            PendingFile(tmp_path / "a.mp3") as pending:
+        # MP3 has no such sample rate
+        encode_mp3(iter([SILENCE_CHUNK]), pending.path, 12_345, 96, target=tmp_path / "a.mp3")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -77,10 +81,85 @@ def test_ctrl_c_during_the_encode_exits_130_and_keeps_the_previous_files(tmp_pat
     env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
     process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wait_for(lambda: any(p.name.endswith(".part") and ".mp3." in p.name for p in out.iterdir()), process)
+    wait_for(lambda: encoders_writing_into(out) == 1, process)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert stderr == "interrupted; no output file was left half-written\n"
     assert sorted(p.name for p in out.iterdir()) == ["long-enough-to-interrupt.mp3"]
     assert previous.read_bytes() == b"the previous build"
+
+
+def test_a_build_killed_with_sigkill_mid_encode_leaves_no_partial_file(tmp_path, cache_dir):
+    # Nothing can clean up after SIGKILL, so nothing may need cleaning: the MP3 being encoded has no
+    # name yet (O_TMPFILE) and vanishes when ffmpeg, left alone, finishes and closes it.
+    routine = write_routine(tmp_path, LONG)
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = out / "long-enough-to-interrupt.mp3"
+    previous.write_bytes(b"the previous build")
+    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wait_for(lambda: encoders_writing_into(out) == 1, process)
+    process.kill()
+    process.communicate(timeout=60)
+    deadline = time.monotonic() + 60
+    while encoders_writing_into(out):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert sorted(p.name for p in out.iterdir()) == ["long-enough-to-interrupt.mp3"]
+    assert previous.read_bytes() == b"the previous build"
+
+
+def test_a_pending_file_has_no_name_until_published(tmp_path):
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    pending = PendingFile(target)
+    write_text(pending.path, "new")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"] and target.read_text() == "old"
+    pending.publish()
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"] and target.read_text() == "new"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644 & ~current_umask())
+
+
+def test_stale_part_files_of_dead_processes_are_swept(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".a.mp3.{dead}.0123abcd.part"
+    live = tmp_path / f".b.mp3.{os.getpid()}.0123abcd.part"
+    other = tmp_path / ".hidden"
+    for path in (stale, live, other):
+        path.write_text("x")
+    assert sweep_stale(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tiny file system")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        pending = PendingFile(disk / "a.mp3")
+        with pytest.raises(OutputError) as caught:
+            encode_mp3(iter([SILENCE_CHUNK] * 60), pending.path, RATE_HZ, 96, target=disk / "a.mp3")
+        pending.discard()
+        assert str(caught.value).startswith(f"{disk / 'a.mp3'}: ffmpeg could not encode the MP3: ")
+        assert "No space left on device" in str(caught.value) and "\n" not in str(caught.value)
+        with pytest.raises(OutputError) as caught:
+            with PendingFile(disk / "a.timeline.json") as pending:
+                write_text(pending.path, "x" * 200_000, disk / "a.timeline.json")
+        assert str(caught.value) == (f"{disk / 'a.timeline.json'}: cannot be written (No space left on device); "
+                                     "free some space or choose another folder with -o DIR")
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)])
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -26,8 +26,8 @@ from typing import Any
 from .build import (BuildOptions, BuildResult, RenderJob, SessionFiles, session_tags, voice_source, with_voice,
                     write_session)
 from .errors import RoutineError, VoicecoachError
-from .export import check_mp3_format, check_writable, discard, publish, write_text
-from .files import temporary_path
+from .export import check_mp3_format, check_writable, write_text
+from .files import PendingFile, discard_all, publish_all
 from .layout import Timing, layout_session
 from .plan import Plan, plan_session
 from .slug import session_slug
@@ -410,12 +410,13 @@ def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[Sessio
                                        indent=2, ensure_ascii=False, default=str) + "\n"}
     if playlist_path is not None:
         texts[playlist_path] = playlist_text(outcomes)
-    partials = {path: temporary_path(path) for path in texts}
+    pending: list[PendingFile] = []
     try:
         for path, text in texts.items():
-            write_text(partials[path], text)
-        publish(partials)
+            pending.append(PendingFile(path))
+            write_text(pending[-1].path, text, path)
+        publish_all(pending)
     except BaseException:
-        discard(partials.values())
+        discard_all(pending)
         raise
     return BatchResult(folder, outcomes, playlist_path, manifest_path)

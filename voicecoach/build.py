@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .export import (DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, discard, encode_mp3, lrc_text, publish,
+from .export import (DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, encode_mp3, lrc_text,
                      write_tags, write_text)
-from .files import temporary_path
+from .files import PendingFile, discard_all, publish_all
 from .layout import Timeline, Timing, layout_session
 from .plan import Plan, plan_session
 from .render import SAMPLE_RATE_HZ, CHUNK_S, render_chunks, session_length_frames
@@ -162,18 +162,20 @@ def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = 
         if on_chunk:
             on_chunk(done[0], chunks_total)
 
-    # Every temporary name is known before anything is written, so whatever is
-    # interrupted, the except below removes all of them.
-    partials = {path: temporary_path(path) for path in (files.timeline, files.lrc, files.mp3)}
+    pending: list[PendingFile] = []
     try:
-        write_text(partials[files.timeline], timeline.to_json())
-        write_text(partials[files.lrc], lrc_text(timeline, job.tags.album))
-        encode_mp3(render_chunks(timeline, job.clips, job.sample_rate_hz), partials[files.mp3],
+        for target in (files.timeline, files.lrc, files.mp3):  # published in this order, the MP3 last
+            pending.append(PendingFile(target))
+        timeline_file, lrc_file, mp3_file = pending
+        timeline_json = timeline.to_json()
+        write_text(timeline_file.path, timeline_json, files.timeline)
+        write_text(lrc_file.path, lrc_text(timeline, job.tags.album), files.lrc)
+        encode_mp3(render_chunks(timeline, job.clips, job.sample_rate_hz), mp3_file.path,
                    job.sample_rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=files.mp3)
-        write_tags(partials[files.mp3], timeline, job.tags)
-        publish(partials)
+        write_tags(mp3_file.path, timeline, job.tags, timeline_json, files.mp3)
+        publish_all(pending)
     except BaseException:
-        discard(partials.values())
+        discard_all(pending)
         raise
 
 

@@ -1,8 +1,10 @@
 """Stage 6: files. The MP3 (encoded by ffmpeg into a file, tagged by mutagen) and its sidecars.
 
-Everything is written under a temporary name in the output folder and renamed
-into place only when all files of the session are complete, so an interrupted
-build leaves the previous files or none, never a half-written one.
+Every file is written as a ``files.PendingFile`` (no name until it is complete)
+and published only when all files of the session are complete, so an
+interrupted build leaves the previous files or none, never a half-written one.
+The MP3 carries the SHA-256 of its timeline (ID3 ``TXXX:voicecoach timeline
+sha256``), so a reader can check that a timeline belongs to its MP3.
 
 The MP3 goes to a file, not a pipe: only then can ffmpeg seek back and write
 the LAME/Info header with the encoder delay and padding, which gapless-aware
@@ -11,21 +13,24 @@ decoders need to start at the first sample (without it they start ~50 ms late).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.id3 import (CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TRCK, TSSE, CTOCFlags)
+from mutagen import MutagenError
+from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TRCK, TSSE, TXXX, CTOCFlags
 
 from .durations import format_clock
 from .errors import MissingPartError, OutputError
+from .files import PendingFile, sweep_stale
 from .layout import SpeechEvent, Timeline
 from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path
 
 DEFAULT_BITRATE_KBPS = 64
+TIMELINE_HASH_TAG = "voicecoach timeline sha256"
 SAMPLE_RATES_HZ = (22_050, 44_100, 48_000)
 
 
@@ -41,7 +46,7 @@ class Tags:
 
 def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitrate_kbps: int,
                on_chunk: Callable[[], None] | None = None, target: Path | None = None) -> None:
-    """Encode mono 16-bit PCM chunks into the MP3 file ``partial`` (removed again if anything fails).
+    """Encode mono 16-bit PCM chunks into the MP3 file ``partial``; ffmpeg is stopped if anything fails.
 
     ``target`` is the name the file will have once published, for error messages.
     """
@@ -75,11 +80,11 @@ def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitr
         if process is not None:
             process.kill()
             process.wait()
-        partial.unlink(missing_ok=True)
         raise
 
 
-def write_tags(mp3: Path, timeline: Timeline, tags: Tags) -> None:
+def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | None = None,
+               target: Path | None = None) -> None:
     """ID3v2.3 tags and chapters (CHAP frames listed in a top-level CTOC)."""
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=tags.title))
@@ -99,7 +104,18 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags) -> None:
         id3.add(CHAP(element_id=chapter_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
                      start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
                      sub_frames=[TIT2(encoding=3, text=chapter.title)]))
-    id3.save(str(mp3), v2_version=3)
+    if timeline_json is not None:
+        id3.add(TXXX(encoding=3, desc=TIMELINE_HASH_TAG, text=timeline_sha256(timeline_json)))
+    try:
+        id3.save(str(mp3), v2_version=3)
+    except (OSError, MutagenError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise OutputError(f"cannot be written ({reason}); free some space or choose another folder with -o DIR",
+                          file=str(target or mp3)) from None
+
+
+def timeline_sha256(timeline_json: str) -> str:
+    return hashlib.sha256(timeline_json.encode("utf-8")).hexdigest()
 
 
 def lrc_text(timeline: Timeline, album: str) -> str:
@@ -129,37 +145,27 @@ def check_mp3_format(sample_rate_hz: int, bitrate_kbps: int) -> None:
                           f"lower --bitrate, or use --sample-rate 44100 for more", field="--bitrate")
 
 
-def write_text(partial: Path, text: str) -> None:
-    """Write ``text`` to ``partial`` and flush it to disk (removed again if anything fails)."""
+def write_text(partial: Path, text: str, target: Path | None = None) -> None:
+    """Write ``text`` to ``partial`` and flush it to disk; ``target`` names it in an error."""
     try:
         with open(partial, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
-def publish(partials: dict[Path, Path]) -> None:
-    """Rename each finished temporary file onto its final name (sidecars first, the MP3 last)."""
-    for target, partial in partials.items():
-        os.chmod(partial, 0o644)
-        os.replace(partial, target)
-
-
-def discard(partials: Iterable[Path]) -> None:
-    for partial in partials:
-        partial.unlink(missing_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot be written ({error.strerror}); free some space or choose another folder "
+                          "with -o DIR", file=str(target or partial)) from None
 
 
 def check_writable(folder: Path) -> None:
-    """Fail before any synthesis when the output folder cannot take files."""
+    """Fail before any synthesis when the output folder cannot take files; clear out stale leftovers."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=folder, prefix=".voicecoach-write-test.")
-        os.close(handle)
-        os.unlink(probe)
+        probe = PendingFile(folder / ".voicecoach-write-test")
+        if probe.path.name.endswith(".part"):  # a named file: make sure it can really be created
+            probe.path.touch()
+        probe.discard()
     except OSError as error:
         raise OutputError(f"the output folder cannot be written ({error.strerror}); choose another with -o DIR",
                           file=str(folder)) from None
+    sweep_stale(folder)

@@ -222,7 +222,7 @@ def test_two_batches_at_once_on_a_cold_cache_agree_with_a_sequential_run(tmp_pat
     manifests = {(tmp_path / name / "calf-raises" / "manifest.json").read_bytes() for name in timelines}
     assert len(manifests) == 1
     cache = PhraseCache(tmp_path / "cache")
-    entries = list((tmp_path / "cache").rglob("*.wav"))
+    entries = list((tmp_path / "cache").rglob("*.clip"))
     assert entries and not list((tmp_path / "cache").rglob("*.part"))
     for entry in entries:
         assert cache.load_entry(entry) is not None, entry

@@ -52,9 +52,10 @@ def test_python_dash_m_works():
     assert result.returncode == 0 and result.stdout.strip() == f"voicecoach {__version__}"
 
 
-@pytest.mark.parametrize("command", ["build", "batch", "script", "validate", "voices", "init", "example"])
+@pytest.mark.parametrize("command", ["build", "batch", "script", "validate", "voices", "init", "example",
+                                     "cache info", "cache clear"])
 def test_every_command_teaches_by_example(runner, command):
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0 and "voicecoach " + command in result.stdout
 
 
@@ -271,3 +272,36 @@ def test_a_44100_hz_build_keeps_its_timing(runner, tmp_path, cache_dir):
     assert abs(len(decoded) / 44_100 - timeline["duration"]) <= 0.010
     for tone in (event for event in timeline["events"] if event["kind"] == "tone"):
         assert abs(onset_s(decoded, tone["start"], rate_hz=44_100) - tone["start"]) <= 0.010
+
+
+def test_a_corrupted_cache_entry_is_made_again_with_a_warning(runner, tmp_path):
+    routine = write_routine(tmp_path, SMALL)
+    cache = tmp_path / "cache"
+    arguments = ["build", str(routine), "-o", str(tmp_path / "out"), "--cache-dir", str(cache), "-q"]
+    assert runner.invoke(app, arguments).exit_code == 0
+    entry = sorted(cache.rglob("*.clip"))[0]
+    data = bytearray(entry.read_bytes())
+    data[-500] ^= 0x01
+    entry.write_bytes(bytes(data))
+    info = runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)])
+    assert info.stdout.splitlines()[-1] == "  1 damaged: each is made again when a build needs it"
+    again = runner.invoke(app, arguments)
+    assert again.exit_code == 0
+    assert again.stderr == "warning: a damaged speech cache entry (checksum mismatch) was thrown away and made again\n"
+    assert "damaged" not in runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout
+
+
+def test_cache_info_and_clear(runner, tmp_path):
+    cache = tmp_path / "cache"
+    assert runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout == (
+        f"Speech cache: {cache}\n  0 phrases in 0 voices (voice, rate and volume), 0 bytes\n")
+    routine = write_routine(tmp_path, SMALL)
+    runner.invoke(app, ["build", str(routine), "-o", str(tmp_path / "out"), "--cache-dir", str(cache), "-q"])
+    phrases = len(list(cache.rglob("*.clip")))
+    size = sum(path.stat().st_size for path in cache.rglob("*.clip"))
+    info = runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)]).stdout.splitlines()
+    assert 100_000 < size < 1_000_000
+    assert info[1] == f"  {phrases} phrases in 1 voice (voice, rate and volume), {size / 1e3:.1f} kB"
+    cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(cache)])
+    assert cleared.stdout == f"Removed {phrases} phrases ({size / 1e3:.1f} kB) from {cache}\n"
+    assert not list(cache.rglob("*.clip"))

@@ -87,12 +87,45 @@ def test_a_damaged_cache_entry_is_made_again(counting, tmp_path):
     settings = service.settings_for(Voice(), "en")
     good = service.clips(["Breathe"], settings)["Breathe"]
     entry = service.cache.path_for(settings, "Breathe")
-    entry.write_bytes(entry.read_bytes()[:30])  # a truncated WAV
+    data = entry.read_bytes()
+    entry.write_bytes(data[:-100])  # truncated, as by a full disk or a copy cut short
     again = service.clips(["Breathe"], settings)["Breathe"]
     # espeak-ng is not bit-for-bit repeatable (lengths vary by a few ms), hence the cache; compare loosely.
     assert abs(again.length_ms - good.length_ms) < 0.1 * good.length_ms
     assert engine.calls.count("Breathe") == 2
     assert service.cache.load(settings, "Breathe") == again
+    assert service.cache.take_notices() == (
+        f"a damaged speech cache entry ({good.frames - 50} of {good.frames} samples) was thrown away and made again",)
+
+
+def test_an_altered_cache_entry_fails_its_checksum(counting):
+    service, engine = counting
+    settings = service.settings_for(Voice(), "en")
+    service.clips(["Exhale"], settings)
+    entry = service.cache.path_for(settings, "Exhale")
+    data = bytearray(entry.read_bytes())
+    data[-1000] ^= 0x40  # one flipped bit in the samples
+    entry.write_bytes(bytes(data))
+    service.clips(["Exhale"], settings)
+    assert engine.calls.count("Exhale") == 2
+    assert service.cache.take_notices() == (
+        "a damaged speech cache entry (checksum mismatch) was thrown away and made again",)
+    assert service.cache.info().damaged == 0
+
+
+def test_cache_info_counts_and_checks_and_clear_empties(counting, tmp_path):
+    service, _ = counting
+    for rate in (150, 200):
+        service.clips(["One", "Two"], service.settings_for(Voice(rate_wpm=rate), "en"))
+    broken = service.cache.path_for(service.settings_for(Voice(rate_wpm=150), "en"), "Two")
+    broken.write_bytes(b"rubbish")
+    info = service.cache.info()
+    assert (info.entries, info.voices, info.damaged, info.leftovers) == (4, 2, 1, 0)
+    assert info.size_bytes == sum(p.stat().st_size for p in (tmp_path / "cache").rglob("*.clip"))
+    assert service.cache.clear().entries == 4
+    assert service.cache.info().entries == 0
+    service.clips(["One"], service.settings_for(Voice(), "en"))  # a cleared cache fills again
+    assert service.cache.info().entries == 1
 
 
 def test_when_another_build_stored_the_phrase_first_its_entry_is_used(speech, tmp_path):

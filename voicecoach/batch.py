@@ -118,6 +118,7 @@ class BatchResult:
     sessions: tuple[SessionOutcome, ...]
     playlist_path: Path | None
     manifest_path: Path
+    notices: tuple[str, ...] = ()  # about the whole batch, e.g. a repaired cache entry
 
     @property
     def failed(self) -> tuple[SessionOutcome, ...]:
@@ -191,7 +192,7 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
         renderer.stop()
         raise
     outcomes = tuple(_outcome(session) for session in sessions)
-    return _write_index(routine_file, folder, outcomes)
+    return _write_index(routine_file, folder, outcomes, speech.cache.take_notices())
 
 
 def _title(title: str, parts: Sequence[str]) -> str:
@@ -402,7 +403,8 @@ def manifest_data(routine_file: RoutineFile, outcomes: Sequence[SessionOutcome],
             "sessions": sessions}
 
 
-def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[SessionOutcome, ...]) -> BatchResult:
+def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[SessionOutcome, ...],
+                 notices: tuple[str, ...]) -> BatchResult:
     playlist_path = folder / f"{routine_file.base.slug}.m3u8" if any(o.ok for o in outcomes) else None
     manifest_path = folder / "manifest.json"
     texts = {manifest_path: json.dumps(manifest_data(routine_file, outcomes,
@@ -419,4 +421,4 @@ def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[Sessio
     except BaseException:
         discard_all(pending)
         raise
-    return BatchResult(folder, outcomes, playlist_path, manifest_path)
+    return BatchResult(folder, outcomes, playlist_path, manifest_path, notices)

@@ -73,10 +73,11 @@ class BuildResult:
     timeline_path: Path
     lrc_path: Path
     timeline: Timeline
+    notices: tuple[str, ...] = ()  # about the build rather than the session, e.g. a repaired cache entry
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return self.timeline.warnings
+        return self.notices + self.timeline.warnings
 
 
 def with_voice(routine: Routine, voice_name: str | None, rate_wpm: int | None) -> Routine:
@@ -106,7 +107,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     job = RenderJob(timeline, clips, SessionFiles.named(output_dir, plan.slug), session_tags(plan),
                     options.sample_rate_hz, options.bitrate_kbps)
     write_session(job, on_chunk=(lambda done, total: on_progress("encode", done, total)) if on_progress else None)
-    return BuildResult(job.files.mp3, job.files.timeline, job.files.lrc, timeline)
+    return BuildResult(job.files.mp3, job.files.timeline, job.files.lrc, timeline, speech.cache.take_notices())
 
 
 def voice_source(routine: Routine, options: BuildOptions | None = None) -> VoiceSource:

@@ -221,6 +221,8 @@ def batch(
 
         result = run(lambda: build_batch(routine_file, specs, options, on_progress))
     built = [session for session in result.sessions if session.ok]
+    for notice in result.notices:
+        typer.echo(f"warning: {notice}", err=True)
     for session in built:
         warnings = session.result.warnings
         for warning in warnings[:2]:
@@ -330,6 +332,50 @@ def example(
         return
     run(lambda: write_new_file(path, text, force=force))
     typer.echo(f"Wrote {path}")
+
+
+cache_app = typer.Typer(help="Look into or empty the speech cache (synthesized phrases, reused by every build).",
+                        no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info(cache_dir: CacheDirOption = None) -> None:
+    """Where the cache is, how much it holds, and whether every entry is intact.
+
+    Example: voicecoach cache info
+    """
+    info = run(lambda: PhraseCache(cache_dir).info())
+    typer.echo(f"Speech cache: {info.root}")
+    typer.echo(f"  {info.entries} phrase{'s' if info.entries != 1 else ''} in {info.voices} "
+               f"voice{'s' if info.voices != 1 else ''} (voice, rate and volume), {format_bytes(info.size_bytes)}")
+    if info.damaged:
+        typer.echo(f"  {info.damaged} damaged: each is made again when a build needs it")
+    if info.old_format:
+        typer.echo(f"  {info.old_format} entries of an older voicecoach, no longer used: "
+                   "`voicecoach cache clear` removes them")
+    if info.leftovers:
+        typer.echo(f"  {info.leftovers} unfinished entries left by an interrupted build: "
+                   "`voicecoach cache clear` removes them")
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: CacheDirOption = None) -> None:
+    """Remove every cached phrase; the next build synthesizes what it needs again.
+
+    Example: voicecoach cache clear
+    """
+    info = run(lambda: PhraseCache(cache_dir).clear())
+    typer.echo(f"Removed {info.entries} phrase{'s' if info.entries != 1 else ''} "
+               f"({format_bytes(info.size_bytes)}) from {info.root}")
+
+
+def format_bytes(size: int) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
 
 
 def main() -> None:

@@ -21,11 +21,13 @@ pyttsx3's espeak driver (2.99) has traps that this module steps around:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
 import math
 import os
+import shutil
 import signal
 import threading
 import wave
@@ -37,11 +39,11 @@ import numpy as np
 import platformdirs
 
 from .errors import RoutineError, SpeechError
-from .files import temporary_path
+from .files import PendingFile
 from .parts import prepare_espeak
 from .routine import Voice
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 SYNTHESIS_ATTEMPTS = 3           # a phrase that comes back empty or unreadable is spoken again
 SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
 KEEP_BEFORE_S = 0.005            # kept before the first audible sample
@@ -203,26 +205,47 @@ def resolve_voice(voice: Voice, language: str, voices: list[VoiceInfo],
                        "(all: `voicecoach voices`)", file=file, line=line, field=field)
 
 
-class PhraseCache:
-    """Content-addressed WAV files: one per (engine, version, voice, rate, volume, text).
+CLIP_MAGIC = b"VCCLIP2\n"
 
-    Entries are written to a temporary file and renamed into place, so a
-    reader sees a whole entry or none, and two builds may share the folder.
+
+@dataclass(frozen=True)
+class CacheInfo:
+    root: Path
+    entries: int
+    size_bytes: int
+    voices: int
+    damaged: int
+    leftovers: int
+    old_format: int = 0  # entries an earlier voicecoach wrote; unused now
+
+
+class PhraseCache:
+    """One file per (engine, version, voice, rate, volume, text): the trimmed clip, checked when read.
+
+    An entry is a line ``VCCLIP2``, a JSON line (what was said, how, and the
+    samples' count and SHA-256), then the samples. It is written as an unnamed
+    file and linked in only when complete, so a reader sees a whole entry or
+    none, and two builds may share the folder: the first entry linked in wins.
+    A truncated or altered entry is noticed when read, thrown away and made
+    again, and ``notices`` says so.
     """
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root else default_cache_dir()
+        self.notices: list[str] = []
+
+    @property
+    def entries_dir(self) -> Path:
+        return self.root / f"clips-v{CACHE_FORMAT}"
 
     def key(self, settings: SpeechSettings, text: str) -> str:
-        identity = json.dumps({"format": CACHE_FORMAT, "engine": settings.engine,
-                               "engine_version": settings.engine_version, "voice": settings.voice_id,
-                               "rate": settings.rate_wpm, "volume": round(settings.volume, 4), "text": text},
+        identity = json.dumps({"format": CACHE_FORMAT, **_settings_dict(settings), "text": text},
                               sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(identity.encode()).hexdigest()
 
     def path_for(self, settings: SpeechSettings, text: str) -> Path:
         key = self.key(settings, text)
-        return self.root / "phrases" / key[:2] / f"{key}.wav"
+        return self.entries_dir / key[:2] / f"{key}.clip"
 
     def load(self, settings: SpeechSettings, text: str) -> Clip | None:
         return self.load_entry(self.path_for(settings, text))
@@ -230,13 +253,23 @@ class PhraseCache:
     def load_entry(self, path: Path) -> Clip | None:
         """The clip stored at ``path``; None when there is none or it is damaged (then it is removed)."""
         try:
-            return read_clip(path)
+            data = path.read_bytes()
         except FileNotFoundError:
             return None
-        except (wave.Error, EOFError, SpeechError, OSError):
+        except OSError as error:
+            raise SpeechError(f"the speech cache cannot be read ({error.strerror}); choose another with "
+                              "--cache-dir, or run `voicecoach cache clear`", file=str(path)) from None
+        try:
+            return decode_entry(data)[1]
+        except ValueError as problem:
             with contextlib.suppress(OSError):
-                path.unlink()  # a damaged entry is made again
+                path.unlink()
+            self.notices.append(f"a damaged speech cache entry ({problem}) was thrown away and made again")
             return None
+
+    def take_notices(self) -> tuple[str, ...]:
+        notices, self.notices = tuple(self.notices), []
+        return notices
 
     def make(self, settings: SpeechSettings, text: str, engine: Pyttsx3Engine) -> Clip:
         path = self.path_for(settings, text)
@@ -245,12 +278,11 @@ class PhraseCache:
         except OSError as error:
             raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
                               "choose another with --cache-dir", file=None) from None
-        partial = temporary_path(path)  # espeak creates it; the finally below removes what is left
-        try:
+        with PendingFile(path.with_suffix(".wav")) as wav:  # espeak's raw output; never given a name
             for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
-                engine.synthesize(text, settings, partial)
+                engine.synthesize(text, settings, wav.path)
                 try:
-                    clip = read_clip(partial, text)
+                    clip = read_clip(wav.path, text)
                     break
                 except (wave.Error, EOFError, SpeechError) as error:
                     if attempt == SYNTHESIS_ATTEMPTS:
@@ -258,29 +290,99 @@ class PhraseCache:
                             raise
                         raise SpeechError(f'espeak-ng wrote an unreadable WAV for "{text}"; '
                                           "check that espeak-ng works (`espeak-ng hello`)") from None
-            return self._publish(partial, path, clip)
-        finally:
-            partial.unlink(missing_ok=True)
+        return self._publish(path, settings, text, clip)
 
-    def _publish(self, partial: Path, path: Path, clip: Clip) -> Clip:
+    def _publish(self, path: Path, settings: SpeechSettings, text: str, clip: Clip) -> Clip:
         """Put a fresh entry in place unless another build got there first; then use theirs.
 
         espeak-ng is not bit-for-bit repeatable (the same phrase comes out a few ms
         longer or shorter), so two builds sharing the cache must agree on one entry:
         the first one linked in wins, and nobody ever replaces an entry in use.
         """
-        try:
-            os.link(partial, path)
-            return clip
-        except FileExistsError:
+        for _ in range(3):
+            entry = PendingFile(path)
+            try:
+                with open(entry.path, "wb") as handle:
+                    handle.write(encode_entry(settings, text, clip))
+                if entry.publish_if_absent():
+                    return clip
+            except FileNotFoundError:  # `voicecoach cache clear` removed the folder meanwhile
+                entry.discard()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                continue
+            except OSError as error:
+                entry.discard()
+                raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
+                                  "choose another with --cache-dir", file=None) from None
             existing = self.load_entry(path)
             if existing is not None:
                 return existing
-            os.replace(partial, path)  # the entry there was damaged; load_entry removed it
-            return clip
-        except OSError:  # a file system without hard links: an atomic rename, last writer wins
-            os.replace(partial, path)
-            return clip
+        return clip  # the cache keeps losing it; use the fresh clip and let a later build store it
+
+    def info(self) -> CacheInfo:
+        """What the cache holds, every entry checked."""
+        entries = size = damaged = leftovers = old_format = 0
+        voices = set()
+        for path in self._files():
+            if path.name.endswith(".part"):
+                leftovers += 1
+                continue
+            if self.entries_dir not in path.parents:
+                old_format += 1
+                continue
+            entries += 1
+            size += path.stat().st_size
+            try:
+                header, _ = decode_entry(path.read_bytes())
+                voices.add((header["engine"], header["voice"], header["rate"], header["volume"]))
+            except (ValueError, KeyError, OSError):
+                damaged += 1
+        return CacheInfo(self.root, entries, size, len(voices), damaged, leftovers, old_format)
+
+    def clear(self) -> CacheInfo:
+        """Remove every entry (of this and older formats); returns what was there."""
+        before = self.info()
+        before = dataclasses.replace(before, entries=before.entries + before.old_format,
+                                     size_bytes=sum(path.stat().st_size for path in self._files()))
+        for folder in self._entry_dirs():
+            shutil.rmtree(folder, ignore_errors=True)
+        return before
+
+    def _entry_dirs(self) -> list[Path]:
+        # this format's folder and those of older ones ("phrases" was format 1)
+        return [self.root / "phrases", *sorted(self.root.glob("clips-v*"))]
+
+    def _files(self) -> list[Path]:
+        return [path for folder in self._entry_dirs() for path in folder.rglob("*") if path.is_file()]
+
+
+def _settings_dict(settings: SpeechSettings) -> dict:
+    return {"engine": settings.engine, "engine_version": settings.engine_version, "voice": settings.voice_id,
+            "rate": settings.rate_wpm, "volume": round(settings.volume, 4)}
+
+
+def encode_entry(settings: SpeechSettings, text: str, clip: Clip) -> bytes:
+    header = {**_settings_dict(settings), "text": text, "sample_rate_hz": clip.sample_rate_hz,
+              "samples": clip.frames, "sha256": hashlib.sha256(clip.samples).hexdigest()}
+    return CLIP_MAGIC + json.dumps(header, ensure_ascii=False).encode() + b"\n" + clip.samples
+
+
+def decode_entry(data: bytes) -> tuple[dict, Clip]:
+    """The header and clip of a cache entry; ValueError says what is wrong with a damaged one."""
+    if not data.startswith(CLIP_MAGIC):
+        raise ValueError("not a voicecoach clip")
+    header_line, newline, samples = data[len(CLIP_MAGIC):].partition(b"\n")
+    try:
+        header = json.loads(header_line) if newline else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        header = None
+    if not isinstance(header, dict) or not isinstance(header.get("samples"), int):
+        raise ValueError("unreadable header")
+    if len(samples) != 2 * header["samples"]:
+        raise ValueError(f"{len(samples) // 2} of {header['samples']} samples")
+    if hashlib.sha256(samples).hexdigest() != header.get("sha256"):
+        raise ValueError("checksum mismatch")
+    return header, Clip(samples, int(header["sample_rate_hz"]))
 
 
 def read_clip(path: Path, text: str | None = None) -> Clip:

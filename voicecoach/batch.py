@@ -29,6 +29,7 @@ from .errors import RoutineError, VoicecoachError
 from .export import check_mp3_format, check_writable, write_text
 from .files import PendingFile, discard_all, publish_all
 from .layout import Timing, layout_session
+from .parts import ffmpeg_path
 from .plan import Plan, plan_session
 from .slug import session_slug
 from .speech import PhraseCache, SpeechService, SpeechSettings
@@ -150,6 +151,7 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
     base = routine_file.base
     folder = Path(options.output_dir) / base.slug
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
+    ffmpeg_path()
     check_writable(folder)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     total = len(specs)

@@ -12,6 +12,7 @@ from .export import (DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writabl
                      write_tags, write_text)
 from .files import PendingFile, discard_all, publish_all
 from .layout import Timeline, Timing, layout_session
+from .parts import ffmpeg_path
 from .plan import Plan, plan_session
 from .render import SAMPLE_RATE_HZ, CHUNK_S, render_chunks, session_length_frames
 from .routine import Routine
@@ -97,9 +98,10 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     plan = plan_session(routine)
     output_dir = Path(options.output_dir)
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
-    check_writable(output_dir)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
+    ffmpeg_path()  # a missing part is reported before any synthesis, too
+    check_writable(output_dir)  # before any synthesis; after every check of the routine
     clips = speech.clips(plan.phrases(), settings,
                          on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
     timeline = layout_session(plan, {text: clip.length_ms for text, clip in clips.items()}, Timing(),

@@ -51,7 +51,13 @@ def prepare_espeak() -> str:
 @functools.cache
 def ffmpeg_path() -> str:
     """The ffmpeg to run: the system's, else the one the imageio-ffmpeg wheel ships."""
-    found = os.environ.get("VOICECOACH_FFMPEG") or shutil.which("ffmpeg")
+    chosen = os.environ.get("VOICECOACH_FFMPEG")
+    if chosen:
+        if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+            raise MissingPartError(f"ffmpeg is missing: VOICECOACH_FFMPEG={chosen} is not a program; fix or unset "
+                                   f"it, or {FFMPEG_INSTALL_HINT}")
+        return chosen
+    found = shutil.which("ffmpeg")
     if found:
         return found
     try:

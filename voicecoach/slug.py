@@ -26,6 +26,16 @@ def slugify(text: str, fallback: str = "session") -> str:
     return slug or fallback
 
 
+# Names Windows will not give a file, whatever the extension ("con.mp3" included).
+WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
+
+
 def session_slug(title: str, name_parts: tuple[str, ...] = ()) -> str:
-    """A session's file name: ``<title-slug>--<variant>--<label-value>...``."""
-    return "--".join([slugify(title), *(slugify(part, fallback="x") for part in name_parts)])
+    """A session's file name: ``<title-slug>--<variant>--<label-value>...``.
+
+    Safe on every system: ASCII letters, digits and ``-`` only (so no path
+    separator, no ``..``, no control character), at most 80 characters for the
+    title part, and never a name Windows reserves.
+    """
+    name = "--".join([slugify(title), *(slugify(part, fallback="x") for part in name_parts)])
+    return f"{name}-session" if name in WINDOWS_RESERVED else name

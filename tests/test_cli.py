@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -305,3 +306,35 @@ def test_cache_info_and_clear(runner, tmp_path):
     cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(cache)])
     assert cleared.stdout == f"Removed {phrases} phrases ({size / 1e3:.1f} kB) from {cache}\n"
     assert not list(cache.rglob("*.clip"))
+
+
+def test_an_output_folder_that_cannot_be_written_is_reported_before_any_synthesis(runner, tmp_path):
+    routine = write_routine(tmp_path, SMALL)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cache = tmp_path / "cache"
+    for command in (["build"], ["batch"]):
+        result = runner.invoke(app, [*command, str(routine), "-o", str(blocker / "out"), "--cache-dir", str(cache)])
+        assert result.exit_code == 2
+        folder = blocker / "out" if command == ["build"] else blocker / "out" / "two-minute-test"
+        assert result.stderr == (f"{folder}: the output folder cannot be written (Not a directory); "
+                                 "choose another with -o DIR\n")
+    assert not cache.exists()  # nothing was synthesized
+
+
+def test_a_read_only_output_folder_is_reported_before_any_synthesis(runner, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a read-only file system")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        result = runner.invoke(app, ["build", str(write_routine(tmp_path, SMALL)), "-o", str(folder),
+                                     "--cache-dir", str(tmp_path / "cache")])
+        assert result.exit_code == 2
+        assert result.stderr == (f"{folder}: the output folder cannot be written (Read-only file system); "
+                                 "choose another with -o DIR\n")
+        assert not (tmp_path / "cache").exists()
+    finally:
+        subprocess.run(["umount", str(folder)])

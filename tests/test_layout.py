@@ -27,6 +27,11 @@ def test_timing_rules_hold_for_any_routine(routine):
         plan, timeline = lay_out(routine)
     except LayoutError:
         return  # a call that cannot fit in its hold is a user error, reported, not a crash
+    assert_timing_rules(plan, timeline)
+
+
+def assert_timing_rules(plan, timeline):
+    """Every rule of the contract's "When things are heard" that a timeline can show."""
     events = timeline.events
     holds = [e for e in events if isinstance(e, HoldEvent)]
     tones = [e for e in events if isinstance(e, ToneEvent)]

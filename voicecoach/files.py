@@ -151,12 +151,22 @@ def _alive(pid: int) -> bool:
 
 
 def write_new_file(path: Path, text: str, force: bool = False) -> None:
-    """Write a small text file for the user to edit, refusing to overwrite one unless ``force``."""
+    """Write a small text file for the user to edit, refusing to overwrite one unless ``force``.
+
+    Written whole or not at all, like every other file voicecoach writes.
+    """
+    if path.is_dir():
+        raise OutputError("already exists; give a file name, not a folder", file=str(path))
     if path.exists() and not force:
-        hint = "choose another name or add --force" if not path.is_dir() else "give a file name, not a folder"
-        raise OutputError(f"already exists; {hint}", file=str(path))
+        raise OutputError("already exists; choose another name or add --force", file=str(path))
     try:
-        path.write_text(text, encoding="utf-8")
+        with PendingFile(path) as pending:
+            with open(pending.path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            if force:
+                pending.publish()
+            elif not pending.publish_if_absent():
+                raise OutputError("already exists; choose another name or add --force", file=str(path))
     except OSError as error:
         raise OutputError(f"cannot be written ({error.strerror}); check the folder exists and is yours",
                           file=str(path)) from None

@@ -88,7 +88,11 @@ ERRORS = [
     ("title: x\nlanguage: de\nexercises: [{name: a, hold: 5}]\n",
      'k.yaml:2: language: "de" is not supported; voicecoach has cue phrases for: en'),
     ("title: x\nexercises:\n  - {name: a, hold: 5}\n  - {name: a, hold: 5}\n",
-     'k.yaml:4: exercises[1].id: id "a" is already used by exercises[0]; give each exercise its own id'),
+     'k.yaml:4: exercises[1]: the name "a" gives the id "a", which exercises[0] already has; give this one its '
+     "own id, e.g. `id: a-2`"),
+    ("title: x\nexercises:\n  - {name: a, id: q, hold: 5}\n  - {name: b, id: q, hold: 5}\n",
+     'k.yaml:4: exercises[1].id: id "q" is already used by exercises[0]; give each exercise its own id, '
+     "e.g. `id: q-2`"),
     ("title: x\nexercises:\n  - name: a\n    hold: 5\n    announce: [soon]\n",
      'k.yaml:5: exercises[0].announce[0]: "soon" is not halfway or a duration; write halfway, 1m or 10s'),
     ("title: x\nexercises:\n  - name: a\n    hold: 5\n    announce: [10s]\n",
@@ -100,9 +104,10 @@ ERRORS = [
      "k.yaml:4: exercises[0].hold: 0 s is too short; a hold lasts at least 0.5 s (its start tone must fit), "
      "e.g. 5s"),
     ("title: x\nexercises:\n  - name: a\n    hold: 5h\n",
-     "k.yaml:4: exercises[0].hold: 5 h is longer than the 4 hour limit; write 5s, 1m30s or 90"),
+     "k.yaml:4: exercises[0].hold: 5 h is longer than the 4 hour limit; write at most 4h, e.g. 30s, 2m or 1h"),
     ("title: x\ndefaults: {id: q}\nexercises: [{name: a, hold: 5}]\n",
-     'k.yaml:2: defaults.id: unknown key "id"; an id belongs to one exercise, not to defaults'),
+     'k.yaml:2: defaults.id: unknown key "id"; an id belongs to one exercise, so write it under that exercise, '
+     "not under defaults"),
     ("title: x\nexercises:\n  - name: a\n    hold: 5\n    count_reps: maybe\n",
      'k.yaml:5: exercises[0].count_reps: "maybe" is not true or false; write e.g. `count_reps: false`'),
     ("title: x\nexercises:\n  - name: a\n    hold: 5\n    countdown: 11\n",
@@ -111,12 +116,13 @@ ERRORS = [
     ("", "k.yaml:1: the file is empty; start with a title and exercises (see `voicecoach init`)"),
     ("title: x\nexercises:\n\t- name: a\n",
      "k.yaml:3: a tab is used for indenting; YAML needs spaces (replace each tab with two spaces)"),
-    ("title: [x\n", "k.yaml:2: YAML syntax error: expected ',' or ']', but got '<stream end>'"),
+    ("title: [x\n", "k.yaml:1: YAML syntax error: the [ here is not closed where it should be; end it with ] "
+                    "on the same line, e.g. `sides: [left, right]`"),
     ("title: x\ntitle: y\nexercises: [{name: a, hold: 5}]\n",
      'k.yaml:2: title: "title" is written twice in the same mapping; keep one'),
     ('title: !!python/object/apply:os.system ["echo hacked"]\nexercises: [{name: a, hold: 5}]\n',
-     "k.yaml:1: title: the YAML tag tag:yaml.org,2002:python/object/apply:os.system is not allowed in a "
-     "routine; write plain values"),
+     "k.yaml:1: title: the YAML tag !!python/object/apply:os.system is not allowed in a routine; write plain "
+     "values, without a tag"),
 ]
 
 
@@ -155,3 +161,12 @@ def test_error_lines_point_into_defaults_when_the_value_came_from_there():
     text = "title: x\ndefaults:\n  hold: 0\nexercises: [{name: a}]\n"
     with pytest.raises(RoutineError, match=r"^k\.yaml:3: defaults\.hold: 0 s is too short"):
         parse_routine(text, "k.yaml")
+
+
+def test_merge_keys_copy_an_exercise_and_keys_written_win():
+    # Pins a bug: every key a `<<:` merge copied in and the exercise then set again was refused as "written twice".
+    text = ("title: x\nexercises:\n  - &slow {name: Heel slides, hold: 5s, reps: 10}\n"
+            "  - <<: *slow\n    name: Toe slides\n    hold: 8s\n")
+    first, second = parse_routine(text, "k.yaml").exercises
+    assert (second.id, second.hold_ms, second.reps) == ("toe-slides", 8000, 10)
+    assert (first.id, first.hold_ms) == ("heel-slides", 5000)

@@ -43,10 +43,10 @@ class RoutineSummary:
     variants: tuple[str, ...] = ()
 
 
-def check_routine(path: Path, speech: SpeechService) -> RoutineSummary:
+def check_routine(path: Path, speech: SpeechService, display_name: str | None = None) -> RoutineSummary:
     """Everything a build checks before synthesizing, for the base and every variant:
-    the file, the plan, and that the voice exists."""
-    routine_file = load_routine_file(path)
+    the file, the plan, and that the voice exists. ``display_name`` names the file in errors."""
+    routine_file = load_routine_file(path, display_name)
     for variant in (None, *routine_file.variant_names):
         routine = routine_file.session(variant)
         plan = plan_session(routine)

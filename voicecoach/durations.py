@@ -27,7 +27,9 @@ def parse_duration_s(value: object) -> float:
     >>> parse_duration_s("1m30s")
     90.0
     """
-    if isinstance(value, bool) or value is None:
+    if value is None:
+        raise ValueError(f"has no value; {DURATION_HINT}")
+    if isinstance(value, bool):
         raise ValueError(f"{show_value(value)} is not a duration; {DURATION_HINT}")
     if isinstance(value, (int, float)):
         seconds = float(value)
@@ -44,6 +46,13 @@ def parse_duration_s(value: object) -> float:
 
 def _parse_text_s(text: str) -> float:
     cleaned = text.strip().lower()
+    if cleaned.startswith("-") and cleaned[1:].strip():
+        try:
+            _parse_text_s(cleaned[1:])
+        except ValueError:
+            pass
+        else:
+            raise ValueError(f"{show_value(text)} is negative; {DURATION_HINT}")
     if re.fullmatch(_NUMBER, cleaned):
         return float(cleaned)
     clock = _CLOCK.fullmatch(cleaned)
@@ -77,7 +86,7 @@ def format_s(ms: int) -> str:
     """Milliseconds as a short human duration for messages: ``20 s``, ``23.4 s``, ``5 min``."""
     if ms % 3_600_000 == 0 and ms > 0:
         return f"{ms // 3_600_000} h"
-    if ms % 60000 == 0 and ms > 0:
+    if ms % 60000 == 0 and 0 < ms < 3_600_000:
         return f"{ms // 60000} min"
     if ms >= 3_600_000:
         hours, rest_ms = divmod(ms, 3_600_000)
@@ -96,14 +105,41 @@ def format_clock(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+SHOWN_CHARS = 60  # a longer value is cut short in a message
+
+
 def show_value(value: object) -> str:
-    """A value as the user wrote it in YAML, for messages: ``"text"``, ``5``, ``true``, ``2024-01-01``."""
+    """A value as the user wrote it in YAML, for messages: ``"text"``, ``5``, ``true``, ``[left, 3]``, ``{s: 5}``."""
     if isinstance(value, str):
-        return f'"{value}"'
+        text = _one_line(value)
+        text = text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+        return f'"{text}"'
+    text = _one_line(_flow(value))
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+def _flow(value: object, depth: int = 0) -> str:
+    """YAML flow style, the way a person would write the value on one line."""
+    if depth > 8:
+        return "..."
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, (int, float)):
         return str(value)
-    return value.isoformat() if hasattr(value, "isoformat") else repr(value)
+    if isinstance(value, str):
+        plain = value and not re.search(r"[\[\]{}:,#&*!|>'\"%@`]", value) and value.strip() == value
+        return value if plain else '"' + value.replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_flow(key, depth + 1)}: {_flow(item, depth + 1)}"
+                               for key, item in list(value.items())[:SHOWN_CHARS]) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_flow(item, depth + 1) for item in list(value)[:SHOWN_CHARS]) + "]"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -15,7 +15,8 @@ from typing import Literal
 
 from .durations import format_s
 from .errors import LayoutError
-from .plan import MAX_SESSION_MS, Gap, Hold, Line, Plan, Talk
+from .plan import Gap, Hold, Line, Plan, Talk
+from .routine import MAX_SESSION_MS
 from .yamlsource import parse_path
 
 ToneKind = Literal["start", "stop", "tick"]

@@ -11,13 +11,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from .durations import format_clock, format_s
-from .errors import RoutineError
 from .phrases import PHRASES
 from .routine import Exercise, Routine, Voice
 from .yamlsource import SourceMap
 
-MAX_SESSION_MS = 12 * 3600 * 1000
-MAX_HOLDS = 20_000
 GapAfter = Literal["prepare", "rep", "set", "side", "exercise"]
 
 
@@ -124,7 +121,6 @@ class Plan:
 
 def plan_session(routine: Routine) -> Plan:
     """Turn a routine into its narrated script."""
-    _check_size(routine)
     phrases = PHRASES[routine.language]
     total = len(routine.exercises)
     steps: list[Step] = []
@@ -171,19 +167,6 @@ def plan_session(routine: Routine) -> Plan:
     steps.append(Talk("closing", tuple(closing)))
     return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
                 routine.description, routine.source, album=routine.title)
-
-
-def _check_size(routine: Routine) -> None:
-    """Refuse a session over 12 hours (or absurdly many reps) before planning a single step."""
-    holds = sum(len(exercise.sides) * exercise.sets * exercise.reps for exercise in routine.exercises)
-    if holds > MAX_HOLDS:
-        raise RoutineError(f"the session has {holds} holds; at most {MAX_HOLDS} fit in one session, "
-                           "so use fewer sides, sets or reps", file=routine.source.file)
-    shortest_ms = routine.prepare_ms + sum(
-        len(exercise.sides) * exercise.sets * exercise.reps * exercise.hold_ms for exercise in routine.exercises)
-    if shortest_ms > MAX_SESSION_MS:
-        raise RoutineError(f"the holds alone last {format_s(shortest_ms)}; a session is at most 12 hours, "
-                           "so use fewer sets or reps or shorter holds", file=routine.source.file)
 
 
 def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,

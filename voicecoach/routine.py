@@ -7,6 +7,7 @@ merged into every exercise here, so later stages never see a missing value.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
                       StrictInt, StrictStr, ValidationError)
 
-from .durations import DURATION_HINT, format_s, parse_duration_s, show_value, to_ms
+from .durations import format_s, parse_duration_s, show_value, to_ms
 from .errors import RoutineError
 from .phrases import SUPPORTED_LANGUAGES
 from .slug import session_slug, slugify
@@ -24,6 +25,8 @@ from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap, load_yaml_text
 
 MAX_DURATION_S = 4 * 3600
+MAX_SESSION_MS = 12 * 3600 * 1000
+MAX_HOLDS = 20_000
 MIN_HOLD_MS = 500
 MAX_FILE_BYTES = 1_000_000
 MIN_TIME_SCALE, MAX_TIME_SCALE = 0.1, 10.0
@@ -33,7 +36,8 @@ HALFWAY = "halfway"
 
 def _within_limit(seconds: float) -> float:
     if seconds > MAX_DURATION_S:
-        raise ValueError(f"{format_s(to_ms(seconds))} is longer than the 4 hour limit; {DURATION_HINT}")
+        raise ValueError(f"{format_s(to_ms(seconds))} is longer than the 4 hour limit; write at most 4h, "
+                         "e.g. 30s, 2m or 1h")
     return seconds
 
 
@@ -77,12 +81,12 @@ class VoiceDoc(_Doc):
     engine: Literal["pyttsx3"] = "pyttsx3"
     name: Text | None = None
     rate: StrictInt = Field(160, ge=80, le=400)
-    volume: Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(lambda v: _no_bool(v))] = 1.0
+    volume: Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(lambda v: _no_bool(v, "volume: 0.8"))] = 1.0
 
 
-def _no_bool(value: object) -> object:
+def _no_bool(value: object, example: str) -> object:
     if isinstance(value, bool):
-        raise ValueError(f"{show_value(value)} is not a number; write e.g. `volume: 0.8`")
+        raise ValueError(f"{show_value(value)} is not a number; write e.g. `{example}`")
     return value
 
 
@@ -122,7 +126,7 @@ class RoutineDoc(_Doc):
     exercises: list[ExerciseDoc] = Field(min_length=1)
     variants: dict[StrictStr, dict[str, Any]] | None = None
     time_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
-                          BeforeValidator(lambda v: _no_bool(v))] = 1.0
+                          BeforeValidator(lambda v: _no_bool(v, "time_scale: 0.5"))] = 1.0
 
 
 # ---------------------------------------------------------------- resolved data
@@ -216,6 +220,10 @@ def read_routine_source(path: str | Path, display_name: str | None = None) -> tu
         raise RoutineError(f"cannot be read ({error.strerror}); check its permissions", file=name) from None
     if len(raw) > MAX_FILE_BYTES:
         raise RoutineError(f"is {len(raw)} bytes; a routine file is at most {MAX_FILE_BYTES} bytes", file=name)
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            or _looks_like_utf16(raw):
+        raise RoutineError("is saved as UTF-16 (\"Unicode\") text; save it as UTF-8 in your editor "
+                           "(in Notepad: File, Save as, Encoding: UTF-8)", file=name)
     if b"\x00" in raw:
         raise RoutineError("is a binary file, not a routine; give a YAML text file", file=name)
     try:
@@ -224,6 +232,13 @@ def read_routine_source(path: str | Path, display_name: str | None = None) -> tu
         line = raw[: error.start].count(b"\n") + 1
         raise RoutineError("is not UTF-8 text; save it as UTF-8 in your editor", file=name, line=line) from None
     return load_yaml_text(text, name)
+
+
+def _looks_like_utf16(raw: bytes) -> bool:
+    """Text saved as UTF-16 without a byte order mark: every other byte is zero."""
+    sample = raw[:2000]
+    return len(sample) >= 8 and any(sample[start::2].count(0) >= 0.9 * len(sample[start::2]) and
+                                    sample[1 - start::2].count(0) == 0 for start in (0, 1))
 
 
 def parse_routine(text: str, file: str = "<routine>") -> Routine:
@@ -239,16 +254,25 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
     doc = _validate(RoutineDoc, data, (), source)
     language = doc.language.strip().lower()
     if language not in SUPPORTED_LANGUAGES:
+        base = language.replace("_", "-").split("-")[0]
+        if base in SUPPORTED_LANGUAGES:  # "en-gb": the phrases are "en", the accent is the voice's
+            raise source.error(("language",), f'"{doc.language}" is not supported; write `language: {base}` and '
+                                              f"choose the accent with the voice, e.g. `voice: {{name: {language}}}`")
         raise source.error(("language",), f'"{doc.language}" is not supported; voicecoach has cue phrases for: '
                            + ", ".join(sorted(SUPPORTED_LANGUAGES)))
     exercises = []
     seen_ids: dict[str, int] = {}
     for index, exercise_doc in enumerate(doc.exercises):
         exercise = _resolve_exercise(exercise_doc, doc.defaults, index, source)
+        if exercise.id in seen_ids and exercise_doc.id is None:
+            raise source.error(("exercises", index),
+                               f'the name "{exercise.name}" gives the id "{exercise.id}", which '
+                               f"exercises[{seen_ids[exercise.id]}] already has; give this one its own id, "
+                               f"e.g. `id: {exercise.id}-2`")
         if exercise.id in seen_ids:
             raise source.error(("exercises", index, "id"),
                                f'id "{exercise.id}" is already used by exercises[{seen_ids[exercise.id]}]; '
-                               "give each exercise its own id")
+                               f"give each exercise its own id, e.g. `id: {exercise.id}-2`")
         seen_ids[exercise.id] = index
         exercises.append(exercise)
     routine = Routine(
@@ -263,7 +287,43 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         exercises=tuple(exercises),
         source=source,
     )
-    return scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
+    routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
+    _check_size(routine, doc.time_scale)
+    return routine
+
+
+def _check_size(routine: Routine, factor: float) -> None:
+    """Refuse absurdly many holds, or a session over 12 hours, naming the exercise that weighs most."""
+    source = routine.source
+    counts = [len(exercise.sides) * exercise.sets * exercise.reps for exercise in routine.exercises]
+    if sum(counts) > MAX_HOLDS:
+        index = max(range(len(counts)), key=counts.__getitem__)
+        exercise = routine.exercises[index]
+        parts = [f"{len(exercise.sides)} sides"] if len(exercise.sides) > 1 else []
+        parts += [f"{exercise.sets} sets"] if exercise.sets > 1 else []
+        parts += [f"{exercise.reps} reps"] if exercise.reps > 1 else []
+        here = f"{' x '.join(parts)} make {counts[index]} holds" if parts else f"{counts[index]} holds"
+        if counts[index] < sum(counts):
+            here += f" here, {sum(counts)} in the whole session"
+        raise source.error(("exercises", index), f"{here}; a session has at most {MAX_HOLDS} holds, so use fewer "
+                                                 "sides, sets or reps")
+    spans = [_asked_ms(exercise, last=exercise is routine.exercises[-1]) for exercise in routine.exercises]
+    total_ms = routine.prepare_ms + sum(spans)
+    if total_ms > MAX_SESSION_MS:
+        index = max(range(len(spans)), key=spans.__getitem__)
+        scaled = f" (with {source.written_as(('time_scale',))} {factor:g})" if factor != 1.0 else ""
+        raise source.error(("exercises", index),
+                           f"its holds and rests last {format_s(spans[index])}{scaled}, which makes the session at "
+                           f"least {format_s(total_ms)}; a session is at most 12 hours, so use fewer sets or reps, "
+                           "or shorter holds and rests")
+
+
+def _asked_ms(exercise: Exercise, last: bool) -> int:
+    """An exercise's holds and rests as asked (the rest after it too, unless it is the last)."""
+    sides, sets, reps = len(exercise.sides), exercise.sets, exercise.reps
+    return (sides * sets * reps * exercise.hold_ms + sides * sets * (reps - 1) * exercise.rep_rest_ms
+            + sides * (sets - 1) * exercise.set_rest_ms + (sides - 1) * exercise.side_rest_ms
+            + (0 if last else exercise.rest_ms))
 
 
 def scale_times(routine: Routine, factor: float) -> Routine:
@@ -305,10 +365,14 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
     path: YamlPath = ("exercises", index)
 
     def pick(name: str, builtin: Any = None) -> Any:
-        if name in doc.model_fields_set:
-            return getattr(doc, name)
-        if name in defaults.model_fields_set:
-            return getattr(defaults, name)
+        for where, fields in ((path, doc), (("defaults",), defaults)):
+            if name in fields.model_fields_set:
+                value = getattr(fields, name)
+                if value is not None:
+                    return value
+                if name in _NEEDS_VALUE:  # `reps:` with nothing after it
+                    raise source.error(where + (name,), f"has no value; write e.g. `{_EXAMPLES[name]}`")
+                return builtin  # `cue:` or `sides:` with nothing after it: none
         return builtin
 
     name = pick("name")
@@ -364,12 +428,28 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
 
 _EXAMPLES = {
     "title": "title: Morning mobility",
+    "description": "description: Ten gentle minutes for a stiff knee",
+    "intro": "intro: Sit on the floor with your legs straight.",
+    "outro": "outro: Well done.",
+    "prepare": "prepare: 5s",
     "name": "name: Ankle circles",
+    "id": "id: ankle-circles",
+    "instructions": "instructions: Slide your heel towards you.",
+    "cue": "cue: Breathe out",
+    "release": "release: Relax",
     "exercises": "exercises: [{name: Plank, hold: 30s}]",
+    "defaults": "defaults: {rest: 20s}",
+    "voice": "voice: {name: en-gb, rate: 150}",
     "sides": "sides: [left foot, right foot]",
     "sets": "sets: 3",
     "reps": "reps: 10",
+    "hold": "hold: 5s",
+    "rep_rest": "rep_rest: 5s",
+    "set_rest": "set_rest: 15s",
+    "side_rest": "side_rest: 5s",
+    "rest": "rest: 20s",
     "countdown": "countdown: 3",
+    "announce": "announce: [halfway, 10s]",
     "count_reps": "count_reps: false",
     "rate": "rate: 160",
     "volume": "volume: 0.8",
@@ -377,6 +457,17 @@ _EXAMPLES = {
     "language": "language: en",
     "time_scale": "time_scale: 0.5",
 }
+# Exercise fields that cannot be left blank (``cue:`` with nothing after it just means no cue).
+_NEEDS_VALUE = {"name", "hold", "sets", "reps", "rep_rest", "set_rest", "side_rest", "rest", "countdown",
+                "count_reps"}
+# Words people use for a key voicecoach calls something else.
+_SAME_AS = {
+    "duration": "hold", "time": "hold", "length": "hold", "seconds": "hold", "hold_time": "hold",
+    "repetitions": "reps", "repeats": "reps", "times": "reps", "count": "reps",
+    "rounds": "sets", "pause": "rest", "break": "rest", "side": "sides",
+    "speed": "rate", "wpm": "rate", "loudness": "volume", "lang": "language", "voice_name": "name",
+}
+_READ_AS = {bool: "true or false", int: "a number", float: "a number"}
 
 
 def _validate(model: type[BaseModel], data: dict, path: YamlPath, source: SourceMap) -> Any:
@@ -385,8 +476,12 @@ def _validate(model: type[BaseModel], data: dict, path: YamlPath, source: Source
     except ValidationError as error:
         # The earliest line first; on one line an unknown key before a missing one,
         # since "titel:" makes both and the typo is the real mistake.
-        first = min(error.errors(), key=lambda e: (source.line_of(path + tuple(e["loc"])) or 0,
-                                                    e["type"] != "extra_forbidden"))
+        errors = error.errors()
+        # A missing key next to an unknown one is most likely the same key, misspelt ("exercise:").
+        unknown_in = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+        errors = [e for e in errors if e["type"] != "missing" or tuple(e["loc"][:-1]) not in unknown_in]
+        first = min(errors, key=lambda e: (source.line_of(path + tuple(e["loc"])) or 0,
+                                           e["type"] != "extra_forbidden"))
         loc = path + tuple(first["loc"])
         raise _routine_error(first, loc, model, source) from None
 
@@ -402,13 +497,44 @@ def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: S
         known = sorted(parent_model.model_fields) if parent_model else []
         key = str(loc[-1])
         guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        fix = f'did you mean "{guess[0]}"?' if guess else "known keys: " + ", ".join(known)
+        if not guess and _SAME_AS.get(key.strip().lower()) in known:
+            guess = [_SAME_AS[key.strip().lower()]]
+        fix = f'did you mean "{guess[0]}"?' if guess else \
+            "known keys: " + ", ".join(known) + "; for a note to yourself, start the line with #"
         if key == "id" and loc[:1] == ("defaults",):
-            fix = "an id belongs to one exercise, not to defaults"
+            fix = "an id belongs to one exercise, so write it under that exercise, not under defaults"
         return source.error(loc, f'unknown key "{key}"; {fix}')
     if kind == "missing":
         line, parent = source.locate(loc[:-1])
         return RoutineError(f"{field_name} is missing{hint}", file=source.file, line=line, field=parent)
+    in_exercise_list = len(loc) >= 2 and loc[-2] == "exercises" and isinstance(loc[-1], int)
+    if value is None and in_exercise_list:
+        return source.error(loc, "the `-` has nothing after it; write an exercise there, e.g. `- name: Plank` with "
+                                 "`hold: 30s` below, or remove the `-`")
+    if loc[:1] == ("variants",) and len(loc) <= 2 and kind in ("dict_type", "model_type", "model_attributes_type"):
+        if len(loc) == 1:
+            return source.error(loc, f"{show_value(value)} should be a mapping from each variant's name to the "
+                                     "fields it changes, e.g. `variants: {quick: {time_scale: 0.5}}`")
+        what = "has no value" if value is None else f"{show_value(value)} should be a mapping"
+        return source.error(loc, f"{what}; a variant lists the fields it changes, e.g. "
+                                 f"`{loc[1]}: {{defaults: {{rest: 10s}}}}` or `{loc[1]}: {{time_scale: 0.5}}`")
+    if value is None:
+        return source.error(loc, f"has no value{hint or '; give it a value or remove the key'}")
+    written = source.written.get(loc)
+    if kind == "string_type" and written is not None and (type(value) in _READ_AS or hasattr(value, "isoformat")):
+        read_as = show_value(value) if isinstance(value, bool) else _READ_AS.get(type(value), "a date")
+        quoted = f'{loc[-1]}: "{written}"' if isinstance(loc[-1], str) else f'"{written}"'
+        return source.error(loc, f"`{written}` is read as {read_as}, not as text; put it in quotes: `{quoted}`")
+    if kind == "list_type" and field_name == "exercises" and isinstance(value, dict):
+        name = value.get("name") if isinstance(value.get("name"), str) else "Plank"
+        return source.error(loc, f"is one mapping, not a list of exercises; start each exercise with `- `, "
+                                 f"e.g. `- name: {name}`, and line up its other keys under `name`")
+    if kind in ("model_type", "model_attributes_type", "dict_type") and field_name == "voice" \
+            and isinstance(value, str):
+        return source.error(loc, f"{show_value(value)} should be a mapping; write `voice: {{name: {value}}}`")
+    if kind == "literal_error" and field_name == "engine":
+        return source.error(loc, f"{show_value(value)} is not supported; voicecoach speaks with pyttsx3 "
+                                 "(espeak-ng), so write `engine: pyttsx3` or leave engine out")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return source.error(loc, f"{show_value(value)} is not a whole number{hint}")
     if kind in ("bool_type", "bool_parsing"):
@@ -428,14 +554,15 @@ def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: S
     if kind == "too_short" and field_name == "sides":
         return source.error(loc, "the list is empty; write e.g. `sides: [left, right]`, or leave sides out")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        if loc and isinstance(loc[-1], int) and "exercises" in loc:
+        if in_exercise_list:
+            name = show_value(value)[1:-1] if isinstance(value, str) else "Plank"
             return source.error(loc, f"{show_value(value)} is not an exercise; write it as a mapping, e.g. "
-                                     f"`- name: {value if isinstance(value, str) else 'Plank'}` with `hold: 30s` below")
+                                     f"`- name: {name}` with `hold: 30s` below")
         return source.error(loc, f"{show_value(value)} should be a mapping of keys to values{hint}")
     if kind == "list_type":
         return source.error(loc, f"{show_value(value)} should be a list{hint}")
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
+        expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
         return source.error(loc, f"{show_value(value)} is not supported; use {expected}")
     if kind == "value_error":
         message = str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
@@ -480,4 +607,4 @@ def _kind(value: object) -> str:
         return "a list"
     if isinstance(value, str):
         return "plain text"
-    return f"a single value ({value!r})"
+    return f"a single value ({show_value(value)})"

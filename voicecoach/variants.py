@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from .durations import show_value
 from .errors import RoutineError
 from .routine import Routine, read_routine_source, resolve_routine
 from .slug import slugify
@@ -193,13 +194,14 @@ class _Merger:
         self.data: dict[str, Any] = copy.deepcopy(routine_file.data)
         self.lines = dict(routine_file.source.lines)
         self.origins = dict(routine_file.source.origins)
+        self.written = dict(routine_file.source.written)
         # An id is the slug of the name unless written; pin it, so that a variant that renames
         # an exercise keeps its id (the timeline and later overrides still find it).
         for exercise in routine_file.base.exercises:
             self.data["exercises"][exercise.index].setdefault("id", exercise.id)
 
     def source(self) -> SourceMap:
-        return SourceMap(self.file.source.file, self.lines, self.origins)
+        return SourceMap(self.file.source.file, self.lines, self.origins, self.written)
 
     def error(self, origin: YamlPath, line: int | None, message: str) -> RoutineError:
         return RoutineError(message, file=self.file.source.file, line=line, field=format_path(origin))
@@ -235,7 +237,8 @@ class _Merger:
             where = origin + (exercise_id,)
             index = self.exercise_index(str(exercise_id), where, source.line_of(where))
             if not isinstance(fields, dict):
-                raise source.error(where, "should be a mapping of the fields that change, e.g. `{hold: 15s}`")
+                what = "has no value" if fields is None else f"{show_value(fields)} should be a mapping"
+                raise source.error(where, f"{what}; write the fields that change, e.g. `{exercise_id}: {{hold: 15s}}`")
             if "id" in fields:
                 raise source.error(where + ("id",), "an exercise's id cannot change in a variant; it is how the "
                                                     "variant finds the exercise")
@@ -301,10 +304,15 @@ class _Merger:
         parent[path[-1]] = copy.deepcopy(value)
         for known in [known for known in self.lines if known[: len(path)] == path]:
             del self.lines[known]
+        for known in [known for known in self.written if known[: len(path)] == path]:
+            del self.written[known]
         if from_file:
             for known, line in self.file.source.lines.items():
                 if known[: len(origin)] == origin:
                     self.lines[path + known[len(origin):]] = line
+            for known, text in self.file.source.written.items():
+                if known[: len(origin)] == origin:
+                    self.written[path + known[len(origin):]] = text
         else:
             self.lines[path] = None
         self.origins[path] = origin

@@ -44,17 +44,22 @@ class Tags:
     track: tuple[int, int] | None = None  # (number, of how many) within a batch
 
 
+def encode_command(source: str | Path, output: str | Path, sample_rate_hz: int, bitrate_kbps: int) -> list[str]:
+    """The ffmpeg command that encodes mono 16-bit PCM from ``source`` (a file, or ``pipe:0``) to MP3."""
+    return [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "s16le", "-ar", str(sample_rate_hz), "-ac", "1", "-i", str(source),
+            "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", str(sample_rate_hz),
+            "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
+            "-f", "mp3", str(output)]
+
+
 def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitrate_kbps: int,
                on_chunk: Callable[[], None] | None = None, target: Path | None = None) -> None:
     """Encode mono 16-bit PCM chunks into the MP3 file ``partial``; ffmpeg is stopped if anything fails.
 
     ``target`` is the name the file will have once published, for error messages.
     """
-    command = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "s16le", "-ar", str(sample_rate_hz), "-ac", "1", "-i", "pipe:0",
-               "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", str(sample_rate_hz),
-               "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
-               "-f", "mp3", str(partial)]
+    command = encode_command("pipe:0", partial, sample_rate_hz, bitrate_kbps)
     process = None
     try:
         try:

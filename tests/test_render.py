@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from voicecoach.layout import SpeechEvent, Timeline, ToneEvent
-from voicecoach.render import SAMPLE_RATE_HZ, render, render_chunks, tone_segment
+from voicecoach.render import SAMPLE_RATE_HZ, ChunkRenderer, render, render_chunks, tone_segment
 from voicecoach.speech import Clip
 
 from .audio_probe import dominant_tone
@@ -55,3 +56,25 @@ def test_tones_fade_so_they_do_not_click():
     assert abs(tone[0]) < 0.01 * peak and abs(tone[-1]) < 0.05 * peak
     assert np.abs(tone[:44]).max() < 0.3 * peak               # still rising 1 ms in
     assert np.abs(tone[300:400]).max() > 0.9 * peak           # full level after the 6 ms fade
+
+
+def test_rendering_step_by_step_as_the_layout_settles_gives_the_same_samples():
+    # The build renders while phrases are still being synthesized: sounds arrive a step at a time
+    # and only chunks before the settled point are produced. The result must not depend on that.
+    whole = b"".join(render_chunks(timeline(), {"hi": SPEECH}, chunk_frames=1000))
+    renderer = ChunkRenderer({"hi": SPEECH}, chunk_frames=1000)
+    produced = []
+    for settled_ms, sounds in ((900, timeline().events[:1]), (2400, timeline().events[1:2]),
+                               (5900, timeline().events[2:3]), (6400, timeline().events[3:])):
+        renderer.add(sounds)
+        produced += renderer.chunks_until(settled_ms * SAMPLE_RATE_HZ // 1000)
+    produced += renderer.finish(7 * SAMPLE_RATE_HZ)
+    assert b"".join(produced) == whole
+    assert renderer.pending == []  # nothing is kept once it has been heard
+
+
+def test_a_sound_may_not_arrive_after_its_samples_were_produced():
+    renderer = ChunkRenderer({"hi": SPEECH}, chunk_frames=1000)
+    list(renderer.chunks_until(5000))
+    with pytest.raises(ValueError):
+        renderer.add([ToneEvent(100, 400, "start", 880)])

@@ -370,7 +370,11 @@ class _PoolRenderer(_Renderer):
             if process.is_alive():
                 process.terminate()
         for process in processes:
-            process.join(timeout=10)
+            process.join(timeout=5)
+            if process.is_alive():  # an idle worker the pool left waiting; it holds nothing half-written
+                process.kill()
+                process.join()
+        self.pool.shutdown(wait=True)
         self.queue.close()
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -11,10 +13,10 @@ from pathlib import Path
 from .export import (DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, encode_mp3, lrc_text,
                      write_tags, write_text)
 from .files import PendingFile, discard_all, publish_all
-from .layout import Timeline, Timing, layout_session
+from .layout import LayoutStream, Timeline, Timing
 from .parts import ffmpeg_path
 from .plan import Plan, plan_session
-from .render import SAMPLE_RATE_HZ, CHUNK_S, render_chunks, session_length_frames
+from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, ms_to_frame, render_chunks, session_length_frames
 from .routine import Routine
 from .speech import Clip, PhraseCache, SpeechService, VoiceSource
 from .variants import RoutineFile, Setting, load_routine_file
@@ -93,7 +95,13 @@ def with_voice(routine: Routine, voice_name: str | None, rate_wpm: int | None) -
 
 def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
                   on_progress: ProgressCallback | None = None, speech: SpeechService | None = None) -> BuildResult:
-    """Build ``routine`` into ``options.output_dir``; return where the files went."""
+    """Build ``routine`` into ``options.output_dir``; return where the files went.
+
+    Speech is synthesized here, on the thread that owns the engine, in the order
+    it is heard, while a second thread lays the session out, renders it and feeds
+    the encoder as far as the phrases known so far allow: on a cold cache the
+    encoder (the one unavoidable cost) works while espeak-ng is still speaking.
+    """
     routine = with_voice(routine, options.voice_name, options.rate_wpm)
     plan = plan_session(routine)
     output_dir = Path(options.output_dir)
@@ -102,14 +110,119 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
     ffmpeg_path()  # a missing part is reported before any synthesis, too
     check_writable(output_dir)  # before any synthesis; after every check of the routine
-    clips = speech.clips(plan.phrases(), settings,
-                         on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
-    timeline = layout_session(plan, {text: clip.length_ms for text, clip in clips.items()}, Timing(),
-                              strict=options.strict)
-    job = RenderJob(timeline, clips, SessionFiles.named(output_dir, plan.slug), session_tags(plan),
-                    options.sample_rate_hz, options.bitrate_kbps)
-    write_session(job, on_chunk=(lambda done, total: on_progress("encode", done, total)) if on_progress else None)
-    return BuildResult(job.files.mp3, job.files.timeline, job.files.lrc, timeline, speech.cache.take_notices())
+    files = SessionFiles.named(output_dir, plan.slug)
+    clips = _LiveClips()
+    outcome: dict[str, object] = {}
+
+    def encode() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C is the main thread's to handle
+        try:
+            outcome["timeline"] = _write_while_speaking(
+                plan, clips, files, session_tags(plan), options,
+                on_chunk=(lambda done, total: on_progress("encode", done, total)) if on_progress else None)
+        except BaseException as error:  # handed to the main thread below
+            outcome["error"] = error
+            clips.abandon()
+
+    encoder = threading.Thread(target=encode, name="voicecoach-encode", daemon=True)
+    encoder.start()
+    try:
+        speech.clips(plan.phrases(), settings, on_clip=clips.put,
+                     on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
+        encoder.join()
+    except _Abandoned:
+        encoder.join()  # the encoder failed; its error is raised below
+    except BaseException:
+        clips.abandon()  # stops the encoder, which removes what it had begun
+        encoder.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    timeline: Timeline = outcome["timeline"]  # type: ignore[assignment]
+    return BuildResult(files.mp3, files.timeline, files.lrc, timeline, speech.cache.take_notices())
+
+
+class _Abandoned(Exception):
+    """The other side of a build stopped; this side stops too."""
+
+
+class _LiveClips(Mapping):
+    """The clips of one build as they are synthesized; asking for one not there yet waits for it."""
+
+    def __init__(self) -> None:
+        self._clips: dict[str, Clip] = {}
+        self._changed = threading.Condition()
+        self._abandoned = False
+
+    def put(self, text: str, clip: Clip) -> None:
+        with self._changed:
+            if self._abandoned:
+                raise _Abandoned
+            self._clips[text] = clip
+            self._changed.notify_all()
+
+    def abandon(self) -> None:
+        with self._changed:
+            self._abandoned = True
+            self._changed.notify_all()
+
+    def check(self) -> None:
+        if self._abandoned:
+            raise _Abandoned
+
+    def __getitem__(self, text: str) -> Clip:
+        with self._changed:
+            while text not in self._clips:
+                if self._abandoned:
+                    raise _Abandoned
+                self._changed.wait()
+            return self._clips[text]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict(self._clips))
+
+    def __len__(self) -> int:
+        return len(self._clips)
+
+
+class _Lengths(Mapping):
+    """Phrase lengths in ms, read from clips (waiting for those not synthesized yet)."""
+
+    def __init__(self, clips: Mapping[str, Clip]) -> None:
+        self._clips = clips
+
+    def __getitem__(self, text: str) -> int:
+        return self._clips[text].length_ms
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._clips)
+
+    def __len__(self) -> int:
+        return len(self._clips)
+
+
+def _write_while_speaking(plan: Plan, clips: _LiveClips, files: SessionFiles, tags: Tags, options: BuildOptions,
+                          on_chunk: Callable[[int, int], None] | None) -> Timeline:
+    """Lay out, render and encode ``plan`` step by step, as far as the clips known so far allow."""
+    rate_hz = options.sample_rate_hz
+    stream = LayoutStream(plan, _Lengths(clips), Timing(), strict=options.strict)
+    renderer = ChunkRenderer(clips, rate_hz)
+    finished: list[Timeline] = []
+
+    def chunks() -> Iterator[bytes]:
+        for sounds, settled_ms in stream.steps():
+            renderer.add(sounds)
+            for chunk in renderer.chunks_until(ms_to_frame(settled_ms, rate_hz)):
+                clips.check()
+                yield chunk
+        finished.append(stream.timeline())
+        yield from renderer.finish(session_length_frames(finished[0], rate_hz))
+
+    # Until the layout ends the length is an estimate: the rests as asked, plus a guess for the speech.
+    estimated_frames = ms_to_frame(plan.asked_ms + 2_500 * len(plan.steps) // 2, rate_hz)
+    _write_files(files, tags, rate_hz, options.bitrate_kbps, chunks(), lambda: finished[0],
+                 estimated_frames, on_chunk)
+    return finished[0]
 
 
 def voice_source(routine: Routine, options: BuildOptions | None = None) -> VoiceSource:
@@ -155,27 +268,37 @@ def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = 
 
     ``on_chunk(done, total)`` is called as each chunk of samples reaches the encoder.
     """
-    files, timeline = job.files, job.timeline
-    frames = session_length_frames(timeline, job.sample_rate_hz)
-    chunks_total = max(1, -(-frames // (CHUNK_S * job.sample_rate_hz)))
+    _write_files(job.files, job.tags, job.sample_rate_hz, job.bitrate_kbps,
+                 render_chunks(job.timeline, job.clips, job.sample_rate_hz), lambda: job.timeline,
+                 session_length_frames(job.timeline, job.sample_rate_hz), on_chunk)
+
+
+def _write_files(files: SessionFiles, tags: Tags, sample_rate_hz: int, bitrate_kbps: int, chunks: Iterator[bytes],
+                 timeline_of: Callable[[], Timeline], frames: int,
+                 on_chunk: Callable[[int, int], None] | None) -> None:
+    """Encode ``chunks`` into the MP3, then write the timeline (known once the chunks are) and the lyrics,
+    tag the MP3, and publish the three together."""
+    chunk_frames = CHUNK_S * sample_rate_hz
     done = [0]
 
     def chunk_done() -> None:
         done[0] += 1
         if on_chunk:
-            on_chunk(done[0], chunks_total)
+            on_chunk(done[0], max(done[0], -(-frames // chunk_frames)))
 
     pending: list[PendingFile] = []
     try:
         for target in (files.timeline, files.lrc, files.mp3):  # published in this order, the MP3 last
             pending.append(PendingFile(target))
         timeline_file, lrc_file, mp3_file = pending
+        encode_mp3(chunks, mp3_file.path, sample_rate_hz, bitrate_kbps, on_chunk=chunk_done, target=files.mp3)
+        timeline = timeline_of()
+        if on_chunk:
+            on_chunk(done[0], done[0])
         timeline_json = timeline.to_json()
         write_text(timeline_file.path, timeline_json, files.timeline)
-        write_text(lrc_file.path, lrc_text(timeline, job.tags.album), files.lrc)
-        encode_mp3(render_chunks(timeline, job.clips, job.sample_rate_hz), mp3_file.path,
-                   job.sample_rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=files.mp3)
-        write_tags(mp3_file.path, timeline, job.tags, timeline_json, files.mp3)
+        write_text(lrc_file.path, lrc_text(timeline, tags.album), files.lrc)
+        write_tags(mp3_file.path, timeline, tags, timeline_json, files.mp3)
         publish_all(pending)
     except BaseException:
         discard_all(pending)

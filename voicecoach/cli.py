@@ -206,18 +206,20 @@ def batch(
         speech_task = progress.add_task("Synthesizing speech", total=None)
         sessions_task = progress.add_task("Sessions", total=len(specs))
         encoding: dict[str, int] = {}
+        encoded: set[str] = set()
 
         def on_progress(stage: str, done: int, total: int, name: str | None = None) -> None:
             if stage == "speech":
                 progress.update(speech_task, completed=done, total=total)
             elif stage == "sessions":
                 progress.update(sessions_task, completed=done)
-            elif name is not None:
+            elif name is not None and name not in encoded:
                 if name not in encoding:
                     encoding[name] = progress.add_task(f"  {name[:38]}", total=total)
                 progress.update(encoding[name], completed=done, total=total)
                 if done >= total:
-                    progress.remove_task(encoding[name])
+                    progress.remove_task(encoding.pop(name))
+                    encoded.add(name)
 
         result = run(lambda: build_batch(routine_file, specs, options, on_progress))
     built = [session for session in result.sessions if session.ok]

@@ -9,7 +9,7 @@ and countdown do not fit, by just enough, with a warning.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -138,15 +138,39 @@ def _event_dict(event: Event) -> dict:
 def layout_session(plan: Plan, speech_ms: Mapping[str, int], timing: Timing = Timing(),
                    strict: bool = False) -> Timeline:
     """Place every sound of ``plan`` in time. ``speech_ms`` gives each phrase's length."""
-    builder = _Builder(plan, speech_ms, timing, strict)
-    for step in plan.steps:
-        if isinstance(step, Talk):
-            builder.talk(step)
-        elif isinstance(step, Gap):
-            builder.gap(step)
-        else:
-            builder.hold(step)
-    return builder.finish()
+    stream = LayoutStream(plan, speech_ms, timing, strict)
+    for _ in stream.steps():
+        pass
+    return stream.timeline()
+
+
+class LayoutStream:
+    """The layout one step at a time, so that rendering can begin before every phrase is known.
+
+    After each step, ``steps()`` yields the sounds that step placed and the time
+    before which the session is settled: nothing placed later starts earlier.
+    ``speech_ms`` is only asked for a phrase when the step that says it is laid out.
+    """
+
+    def __init__(self, plan: Plan, speech_ms: Mapping[str, int], timing: Timing = Timing(),
+                 strict: bool = False) -> None:
+        self._builder = _Builder(plan, speech_ms, timing, strict)
+
+    def steps(self) -> Iterator[tuple[list[SpeechEvent | ToneEvent], int]]:
+        builder = self._builder
+        for step in builder.plan.steps:
+            placed_before = len(builder.events)
+            if isinstance(step, Talk):
+                builder.talk(step)
+            elif isinstance(step, Gap):
+                builder.gap(step)
+            else:
+                builder.hold(step)
+            new = [e for e in builder.events[placed_before:] if isinstance(e, (SpeechEvent, ToneEvent))]
+            yield new, builder.now_ms
+
+    def timeline(self) -> Timeline:
+        return self._builder.finish()
 
 
 @dataclass

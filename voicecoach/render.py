@@ -9,7 +9,7 @@ work is linear in the session's length and memory does not grow with it.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import warnings
@@ -80,25 +80,78 @@ def ms_to_frame(ms: int, sample_rate_hz: int) -> int:
     return (ms * sample_rate_hz + 500) // 1000
 
 
-def render_chunks(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
-                  levels: Levels = Levels(),
-                  chunk_frames: int | None = None) -> Iterator[bytes]:
-    """Yield the session as mono 16-bit little-endian PCM, one chunk at a time."""
-    chunk_frames = chunk_frames or CHUNK_S * sample_rate_hz
-    sounds = _place_sounds(timeline, clips, sample_rate_hz, levels)
-    starts = [start for start, _ in sounds]
-    total = session_length_frames(timeline, sample_rate_hz)
-    longest = max((len(samples) for _, samples in sounds), default=0)
-    for chunk_start in range(0, total, chunk_frames):
-        chunk_end = min(total, chunk_start + chunk_frames)
+class ChunkRenderer:
+    """Turns sounds into PCM chunks as they become known, keeping only the sounds still to be heard.
+
+    ``add()`` takes events in any order, as long as none starts before the point
+    already handed out; ``chunks_until()`` yields every whole chunk before a frame;
+    ``finish()`` the rest. Each distinct sound is made once. Memory holds the
+    sounds that overlap the chunks not yet produced, not the session.
+    """
+
+    def __init__(self, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ, levels: Levels = Levels(),
+                 chunk_frames: int | None = None) -> None:
+        self.clips = clips
+        self.sample_rate_hz = sample_rate_hz
+        self.levels = levels
+        self.chunk_frames = chunk_frames or CHUNK_S * sample_rate_hz
+        self.next_frame = 0  # the first frame not yet handed out
+        self.pending: list[tuple[int, np.ndarray]] = []  # (first frame, samples), sorted by first frame
+        self.made: dict[tuple, np.ndarray] = {}
+
+    def add(self, events: Iterable[SpeechEvent | ToneEvent]) -> None:
+        for event in events:
+            start = ms_to_frame(event.start_ms, self.sample_rate_hz)
+            if start < self.next_frame:
+                raise ValueError(f"{event} starts before frame {self.next_frame}, which is already rendered")
+            bisect.insort(self.pending, (start, self._samples_of(event)), key=lambda item: item[0])
+
+    def chunks_until(self, frame: int) -> Iterator[bytes]:
+        """Every whole chunk that ends at or before ``frame``."""
+        while self.next_frame + self.chunk_frames <= frame:
+            yield self._chunk(self.next_frame + self.chunk_frames)
+
+    def finish(self, total_frames: int) -> Iterator[bytes]:
+        """The remaining chunks, up to the session's end."""
+        while self.next_frame < total_frames:
+            yield self._chunk(min(total_frames, self.next_frame + self.chunk_frames))
+
+    def _chunk(self, chunk_end: int) -> bytes:
+        chunk_start = self.next_frame
         chunk = np.zeros(chunk_end - chunk_start, dtype=np.int32)
-        first = bisect.bisect_left(starts, chunk_start - longest)
-        last = bisect.bisect_left(starts, chunk_end)
-        for start, samples in sounds[first:last]:
+        cut = bisect.bisect_left(self.pending, chunk_end, key=lambda item: item[0])
+        still_heard = []
+        for start, samples in self.pending[:cut]:
             begin, end = max(start, chunk_start), min(start + len(samples), chunk_end)
             if begin < end:
                 chunk[begin - chunk_start:end - chunk_start] += samples[begin - start:end - start]
-        yield np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
+            if start + len(samples) > chunk_end:
+                still_heard.append((start, samples))
+        self.pending = still_heard + self.pending[cut:]  # still sorted: those start before chunk_end
+        self.next_frame = chunk_end
+        return np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
+
+    def _samples_of(self, event: SpeechEvent | ToneEvent) -> np.ndarray:
+        if isinstance(event, SpeechEvent):
+            key: tuple = ("speech", event.text)
+            if key not in self.made:
+                self.made[key] = _samples(speech_segment(self.clips[event.text], self.levels.speech_gain_db,
+                                                         self.sample_rate_hz))
+        else:
+            key = ("tone", event.tone, event.freq_hz, event.end_ms - event.start_ms)
+            if key not in self.made:
+                self.made[key] = _samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
+                                                       self.levels.tone_gain_db(event.tone), self.sample_rate_hz))
+        return self.made[key]
+
+
+def render_chunks(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
+                  levels: Levels = Levels(),
+                  chunk_frames: int | None = None) -> Iterator[bytes]:
+    """Yield a laid-out session as mono 16-bit little-endian PCM, one chunk at a time."""
+    renderer = ChunkRenderer(clips, sample_rate_hz, levels, chunk_frames)
+    renderer.add(timeline.sounds)
+    yield from renderer.finish(session_length_frames(timeline, sample_rate_hz))
 
 
 def render(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
@@ -106,24 +159,3 @@ def render(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = 
     """The whole session as one AudioSegment (joined once, not appended)."""
     data = b"".join(render_chunks(timeline, clips, sample_rate_hz, levels=levels))
     return AudioSegment(data=data, sample_width=2, frame_rate=sample_rate_hz, channels=1)
-
-
-def _place_sounds(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int,
-                  levels: Levels) -> list[tuple[int, np.ndarray]]:
-    """Each heard event as (first frame, samples), every distinct sound made once."""
-    made: dict[tuple, np.ndarray] = {}
-    placed = []
-    for event in timeline.sounds:
-        if isinstance(event, SpeechEvent):
-            key: tuple = ("speech", event.text)
-            if key not in made:
-                made[key] = _samples(speech_segment(clips[event.text], levels.speech_gain_db, sample_rate_hz))
-        else:
-            assert isinstance(event, ToneEvent)
-            key = ("tone", event.tone, event.freq_hz, event.end_ms - event.start_ms)
-            if key not in made:
-                made[key] = _samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
-                                                  levels.tone_gain_db(event.tone), sample_rate_hz))
-        placed.append((ms_to_frame(event.start_ms, sample_rate_hz), made[key]))
-    placed.sort(key=lambda item: item[0])
-    return placed

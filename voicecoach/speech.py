@@ -429,13 +429,19 @@ class SpeechService:
         return SpeechSettings(self.engine.name, self.engine.version, info.id, voice.rate_wpm, voice.volume)
 
     def clips(self, texts: Iterable[str], settings: SpeechSettings,
-              on_progress: Callable[[int, int], None] | None = None) -> dict[str, Clip]:
-        """Every phrase's clip, from the cache or freshly synthesized into it."""
+              on_progress: Callable[[int, int], None] | None = None,
+              on_clip: Callable[[str, Clip], None] | None = None) -> dict[str, Clip]:
+        """Every phrase's clip, from the cache or freshly synthesized into it, in the order given.
+
+        ``on_clip(text, clip)`` hears of each clip as soon as it exists.
+        """
         texts = list(dict.fromkeys(texts))
         found: dict[str, Clip] = {}
         for done, text in enumerate(texts, start=1):
             clip = self.cache.load(settings, text)
             found[text] = clip if clip is not None else self.cache.make(settings, text, self.engine)
+            if on_clip:
+                on_clip(text, found[text])
             if on_progress:
                 on_progress(done, len(texts))
         return found

@@ -1,0 +1,539 @@
+#!/usr/bin/env python3
+"""Benchmark: how fast `voicecoach build` is, against the encoder alone and against a naive pydub build.
+
+    python scripts/bench.py                          # 5, 30 and 120 minutes plus the bundled example
+    python scripts/bench.py --sizes 5 --skip-naive-over 10 --repeat 3
+    python scripts/bench.py --write docs/benchmarks.md
+
+It writes routines of about 5, 30 and 120 minutes into a temporary folder
+(several exercises with reps, sets, sides, rests, an intro, cues and
+announcements, every rest long enough that nothing grows) and also takes the
+bundled example. For each session, every measurement is a fresh process:
+
+- cold build: `python -m voicecoach build ROUTINE -q -o OUT --cache-dir CACHE`
+  with CACHE removed first (speech is synthesized);
+- warm build: the same command again right after (every phrase is cached);
+- naive build: scripts/naive_build.py on the warm cache, the same session
+  assembled with pydub `+` and exported with pydub (the baseline);
+- encode floor: `python scripts/bench.py --encode-floor ROUTINE --cache-dir
+  CACHE` renders the session's own samples into a raw file (not timed), then
+  times only ffmpeg encoding that file with voicecoach's own encode command
+  (voicecoach.export.encode_command): the least any build could take.
+
+The targets, each printed as met or missed with its measured ratio:
+
+- cold build of the 30-minute routine at most 1.3x its encode floor;
+- at least 10x faster than the naive build (30-minute routine, naive/warm);
+- peak memory of the 120-minute build at most 1.25x the 5-minute build's, and under 200 MB;
+- warm rebuild of the bundled example at most 1.1x its encode floor.
+
+Wall times are medians of --repeat runs. Peak memory is the largest process
+of a run (the build, or its ffmpeg), read from RUSAGE_CHILDREN in a small
+wrapper process that runs only that command. The ratios and the four targets
+are taken within the same run, so a slower or busier machine moves both sides.
+The exit code is always 0: this is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCRIPTS_DIR = Path(__file__).resolve().parent
+NAIVE_SCRIPT = SCRIPTS_DIR / "naive_build.py"
+DEFAULT_SIZES_MIN = (5, 30, 120)
+DEFAULT_SKIP_NAIVE_OVER_MIN = 40.0
+EXAMPLE_LABEL = "example"
+
+# The targets: (what, limit). Each is checked as a ratio measured in this run.
+COLD_30_OVER_FLOOR_MAX = 1.3
+NAIVE_OVER_WARM_MIN = 10.0
+PEAK_120_OVER_5_MAX = 1.25
+PEAK_120_MAX_MB = 200.0
+WARM_EXAMPLE_OVER_FLOOR_MAX = 1.1
+
+# Runs one command and reports its wall time and the peak memory of its process tree.
+# A fresh wrapper per command, so RUSAGE_CHILDREN covers that command (and the ffmpeg it waits for) only.
+WRAPPER = """\
+import json, resource, subprocess, sys, time
+command = json.loads(sys.argv[1])
+started = time.perf_counter()
+result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+wall_s = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall_s, "peak_rss_kb": usage.ru_maxrss,
+                  "returncode": result.returncode, "stderr": result.stderr}))
+"""
+
+
+# ---------------------------------------------------------------- routines
+
+# A catalogue of realistic exercises; long routines go round it more than once.
+# Every rest is given explicitly, so each exercise's asked time is known exactly,
+# and every rest is long enough for what is said in it (nothing grows).
+CATALOGUE: tuple[dict, ...] = (
+    {"name": "Calf raises", "instructions": "Stand tall near a wall, rise onto your toes and hold at the top.",
+     "sets": 2, "reps": 8, "hold": 5, "rep_rest": 6, "set_rest": 20, "cue": "Up"},
+    {"name": "Side plank", "instructions": "Lie on your side, prop yourself on your forearm and lift your hips.",
+     "sides": ["left side", "right side"], "hold": 30, "side_rest": 15, "announce": ["halfway", "10s"]},
+    {"name": "Glute bridge", "instructions": "Lie on your back, knees bent, and lift your hips off the floor.",
+     "sets": 3, "reps": 10, "hold": 3, "rep_rest": 6, "set_rest": 20, "cue": "Squeeze"},
+    {"name": "Wall sit", "instructions": "Slide down the wall until your knees are bent at a right angle.",
+     "hold": 90, "announce": ["halfway", "30s", "10s"]},
+    {"name": "Bird dog", "instructions": "On hands and knees, reach one arm forward and the other leg back.",
+     "sides": ["left arm", "right arm"], "reps": 6, "hold": 5, "rep_rest": 6, "side_rest": 12, "cue": "Reach"},
+    {"name": "Hamstring stretch", "instructions": "Sit with one leg straight and lean forward from your hips.",
+     "sides": ["left leg", "right leg"], "sets": 2, "hold": 30, "set_rest": 15, "side_rest": 12,
+     "announce": ["halfway"]},
+    {"name": "Dead bug", "instructions": "Lie on your back, arms up, and lower the opposite arm and leg slowly.",
+     "sets": 2, "reps": 8, "hold": 4, "rep_rest": 6, "set_rest": 20},
+    {"name": "Plank", "instructions": "Forearms on the floor, body in one straight line from head to heels.",
+     "sets": 3, "hold": 45, "set_rest": 30, "announce": ["halfway", "10s"]},
+    {"name": "Clamshells", "instructions": "Lie on your side, knees bent, and open your top knee like a shell.",
+     "sides": True, "reps": 12, "hold": 3, "rep_rest": 6, "side_rest": 12},
+    {"name": "Cat and cow", "instructions": "On hands and knees, round your back up, then let it sag slowly.",
+     "reps": 10, "hold": 5, "rep_rest": 6, "cue": "Breathe"},
+)
+EXERCISE_REST_S = 30
+PREPARE_S = 5
+SPEECH_ALLOWANCE_S = 25  # opening and closing speech and the final second of silence, roughly
+FINAL_HOLD_MIN_S = 20
+
+
+def asked_s(exercise: dict) -> int:
+    """An exercise's holds plus the rests inside it, in seconds (all its rests are given explicitly)."""
+    sides = exercise.get("sides")
+    side_count = 2 if sides is True else len(sides) if sides else 1
+    sets, reps = exercise.get("sets", 1), exercise.get("reps", 1)
+    holds = side_count * sets * reps
+    return (holds * exercise["hold"]
+            + side_count * sets * (reps - 1) * exercise.get("rep_rest", 0)
+            + side_count * (sets - 1) * exercise.get("set_rest", 0)
+            + (side_count - 1) * exercise.get("side_rest", 0))
+
+
+def routine_exercises(minutes: float) -> list[dict]:
+    """Exercises from the catalogue, round after round, then a final hold that takes up what is left."""
+    budget_s = minutes * 60 - SPEECH_ALLOWANCE_S - PREPARE_S
+    chosen: list[dict] = []
+    used_s = 0
+    for index in range(10_000):
+        base = CATALOGUE[index % len(CATALOGUE)]
+        cost_s = asked_s(base) + (EXERCISE_REST_S if chosen else 0)
+        if used_s + cost_s > budget_s:
+            break
+        round_number = index // len(CATALOGUE) + 1
+        exercise = dict(base)
+        if round_number > 1:
+            exercise["name"] = f"{base['name']}, round {round_number}"
+        chosen.append(exercise)
+        used_s += cost_s
+    left_s = int(budget_s - used_s - (EXERCISE_REST_S if chosen else 0))
+    if left_s >= FINAL_HOLD_MIN_S:
+        chosen.append({"name": "Standing stretch", "instructions": "Stand tall, reach both arms up and breathe.",
+                       "hold": left_s, "announce": ["halfway", "10s"]})
+    for exercise in chosen[:-1]:
+        exercise["rest"] = EXERCISE_REST_S
+    return [{key: (f"{value}s" if key in ("hold", "rep_rest", "set_rest", "side_rest", "rest") else value)
+             for key, value in exercise.items()} for exercise in chosen]
+
+
+def write_routine(folder: Path, minutes: float) -> Path:
+    """A routine of about ``minutes`` of session, as a YAML file in ``folder``."""
+    import yaml
+
+    routine = {
+        "title": f"Benchmark routine, {minutes:g} minutes",
+        "description": "A full-body routine generated by scripts/bench.py.",
+        "intro": "A full-body routine. Have a mat and a wall nearby. A high tone means start; "
+                 "a lower tone means stop.",
+        "prepare": f"{PREPARE_S}s",
+        "exercises": routine_exercises(minutes),
+        "outro": "Well done. Drink some water and stretch gently for a few minutes.",
+    }
+    path = folder / f"routine-{minutes:g}min.yaml"
+    path.write_text(yaml.safe_dump(routine, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Run:
+    wall_s: float
+    peak_rss_mb: float
+    ok: bool
+    stderr: str
+
+
+def measure(command: list[str]) -> Run:
+    """Run ``command`` in a fresh process (through the wrapper); its wall time and peak memory."""
+    result = subprocess.run([sys.executable, "-c", WRAPPER, json.dumps(command)],
+                            check=True, capture_output=True, text=True)
+    report = json.loads(result.stdout)
+    return Run(report["wall_s"], report["peak_rss_kb"] / 1024, report["returncode"] == 0, report["stderr"])
+
+
+def median_run(runs: list[Run]) -> Run:
+    return Run(statistics.median(run.wall_s for run in runs), statistics.median(run.peak_rss_mb for run in runs),
+               all(run.ok for run in runs), runs[-1].stderr)
+
+
+@dataclass
+class Session:
+    label: str
+    routine: Path | None  # None: the bundled example (built with no routine argument)
+    routine_file: Path    # the file itself, for the naive build and the encode floor
+
+
+@dataclass
+class Result:
+    session: Session
+    length_s: float | None = None
+    cold: Run | None = None
+    warm: Run | None = None
+    naive: Run | None = None  # None: skipped
+    floor_s: float | None = None
+    floor_error: str | None = None
+    error: str | None = None  # the benchmark itself broke on this session
+
+    @property
+    def warnings(self) -> list[str]:
+        return [line for line in self.cold.stderr.splitlines() if line.startswith("warning:")] if self.cold else []
+
+
+def build_command(session: Session, output: Path, cache: Path) -> list[str]:
+    routine = [str(session.routine)] if session.routine is not None else []
+    return [sys.executable, "-m", "voicecoach", "build", *routine, "-q", "-o", str(output), "--cache-dir", str(cache)]
+
+
+def bench_session(result: Result, workdir: Path, repeat: int, skip_naive_over_min: float) -> None:
+    """Every measurement of one session, in order, into ``result``: cold and warm builds, naive build, encode floor."""
+    session = result.session
+    folder = workdir / session.label.replace(" ", "-")
+    cache, output = folder / "cache", folder / "output"
+    colds, warms = [], []
+    for number in range(1, repeat + 1):
+        shutil.rmtree(cache, ignore_errors=True)
+        for kind, runs in (("cold", colds), ("warm", warms)):
+            shutil.rmtree(output, ignore_errors=True)
+            runs.append(measure(build_command(session, output, cache)))
+            status = "" if runs[-1].ok else "  FAILED: " + _last_line(runs[-1].stderr)
+            _progress(f"{session.label}: {kind} build, run {number}: {runs[-1].wall_s:.2f} s{status}")
+    result.cold, result.warm = median_run(colds), median_run(warms)
+    timelines = sorted(output.glob("*.timeline.json"))
+    if timelines:
+        result.length_s = json.loads(timelines[0].read_text(encoding="utf-8"))["duration"]
+
+    if result.length_s is not None and result.length_s <= skip_naive_over_min * 60:
+        naives = []
+        for number in range(1, repeat + 1):
+            mp3 = folder / "naive" / "naive.mp3"
+            shutil.rmtree(mp3.parent, ignore_errors=True)
+            naives.append(measure([sys.executable, str(NAIVE_SCRIPT), str(session.routine_file), str(mp3),
+                                   "--cache-dir", str(cache)]))
+            status = "" if naives[-1].ok else "  FAILED: " + _last_line(naives[-1].stderr)
+            _progress(f"{session.label}: naive build, run {number}: {naives[-1].wall_s:.2f} s{status}")
+        result.naive = median_run(naives)
+    elif result.length_s is None:
+        _progress(f"{session.label}: naive build skipped (the build wrote no timeline)")
+    else:
+        _progress(f"{session.label}: naive build skipped (longer than {skip_naive_over_min:g} min)")
+
+    floor = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--encode-floor", str(session.routine_file),
+                            "--cache-dir", str(cache), "--repeat", str(repeat)], capture_output=True, text=True)
+    if floor.returncode == 0:
+        result.floor_s = statistics.median(json.loads(floor.stdout.splitlines()[-1])["encode_s"])
+        _progress(f"{session.label}: encode floor: {result.floor_s:.2f} s")
+    else:
+        result.floor_error = _last_line(floor.stderr)
+        _progress(f"{session.label}: encode floor FAILED: {result.floor_error}")
+
+
+def encode_floor(routine: Path, cache_dir: Path, repeat: int) -> dict:
+    """Render the session's samples into a raw file (not timed); time only ffmpeg encoding it, ``repeat`` times.
+
+    The encode is voicecoach's own command (export.encode_command) at voicecoach's
+    sample rate and bitrate, reading the same samples a build streams into it.
+    """
+    sys.path.insert(0, str(SCRIPTS_DIR))
+    from naive_build import load_session
+    from voicecoach.export import DEFAULT_BITRATE_KBPS, encode_command
+    from voicecoach.render import SAMPLE_RATE_HZ, render_chunks
+
+    timeline, clips = load_session(routine, cache_dir)
+    encode_s = []
+    with tempfile.TemporaryDirectory(prefix="voicecoach-floor-") as folder:
+        raw, mp3 = Path(folder) / "session.s16le", Path(folder) / "session.mp3"
+        with open(raw, "wb") as handle:
+            for chunk in render_chunks(timeline, clips, SAMPLE_RATE_HZ):
+                handle.write(chunk)
+        command = encode_command(raw, mp3, SAMPLE_RATE_HZ, DEFAULT_BITRATE_KBPS)
+        for _ in range(repeat):
+            mp3.unlink(missing_ok=True)
+            started = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            encode_s.append(time.perf_counter() - started)
+    return {"encode_s": encode_s, "duration_ms": timeline.duration_ms}
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def ratio(top: float | None, bottom: float | None) -> float | None:
+    return top / bottom if top is not None and bottom else None
+
+
+def fmt_ratio(value: float | None, skipped: bool = False) -> str:
+    return "skipped" if skipped else "n/a" if value is None else f"{value:.2f}x"
+
+
+def fmt_s(run: Run | None, skipped: bool = False) -> str:
+    if skipped:
+        return "skipped"
+    if run is None:
+        return "n/a"
+    return f"{run.wall_s:.2f} s" + ("" if run.ok else " (failed)")
+
+
+def fmt_clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def table(results: list[Result]) -> list[str]:
+    lines = ["| session | length | cold wall | warm wall | encode floor | naive wall | cold/floor | warm/floor "
+             "| naive/warm | naive/cold | peak memory (cold) | real-time factor |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        skipped = r.naive is None
+        cold_s, warm_s = (r.cold.wall_s if r.cold else None), (r.warm.wall_s if r.warm else None)
+        naive_s = r.naive.wall_s if r.naive else None
+        floor = "failed" if r.floor_error else "n/a" if r.floor_s is None else f"{r.floor_s:.2f} s"
+        rtf = ratio(r.length_s, cold_s)
+        lines.append(" | ".join([
+            f"| {r.session.label}", fmt_clock(r.length_s), fmt_s(r.cold), fmt_s(r.warm), floor,
+            fmt_s(r.naive, skipped), fmt_ratio(ratio(cold_s, r.floor_s)), fmt_ratio(ratio(warm_s, r.floor_s)),
+            fmt_ratio(ratio(naive_s, warm_s), skipped), fmt_ratio(ratio(naive_s, cold_s), skipped),
+            f"{r.cold.peak_rss_mb:.0f} MB" if r.cold else "n/a",
+            f"{rtf:.0f}x" if rtf is not None else "n/a"]) + " |")
+    return lines
+
+
+def verdict(value: float | None, ok: bool, why_missing: str) -> str:
+    return f"not measured ({why_missing})" if value is None else ("met" if ok else "missed")
+
+
+def target_lines(results: list[Result]) -> list[str]:
+    by_label = {r.session.label: r for r in results}
+    thirty, five, long_ = (by_label.get(f"{m} min") for m in (30, 5, 120))
+    example = by_label.get(EXAMPLE_LABEL)
+    lines = []
+
+    value = ratio(thirty.cold.wall_s, thirty.floor_s) if thirty and thirty.cold else None
+    lines.append(f"- cold build of the 30-minute routine at most {COLD_30_OVER_FLOOR_MAX:g}x its encode floor: "
+                 f"{verdict(value, value is not None and value <= COLD_30_OVER_FLOOR_MAX, 'needs --sizes with 30')}"
+                 + (f" ({value:.2f}x)" if value is not None else ""))
+
+    value = ratio(thirty.naive.wall_s, thirty.warm.wall_s) if thirty and thirty.naive and thirty.warm else None
+    cold_value = ratio(thirty.naive.wall_s, thirty.cold.wall_s) if thirty and thirty.naive and thirty.cold else None
+    lines.append(f"- at least {NAIVE_OVER_WARM_MIN:g}x faster than the naive pydub build (30-minute routine, "
+                 f"naive/warm): {verdict(value, value is not None and value >= NAIVE_OVER_WARM_MIN, 'needs --sizes with 30 and its naive build')}"
+                 + (f" ({value:.2f}x; naive/cold {cold_value:.2f}x)" if value is not None else ""))
+
+    value = ratio(long_.cold.peak_rss_mb, five.cold.peak_rss_mb) if long_ and five and long_.cold and five.cold else None
+    peak_mb = long_.cold.peak_rss_mb if long_ and long_.cold else None
+    ok = value is not None and value <= PEAK_120_OVER_5_MAX and peak_mb < PEAK_120_MAX_MB
+    lines.append(f"- peak memory of the 120-minute build at most {PEAK_120_OVER_5_MAX:g}x the 5-minute build's and "
+                 f"under {PEAK_120_MAX_MB:g} MB: {verdict(value, ok, 'needs --sizes with 5 and 120')}"
+                 + (f" ({value:.2f}x; {peak_mb:.0f} MB vs {five.cold.peak_rss_mb:.0f} MB)" if value is not None else ""))
+
+    value = ratio(example.warm.wall_s, example.floor_s) if example and example.warm else None
+    lines.append(f"- warm rebuild of the bundled example at most {WARM_EXAMPLE_OVER_FLOOR_MAX:g}x its encode floor: "
+                 f"{verdict(value, value is not None and value <= WARM_EXAMPLE_OVER_FLOOR_MAX, 'no example')}"
+                 + (f" ({value:.2f}x)" if value is not None else ""))
+    return lines
+
+
+def notes(results: list[Result], repeat: int, skip_naive_over_min: float) -> list[str]:
+    grown = [f"{r.session.label} ({len(r.warnings)})" for r in results if r.warnings]
+    failed = [r.session.label for r in results
+              if (r.cold and not r.cold.ok) or (r.warm and not r.warm.ok) or (r.naive and not r.naive.ok)
+              or r.floor_error or r.error]
+    lines = [
+        f"- Wall times are medians of {repeat} run{'s' if repeat > 1 else ''}, each the whole command in a fresh "
+        "process (Python start-up and imports included).",
+        "- cold: an empty speech cache, so every phrase is synthesized; warm: the same build again right after.",
+        "- encode floor: ffmpeg alone encoding the session's own samples (from a raw file) to MP3 with voicecoach's "
+        "settings and command; nothing else.",
+        "- naive: scripts/naive_build.py, the same session and speech assembled with pydub `+` and exported with "
+        "pydub. It runs on the warm cache, so synthesis is excluded from it: compare it with the warm build "
+        "(naive/warm); naive/cold is shown too.",
+        f"- naive is skipped for sessions longer than {skip_naive_over_min:g} minutes (--skip-naive-over): it is "
+        "quadratic in the session's length.",
+        "- peak memory: the largest process of the cold build (the build itself or its ffmpeg).",
+        "- real-time factor: the session's length divided by the cold build's wall time.",
+        "- rests that grew to fit their speech: " + (", ".join(grown) if grown else "none"),
+    ]
+    if failed:
+        lines.append("- FAILED: " + ", ".join(failed) + " (see the progress lines above)")
+    return lines
+
+
+def machine_lines() -> list[str]:
+    from voicecoach.parts import ffmpeg_path
+
+    memory_kb = _proc_field("/proc/meminfo", "MemTotal")
+    memory = f"{int(memory_kb.split()[0]) / 1024 / 1024:.1f} GB RAM" if memory_kb else "RAM unknown"
+    os_name = _os_release() or platform.system()
+    try:
+        ffmpeg_version = subprocess.run([ffmpeg_path(), "-version"], capture_output=True, text=True,
+                                        check=True).stdout.splitlines()[0].split(" Copyright")[0]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        ffmpeg_version = "unknown"
+    espeak = subprocess.run([sys.executable, "-c", "from voicecoach.speech import Pyttsx3Engine\n"
+                             "print(Pyttsx3Engine().version)"], capture_output=True, text=True)
+    espeak_version = espeak.stdout.strip() if espeak.returncode == 0 else "unknown"
+    return [
+        f"- Machine: {_proc_field('/proc/cpuinfo', 'model name') or platform.processor() or 'unknown CPU'}, "
+        f"{os.cpu_count()} cores, {memory}, {os_name} (Linux {platform.release()}, {platform.machine()})",
+        f"- Python {platform.python_version()}, {ffmpeg_version}, {espeak_version} (through pyttsx3)",
+    ]
+
+
+def _proc_field(path: str, name: str) -> str | None:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def _os_release() -> str | None:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return None
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "no message"
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is kept (default 1)")
+    parser.add_argument("--sizes", default=",".join(str(m) for m in DEFAULT_SIZES_MIN),
+                        help="routine lengths to generate, in minutes, comma-separated (default 5,30,120); "
+                             "the bundled example is always included")
+    parser.add_argument("--skip-naive-over", type=float, default=DEFAULT_SKIP_NAIVE_OVER_MIN, metavar="M",
+                        help="skip the naive baseline for sessions longer than M minutes (default 40)")
+    parser.add_argument("--write", type=Path, metavar="PATH", help="also write the report as Markdown to PATH")
+    parser.add_argument("--encode-floor", type=Path, metavar="ROUTINE",
+                        help="(internal) print the encode floor of ROUTINE as JSON; needs --cache-dir")
+    parser.add_argument("--cache-dir", type=Path, help="(with --encode-floor) the warm speech cache")
+    arguments = parser.parse_args()
+    if arguments.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if arguments.encode_floor and not arguments.cache_dir:
+        parser.error("--encode-floor needs --cache-dir")
+    try:
+        arguments.sizes_min = [float(text) for text in arguments.sizes.split(",") if text.strip()]
+    except ValueError:
+        parser.error(f"--sizes: {arguments.sizes!r} is not a comma-separated list of minutes, e.g. 5,30,120")
+    if any(minutes < 1 or minutes > 600 for minutes in arguments.sizes_min):
+        parser.error("--sizes: each routine is 1 to 600 minutes")
+    return arguments
+
+
+def main() -> int:
+    arguments = parse_arguments()
+    if arguments.encode_floor:
+        print(json.dumps(encode_floor(arguments.encode_floor, arguments.cache_dir, arguments.repeat)))
+        return 0
+
+    from voicecoach.build import example_routine_path
+
+    command_line = shlex.join(["python", *sys.argv])
+    started = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as folder:
+        workdir = Path(folder)
+        sessions = []
+        for minutes in arguments.sizes_min:
+            routine = write_routine(workdir, minutes)
+            sessions.append(Session(f"{minutes:g} min", routine, routine))
+        sessions.append(Session(EXAMPLE_LABEL, None, example_routine_path()))
+        for session in sessions:
+            results.append(Result(session))
+            try:
+                bench_session(results[-1], workdir, arguments.repeat, arguments.skip_naive_over)
+            except Exception as error:  # noqa: BLE001 - report what was measured; a measurement never fails the run
+                results[-1].error = f"{type(error).__name__}: {error}"
+                _progress(f"{session.label}: the benchmark broke: {results[-1].error}")
+    took_s = time.perf_counter() - started
+
+    body = [*table(results), "", "Targets (ratios from this run):", "", *target_lines(results), "",
+            "Notes:", "", *notes(results, arguments.repeat, arguments.skip_naive_over)]
+    machine = machine_lines()
+    print()
+    print("\n".join(machine))
+    print(f"- Command: {command_line}")
+    print(f"- The benchmark took {took_s / 60:.1f} min\n")
+    print("\n".join(body))
+
+    if arguments.write:
+        report = [
+            "# voicecoach benchmarks", "",
+            f"Measured {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by `scripts/bench.py` "
+            f"(it took {took_s / 60:.1f} min).", "",
+            *machine,
+            f"- Command: `{command_line}`", "",
+            *body, "",
+            "## Method", "",
+            "Routines of about 5, 30 and 120 minutes are generated (ten kinds of exercise with reps, sets, sides, "
+            "cues and announcements, round after round, each rest long enough that nothing grows), plus the "
+            "bundled example. Each build is the real command, `python -m voicecoach build ROUTINE -q -o OUT "
+            "--cache-dir CACHE`, in a fresh process started by a small wrapper process that reads the peak "
+            "memory of its children (RUSAGE_CHILDREN ru_maxrss). The encode floor renders the session's samples "
+            "to a raw file first, untimed, then times only voicecoach's own ffmpeg command encoding that file. "
+            "The naive baseline (scripts/naive_build.py) builds the same timeline from the same cached speech "
+            "with voicecoach's library, then appends every silence, tone and clip with pydub's `+` and exports "
+            "with pydub. All ratios compare measurements from the same run.",
+        ]
+        arguments.write.parent.mkdir(parents=True, exist_ok=True)
+        arguments.write.write_text("\n".join(report) + "\n", encoding="utf-8")
+        print(f"\nwrote {arguments.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

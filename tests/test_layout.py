@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 
@@ -141,3 +143,14 @@ def test_opening_speech_starts_at_zero_and_the_first_start_tone_follows_prepare(
     assert prepare.after == "prepare" and prepare.end_ms - prepare.start_ms == 7000
     start = next(e for e in timeline.events if isinstance(e, ToneEvent) and e.tone == "start")
     assert start.start_ms == prepare.end_ms
+
+
+def test_the_timeline_file_is_the_timeline_one_event_per_line():
+    routine = parse_routine("title: T\nintro: Hi.\nexercises:\n  - name: A\n    hold: 3s\n    reps: 2\n")
+    _, timeline = lay_out(routine)
+    text = timeline.to_json()
+    assert json.loads(text) == timeline.to_dict()
+    event_lines = [line for line in text.splitlines() if line.startswith('    {"start"')]
+    assert len(event_lines) == len(timeline.events)
+    assert event_lines[0] == '    {"start": 0.0, "end": ' + str(timeline.to_dict()["events"][0]["end"]) + \
+        ', "kind": "speech", "text": "Hi."},'

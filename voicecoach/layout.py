@@ -117,7 +117,26 @@ class Timeline:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        """The timeline file: one chapter, event or warning per line, as the format shows it.
+
+        Built a line at a time, so a long session never has all its events as dicts at once.
+        """
+        def block(name: str, items: Iterator[object], last: bool = False) -> Iterator[str]:
+            lines = [json.dumps(item, ensure_ascii=False) for item in items]
+            if not lines:
+                yield f'  "{name}": []' + ("" if last else ",")
+                return
+            yield f'  "{name}": ['
+            yield from (f"    {line}," for line in lines[:-1])
+            yield f"    {lines[-1]}"
+            yield "  ]" + ("" if last else ",")
+
+        head = [f'  "title": {json.dumps(self.title, ensure_ascii=False)},',
+                f'  "duration": {json.dumps(_s(self.duration_ms))},']
+        chapters = ({"title": c.title, "start": _s(c.start_ms), "end": _s(c.end_ms)} for c in self.chapters)
+        return "\n".join(["{", *head, *block("chapters", chapters),
+                           *block("events", (_event_dict(event) for event in self.events)),
+                           *block("warnings", iter(self.warnings), last=True), "}"]) + "\n"
 
 
 def _s(ms: int) -> float:

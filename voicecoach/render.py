@@ -96,15 +96,16 @@ class ChunkRenderer:
         self.levels = levels
         self.chunk_frames = chunk_frames or CHUNK_S * sample_rate_hz
         self.next_frame = 0  # the first frame not yet handed out
-        self.pending: list[tuple[int, np.ndarray]] = []  # (first frame, samples), sorted by first frame
-        self.made: dict[tuple, np.ndarray] = {}
+        # (first frame, samples, gain factor or None when the samples are at their level), by first frame
+        self.pending: list[tuple[int, np.ndarray, float | None]] = []
+        self.made: dict[tuple, tuple[np.ndarray, float | None]] = {}
 
     def add(self, events: Iterable[SpeechEvent | ToneEvent]) -> None:
         for event in events:
             start = ms_to_frame(event.start_ms, self.sample_rate_hz)
             if start < self.next_frame:
                 raise ValueError(f"{event} starts before frame {self.next_frame}, which is already rendered")
-            bisect.insort(self.pending, (start, self._samples_of(event)), key=lambda item: item[0])
+            bisect.insort(self.pending, (start, *self._samples_of(event)), key=lambda item: item[0])
 
     def chunks_until(self, frame: int) -> Iterator[bytes]:
         """Every whole chunk that ends at or before ``frame``."""
@@ -121,27 +122,35 @@ class ChunkRenderer:
         chunk = np.zeros(chunk_end - chunk_start, dtype=np.int32)
         cut = bisect.bisect_left(self.pending, chunk_end, key=lambda item: item[0])
         still_heard = []
-        for start, samples in self.pending[:cut]:
+        for start, samples, gain in self.pending[:cut]:
             begin, end = max(start, chunk_start), min(start + len(samples), chunk_end)
             if begin < end:
-                chunk[begin - chunk_start:end - chunk_start] += samples[begin - start:end - start]
+                part = samples[begin - start:end - start]
+                chunk[begin - chunk_start:end - chunk_start] += part if gain is None else np.rint(part * gain).astype(np.int32)
             if start + len(samples) > chunk_end:
-                still_heard.append((start, samples))
+                still_heard.append((start, samples, gain))
         self.pending = still_heard + self.pending[cut:]  # still sorted: those start before chunk_end
         self.next_frame = chunk_end
         return np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
 
-    def _samples_of(self, event: SpeechEvent | ToneEvent) -> np.ndarray:
+    def _samples_of(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
         if isinstance(event, SpeechEvent):
             key: tuple = ("speech", event.text)
             if key not in self.made:
-                self.made[key] = _samples(speech_segment(self.clips[event.text], self.levels.speech_gain_db,
-                                                         self.sample_rate_hz))
+                clip = self.clips[event.text]
+                if clip.sample_rate_hz == self.sample_rate_hz:
+                    # The clip's own bytes, not a copy: its level is applied as it is mixed in.
+                    self.made[key] = (np.frombuffer(clip.samples, dtype="<i2"),
+                                      10 ** (self.levels.speech_gain_db / 20))
+                else:
+                    self.made[key] = (_samples(speech_segment(clip, self.levels.speech_gain_db,
+                                                              self.sample_rate_hz)), None)
         else:
             key = ("tone", event.tone, event.freq_hz, event.end_ms - event.start_ms)
             if key not in self.made:
-                self.made[key] = _samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
-                                                       self.levels.tone_gain_db(event.tone), self.sample_rate_hz))
+                self.made[key] = (_samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
+                                                        self.levels.tone_gain_db(event.tone), self.sample_rate_hz)),
+                                  None)
         return self.made[key]
 
 

@@ -6,14 +6,11 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .batch import BatchOptions, SessionSpec, batch_specs, build_batch
 from .build import BuildOptions, build_file, check_routine, example_routine_path, open_routine, starter_text
 from .durations import format_clock
 from .export import DEFAULT_BITRATE_KBPS
@@ -34,8 +31,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-progress_console = Console(stderr=True)
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from .batch import SessionSpec
 
 RoutineArg = Annotated[Path, typer.Argument(help="The routine file (YAML).", show_default=False)]
 VariantOption = Annotated[str | None, typer.Option(
@@ -74,6 +73,36 @@ def run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("interrupted; no output file was left half-written", err=True)
         raise typer.Exit(130) from None
+
+
+class _NoProgress:
+    """Stands in for rich's Progress when nothing is shown (not a terminal, or -q)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def add_task(self, description: str, total: float | None = None) -> int:
+        return 0
+
+    def update(self, task: int, **fields: object) -> None:
+        pass
+
+    def remove_task(self, task: int) -> None:
+        pass
+
+
+def progress_display(width: int, quiet: bool):
+    """Progress bars on stderr when it is a terminal; otherwise nothing (and rich is never imported)."""
+    if quiet or not sys.stderr.isatty():
+        return _NoProgress()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(f"{{task.description:<{width}}}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
 
 def overrides(set_: list[str] | None, time_scale: float | None) -> tuple[Setting, ...]:
@@ -129,9 +158,7 @@ def build(
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
                            bitrate_kbps=bitrate, sample_rate_hz=sample_rate, cache_dir=cache_dir)
     settings = run(lambda: overrides(set_, time_scale))
-    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=progress_console, transient=True,
-                  disable=quiet or not progress_console.is_terminal) as progress:
+    with progress_display(22, quiet) as progress:
         tasks: dict[str, int] = {}
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -191,6 +218,8 @@ def batch(
 
       voicecoach batch knee.yaml --variant base --variant gentle --time-scale 1.5 -j 2
     """
+    from .batch import BatchOptions, batch_specs, build_batch  # here: `build` need not load the pool machinery
+
     def start() -> tuple[RoutineFile, tuple[SessionSpec, ...]]:
         routine_file = open_routine(routine)
         specs = batch_specs(routine_file, variant or (), all_variants, overrides(set_, time_scale),
@@ -200,9 +229,7 @@ def batch(
     routine_file, specs = run(start)
     options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
                            cache_dir=cache_dir, jobs=jobs)
-    with Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=progress_console, transient=True,
-                  disable=quiet or not progress_console.is_terminal) as progress:
+    with progress_display(40, quiet) as progress:
         speech_task = progress.add_task("Synthesizing speech", total=None)
         sessions_task = progress.add_task("Sessions", total=len(specs))
         encoding: dict[str, int] = {}

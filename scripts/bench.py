@@ -389,6 +389,7 @@ def notes(results: list[Result], repeat: int, skip_naive_over_min: float) -> lis
         "- peak memory: the largest process of the cold build (the build itself or its ffmpeg).",
         "- real-time factor: the session's length divided by the cold build's wall time.",
         "- rests that grew to fit their speech: " + (", ".join(grown) if grown else "none"),
+        "- where the time goes, and why a target is missed: docs/profile.md",
     ]
     if failed:
         lines.append("- FAILED: " + ", ".join(failed) + " (see the progress lines above)")

@@ -128,3 +128,11 @@ def test_lyrics_list_every_spoken_line_with_its_time(example_build, timeline_jso
     release = next(e for e in spoken if e["text"] == "Release")
     minutes, seconds = divmod(release["start"], 60)
     assert f"[{int(minutes):02d}:{seconds:05.2f}]Release" in lines
+
+
+def test_the_mp3_carries_its_lyrics_synced_to_the_millisecond(example_build, timeline_json):
+    tags = ID3(example_build.mp3_path)
+    spoken = [(" ".join(e["text"].split()), round(e["start"] * 1000)) for e in timeline_json["events"]
+              if e["kind"] == "speech"]
+    assert tags.getall("SYLT")[0].text == spoken
+    assert tags.getall("USLT")[0].text == example_build.lrc_path.read_text(encoding="utf-8")

@@ -338,3 +338,17 @@ def test_a_read_only_output_folder_is_reported_before_any_synthesis(runner, tmp_
         assert not (tmp_path / "cache").exists()
     finally:
         subprocess.run(["umount", str(folder)])
+
+
+def test_subtitles_on_request(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, SMALL)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(routine), "-o", str(out), "--cache-dir", str(cache_dir), "-q",
+                                 "--subtitles", "srt,vtt"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-2:] == [f"  {out / 'two-minute-test.srt'}", f"  {out / 'two-minute-test.vtt'}"]
+    assert (out / "two-minute-test.srt").read_text(encoding="utf-8").startswith("1\n00:00:00,000 --> 00:00:0")
+    assert (out / "two-minute-test.vtt").read_text(encoding="utf-8").startswith("WEBVTT\n\n00:00:00.000 --> ")
+    bad = runner.invoke(app, ["build", str(routine), "-o", str(out), "--subtitles", "ass"])
+    assert bad.exit_code == 2
+    assert bad.stderr == '--subtitles: "ass" is not a subtitle format; use srt, vtt or srt,vtt\n'

@@ -235,7 +235,7 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
                 renderer.finished()
                 continue
             session.job = RenderJob(timeline, {text: clips[text] for text in session.plan.phrases()},
-                                    SessionFiles.named(folder, session.name),
+                                    SessionFiles.named(folder, session.name, options.subtitle_formats),
                                     session_tags(session.plan, (session.track, total)),
                                     options.sample_rate_hz, options.bitrate_kbps)
             renderer.submit(session)
@@ -251,7 +251,8 @@ def _outcome(session: _Session) -> SessionOutcome:
                               exit_code=error.exit_code)
     files = session.job.files
     return SessionOutcome(session.track, session.name, session.title, session.spec,
-                          result=BuildResult(files.mp3, files.timeline, files.lrc, session.job.timeline))
+                          result=BuildResult(files.mp3, files.timeline, files.lrc, session.job.timeline,
+                                             subtitle_paths=files.subtitles))
 
 
 # ---------------------------------------------------------------- rendering: here, or in a process pool

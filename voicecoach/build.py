@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .export import (DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, encode_mp3, lrc_text,
-                     write_tags, write_text)
+from .export import DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, encode_mp3, write_tags, write_text
+from .lyrics import lrc_text, subtitle_text
 from .files import PendingFile, discard_all, publish_all
 from .layout import LayoutStream, Timeline, Timing
 from .parts import ffmpeg_path
@@ -68,6 +68,7 @@ class BuildOptions:
     bitrate_kbps: int = DEFAULT_BITRATE_KBPS
     sample_rate_hz: int = SAMPLE_RATE_HZ
     cache_dir: Path | None = None
+    subtitle_formats: tuple[str, ...] = ()  # "srt", "vtt": subtitle sidecars on request
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ class BuildResult:
     lrc_path: Path
     timeline: Timeline
     notices: tuple[str, ...] = ()  # about the build rather than the session, e.g. a repaired cache entry
+    subtitle_paths: tuple[Path, ...] = ()
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return (self.mp3_path, self.timeline_path, self.lrc_path, *self.subtitle_paths)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -110,7 +116,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
     ffmpeg_path()  # a missing part is reported before any synthesis, too
     check_writable(output_dir)  # before any synthesis; after every check of the routine
-    files = SessionFiles.named(output_dir, plan.slug)
+    files = SessionFiles.named(output_dir, plan.slug, options.subtitle_formats)
     clips = _LiveClips()
     outcome: dict[str, object] = {}
 
@@ -139,7 +145,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     timeline: Timeline = outcome["timeline"]  # type: ignore[assignment]
-    return BuildResult(files.mp3, files.timeline, files.lrc, timeline, speech.cache.take_notices())
+    return BuildResult(files.mp3, files.timeline, files.lrc, timeline, speech.cache.take_notices(), files.subtitles)
 
 
 class _Abandoned(Exception):
@@ -240,15 +246,17 @@ def session_tags(plan: Plan, track: tuple[int, int] | None = None) -> Tags:
 
 @dataclass(frozen=True)
 class SessionFiles:
-    """The three files a session is written to."""
+    """The files a session is written to: the MP3, its timeline and lyrics, and subtitles on request."""
 
     mp3: Path
     timeline: Path
     lrc: Path
+    subtitles: tuple[Path, ...] = ()
 
     @classmethod
-    def named(cls, folder: Path, name: str) -> SessionFiles:
-        return cls(folder / f"{name}.mp3", folder / f"{name}.timeline.json", folder / f"{name}.lrc")
+    def named(cls, folder: Path, name: str, subtitle_formats: Sequence[str] = ()) -> SessionFiles:
+        return cls(folder / f"{name}.mp3", folder / f"{name}.timeline.json", folder / f"{name}.lrc",
+                   tuple(folder / f"{name}.{subtitle_format}" for subtitle_format in subtitle_formats))
 
 
 @dataclass(frozen=True)
@@ -288,9 +296,9 @@ def _write_files(files: SessionFiles, tags: Tags, sample_rate_hz: int, bitrate_k
 
     pending: list[PendingFile] = []
     try:
-        for target in (files.timeline, files.lrc, files.mp3):  # published in this order, the MP3 last
+        for target in (files.timeline, files.lrc, *files.subtitles, files.mp3):  # published in order, the MP3 last
             pending.append(PendingFile(target))
-        timeline_file, lrc_file, mp3_file = pending
+        timeline_file, lrc_file, *subtitle_files, mp3_file = pending
         encode_mp3(chunks, mp3_file.path, sample_rate_hz, bitrate_kbps, on_chunk=chunk_done, target=files.mp3)
         timeline = timeline_of()
         if on_chunk:
@@ -298,6 +306,9 @@ def _write_files(files: SessionFiles, tags: Tags, sample_rate_hz: int, bitrate_k
         timeline_json = timeline.to_json()
         write_text(timeline_file.path, timeline_json, files.timeline)
         write_text(lrc_file.path, lrc_text(timeline, tags.album), files.lrc)
+        for subtitle_file in subtitle_files:
+            subtitle_format = subtitle_file.target.suffix.lstrip(".")
+            write_text(subtitle_file.path, subtitle_text(timeline, subtitle_format), subtitle_file.target)
         write_tags(mp3_file.path, timeline, tags, timeline_json, files.mp3)
         publish_all(pending)
     except BaseException:

@@ -15,8 +15,9 @@ from .build import BuildOptions, build_file, check_routine, example_routine_path
 from .durations import format_clock
 from .export import DEFAULT_BITRATE_KBPS
 from .render import SAMPLE_RATE_HZ
-from .errors import VoicecoachError
+from .errors import OutputError, VoicecoachError
 from .files import write_new_file
+from .lyrics import SUBTITLE_FORMATS
 from .plan import format_script, plan_session
 from .variants import RoutineFile, Setting, load_routine_file, parse_matrix, parse_setting, time_scale_setting
 from .speech import PhraseCache, SpeechService, voices_for_language
@@ -58,6 +59,9 @@ BitrateOption = Annotated[int, typer.Option(
 SampleRateOption = Annotated[int, typer.Option(
     "--sample-rate", help="MP3 sample rate in Hz: 22050 (espeak-ng's own rate; half the encoding time), "
                           "44100 or 48000.")]
+SubtitlesOption = Annotated[str | None, typer.Option(
+    "--subtitles", metavar="srt,vtt", show_default=False,
+    help="Also write subtitle files of what is said: srt, vtt, or both (srt,vtt).")]
 CacheDirOption = Annotated[Path | None, typer.Option(
     "--cache-dir", envvar="VOICECOACH_CACHE_DIR", show_default=False,
     help="Where synthesized phrases are kept (default: your user cache folder).")]
@@ -105,6 +109,15 @@ def progress_display(width: int, quiet: bool):
                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
 
+def subtitle_formats(text: str | None) -> tuple[str, ...]:
+    """``"srt,vtt"`` -> ``("srt", "vtt")``; anything else is a one-line usage error."""
+    formats = tuple(dict.fromkeys(part.strip().lower().lstrip(".") for part in (text or "").split(",") if part.strip()))
+    unknown = [name for name in formats if name not in SUBTITLE_FORMATS]
+    if unknown:
+        raise OutputError(f'"{unknown[0]}" is not a subtitle format; use srt, vtt or srt,vtt', field="--subtitles")
+    return formats
+
+
 def overrides(set_: list[str] | None, time_scale: float | None) -> tuple[Setting, ...]:
     """The ``--set`` flags in order, then ``--time-scale``, which therefore wins."""
     settings = tuple(parse_setting(text) for text in set_ or ())
@@ -135,6 +148,7 @@ def build(
     rate: RateOption = None,
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
+    subtitles: SubtitlesOption = None,
     strict: StrictOption = False,
     quiet: QuietOption = False,
     variant: VariantOption = None,
@@ -156,7 +170,8 @@ def build(
       voicecoach build knee.yaml --variant quick --set exercises.heel-slides.hold=8s
     """
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
-                           bitrate_kbps=bitrate, sample_rate_hz=sample_rate, cache_dir=cache_dir)
+                           bitrate_kbps=bitrate, sample_rate_hz=sample_rate, cache_dir=cache_dir,
+                           subtitle_formats=run(lambda: subtitle_formats(subtitles)))
     settings = run(lambda: overrides(set_, time_scale))
     with progress_display(22, quiet) as progress:
         tasks: dict[str, int] = {}
@@ -172,7 +187,7 @@ def build(
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"Built {result.timeline.title} ({format_clock(result.timeline.duration_ms)}, "
                f"{len(result.timeline.chapters)} chapters)")
-    for path in (result.mp3_path, result.timeline_path, result.lrc_path):
+    for path in result.paths:
         typer.echo(f"  {path}")
 
 
@@ -197,6 +212,7 @@ def batch(
         "-o", "--output-dir", help="The sessions go into DIR/<routine-name>/.")] = Path("output"),
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
+    subtitles: SubtitlesOption = None,
     strict: StrictOption = False,
     quiet: QuietOption = False,
     cache_dir: CacheDirOption = None,
@@ -228,7 +244,7 @@ def batch(
 
     routine_file, specs = run(start)
     options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
-                           cache_dir=cache_dir, jobs=jobs)
+                           cache_dir=cache_dir, jobs=jobs, subtitle_formats=run(lambda: subtitle_formats(subtitles)))
     with progress_display(40, quiet) as progress:
         speech_task = progress.add_task("Synthesizing speech", total=None)
         sessions_task = progress.add_task("Sessions", total=len(specs))

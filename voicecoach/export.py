@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, TRCK, TSSE, TXXX, CTOCFlags
+from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, SYLT, TRCK, TSSE, TXXX, USLT, CTOCFlags
 
-from .durations import format_clock
 from .errors import MissingPartError, OutputError
 from .files import PendingFile, sweep_stale
-from .layout import SpeechEvent, Timeline
+from .layout import Timeline
+from .lyrics import lrc_text, synced_lines
 from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path
 
 DEFAULT_BITRATE_KBPS = 64
@@ -109,6 +109,9 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
         id3.add(CHAP(element_id=chapter_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
                      start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
                      sub_frames=[TIT2(encoding=3, text=chapter.title)]))
+    # Lyrics: LRC text (what most Android players show) and synced entries (SYLT, in ms).
+    id3.add(USLT(encoding=3, lang="eng", desc="", text=lrc_text(timeline, tags.album)))
+    id3.add(SYLT(encoding=3, lang="eng", format=2, type=1, desc="", text=synced_lines(timeline)))
     if timeline_json is not None:
         id3.add(TXXX(encoding=3, desc=TIMELINE_HASH_TAG, text=timeline_sha256(timeline_json)))
     try:
@@ -121,22 +124,6 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
 
 def timeline_sha256(timeline_json: str) -> str:
     return hashlib.sha256(timeline_json.encode("utf-8")).hexdigest()
-
-
-def lrc_text(timeline: Timeline, album: str) -> str:
-    """Synced lyrics: each spoken line at its start, ``[mm:ss.xx]``."""
-    lines = [f"[ti:{timeline.title}]", "[ar:voicecoach]", f"[al:{album}]",
-             f"[length:{format_clock(timeline.duration_ms)}]"]
-    for event in timeline.events:
-        if isinstance(event, SpeechEvent):
-            lines.append(f"[{_lrc_time(event.start_ms)}]{' '.join(event.text.split())}")
-    return "\n".join(lines) + "\n"
-
-
-def _lrc_time(ms: int) -> str:
-    centiseconds = (ms + 5) // 10
-    minutes, centiseconds = divmod(centiseconds, 6000)
-    return f"{minutes:02d}:{centiseconds // 100:02d}.{centiseconds % 100:02d}"
 
 
 def check_mp3_format(sample_rate_hz: int, bitrate_kbps: int) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import io
 import json
 
 import pytest
 from mutagen.id3 import ID3
+from PIL import Image
 from mutagen.mp3 import MP3
 
 from voicecoach.build import example_routine_path
@@ -136,3 +139,12 @@ def test_the_mp3_carries_its_lyrics_synced_to_the_millisecond(example_build, tim
               if e["kind"] == "speech"]
     assert tags.getall("SYLT")[0].text == spoken
     assert tags.getall("USLT")[0].text == example_build.lrc_path.read_text(encoding="utf-8")
+
+
+def test_the_mp3_has_a_generated_square_cover_and_a_year(example_build):
+    tags = ID3(example_build.mp3_path)
+    cover = tags.getall("APIC")[0]
+    assert (cover.mime, cover.type) == ("image/png", 3)  # 3: front cover
+    image = Image.open(io.BytesIO(cover.data))
+    assert image.size == (1400, 1400)
+    assert tags["TDRC"].text[0].year == datetime.date.today().year

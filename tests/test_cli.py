@@ -352,3 +352,26 @@ def test_subtitles_on_request(runner, tmp_path, cache_dir):
     bad = runner.invoke(app, ["build", str(routine), "-o", str(out), "--subtitles", "ass"])
     assert bad.exit_code == 2
     assert bad.stderr == '--subtitles: "ass" is not a subtitle format; use srt, vtt or srt,vtt\n'
+
+
+def test_a_routine_brings_its_own_cover(runner, tmp_path, cache_dir):
+    (tmp_path / "art").mkdir()
+    png = (tmp_path / "art" / "knee.png")
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))  # only the signature is checked
+    routine = write_routine(tmp_path, SMALL + "cover: art/knee.png\n", "knee.yaml")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(routine), "-o", str(out), "--cache-dir", str(cache_dir), "-q"])
+    assert result.exit_code == 0, result.output
+    assert MP3(out / "two-minute-test.mp3").tags.getall("APIC")[0].data == png.read_bytes()
+
+
+@pytest.mark.parametrize("cover, message", [
+    ("art/missing.png", '"art/missing.png" cannot be read (there is no such file); give the path of a PNG or JPEG '
+                        "image, relative to the routine file"),
+    ("knee.yaml", '"knee.yaml" is not a PNG or JPEG image; phones show only those, so save it as .png or .jpg'),
+])
+def test_a_cover_that_cannot_be_used_is_one_line(runner, tmp_path, cover, message):
+    routine = write_routine(tmp_path, SMALL + f"cover: {cover}\n", "knee.yaml")
+    result = runner.invoke(app, ["build", str(routine), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr == f"{routine}:10: cover: {message}\n"

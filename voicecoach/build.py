@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -241,7 +242,10 @@ def voice_source(routine: Routine, options: BuildOptions | None = None) -> Voice
 
 
 def session_tags(plan: Plan, track: tuple[int, int] | None = None) -> Tags:
-    return Tags(title=plan.title, album=plan.album or plan.title, comment=plan.description, track=track)
+    """The ID3 tags: title "Title (quick)", album the routine, track within a batch, this year, the cover."""
+    cover = plan.cover.read_bytes() if plan.cover else None
+    return Tags(title=plan.title, album=plan.album or plan.title, comment=plan.description, track=track,
+                version=plan.version, exercises=plan.exercise_count, cover=cover, year=datetime.date.today().year)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.id3 import CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, SYLT, TRCK, TSSE, TXXX, USLT, CTOCFlags
+from mutagen.id3 import APIC, TDRC, PictureType, CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, SYLT, TRCK, TSSE, TXXX, USLT, CTOCFlags
 
 from .errors import MissingPartError, OutputError
+from .cover import cover_png, image_mime
 from .files import PendingFile, sweep_stale
 from .layout import Timeline
 from .lyrics import lrc_text, synced_lines
@@ -42,6 +43,10 @@ class Tags:
     comment: str | None = None
     genre: str = "Fitness"
     track: tuple[int, int] | None = None  # (number, of how many) within a batch
+    version: str | None = None  # shown on the generated cover under the title
+    exercises: int = 0
+    cover: bytes | None = None  # the routine's own image; None: one is generated
+    year: int | None = None
 
 
 def encode_command(source: str | Path, output: str | Path, sample_rate_hz: int, bitrate_kbps: int) -> list[str]:
@@ -109,6 +114,11 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
         id3.add(CHAP(element_id=chapter_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
                      start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
                      sub_frames=[TIT2(encoding=3, text=chapter.title)]))
+    cover = tags.cover or cover_png(tags.album, tags.exercises, timeline.duration_ms, tags.version)
+    id3.add(APIC(encoding=3, mime=image_mime(cover) or "image/png", type=PictureType.COVER_FRONT, desc="Cover",
+                 data=cover))
+    if tags.year:
+        id3.add(TDRC(encoding=3, text=str(tags.year)))
     # Lyrics: LRC text (what most Android players show) and synced entries (SYLT, in ms).
     id3.add(USLT(encoding=3, lang="eng", desc="", text=lrc_text(timeline, tags.album)))
     id3.add(SYLT(encoding=3, lang="eng", format=2, type=1, desc="", text=synced_lines(timeline)))

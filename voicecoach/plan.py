@@ -8,6 +8,7 @@ what is said in it; only the layout decides when.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from .durations import format_clock, format_s
@@ -87,6 +88,12 @@ class Plan:
     description: str | None = None
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
     album: str = ""  # the routine's own title; ``title`` adds the variant: "Title (quick)"
+    version: str | None = None  # "quick, rate 140": what makes this session one version of the routine
+    cover: Path | None = None
+
+    @property
+    def exercise_count(self) -> int:
+        return len({hold.exercise_index for hold in self.holds})
 
     @property
     def holds(self) -> tuple[Hold, ...]:
@@ -166,7 +173,8 @@ def plan_session(routine: Routine) -> Plan:
         closing.append(Line(routine.outro))
     steps.append(Talk("closing", tuple(closing)))
     return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
-                routine.description, routine.source, album=routine.title)
+                routine.description, routine.source, album=routine.title,
+                version=", ".join(routine.name_parts) or None, cover=routine.cover)
 
 
 def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,

@@ -122,6 +122,7 @@ class RoutineDoc(_Doc):
     intro: Text | None = None
     prepare: Duration = 5.0
     outro: Text | None = None
+    cover: Text | None = None
     defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
     exercises: list[ExerciseDoc] = Field(min_length=1)
     variants: dict[StrictStr, dict[str, Any]] | None = None
@@ -184,6 +185,7 @@ class Routine:
     outro: str | None = None
     prepare_ms: int = 5000
     name_parts: tuple[str, ...] = ()
+    cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
 
     @property
@@ -283,6 +285,7 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
                     volume=float(doc.voice.volume)),
         intro=doc.intro,
         outro=doc.outro,
+        cover=Path(doc.cover) if doc.cover else None,
         prepare_ms=to_ms(doc.prepare),
         exercises=tuple(exercises),
         source=source,

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from .cover import MAX_COVER_BYTES, image_mime
 from .durations import show_value
 from .errors import RoutineError
 from .routine import Routine, read_routine_source, resolve_routine
@@ -123,6 +124,7 @@ class RoutineFile:
     data: dict[str, Any]
     source: SourceMap
     base: Routine
+    folder: Path = Path(".")  # where the routine file is: a relative `cover:` is found there
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -145,7 +147,7 @@ class RoutineFile:
             merger.apply_variant(variant)
         for setting in settings:
             merger.apply_setting(setting)
-        routine = resolve_routine(merger.data, merger.source())
+        routine = with_cover_path(resolve_routine(merger.data, merger.source()), self.folder)
         if name_parts is None:
             name_parts = ((variant,) if variant else ()) + labels_for(settings)
         return _with_name_parts(routine, tuple(name_parts))
@@ -163,7 +165,8 @@ def _with_name_parts(routine: Routine, name_parts: tuple[str, ...]) -> Routine:
 def load_routine_file(path: str | Path, display_name: str | None = None) -> RoutineFile:
     """Read the routine at ``path``, validate its base and the shape of its variants."""
     data, source = read_routine_source(path, display_name)
-    base = resolve_routine(data, source)
+    folder = Path(path).resolve().parent
+    base = with_cover_path(resolve_routine(data, source), folder)
     seen: dict[str, str] = {}
     for name in data.get("variants") or ():
         where = ("variants", name)
@@ -175,7 +178,30 @@ def load_routine_file(path: str | Path, display_name: str | None = None) -> Rout
         if slug in seen:
             raise source.error(where, f'"{name}" and "{seen[slug]}" make the same file name; rename one')
         seen[slug] = name
-    return RoutineFile(data, source, base)
+    return RoutineFile(data, source, base, folder)
+
+
+def with_cover_path(routine: Routine, folder: Path) -> Routine:
+    """The routine with its ``cover:`` found next to the routine file and checked to be a usable image."""
+    if routine.cover is None:
+        return routine
+    written = str(routine.cover)
+    path = routine.cover if routine.cover.is_absolute() else folder / routine.cover
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+        size = path.stat().st_size
+    except OSError as error:
+        reason = "there is no such file" if isinstance(error, FileNotFoundError) else error.strerror
+        raise routine.source.error(("cover",), f'"{written}" cannot be read ({reason}); give the path of a PNG or '
+                                               "JPEG image, relative to the routine file") from None
+    if image_mime(head) is None:
+        raise routine.source.error(("cover",), f'"{written}" is not a PNG or JPEG image; phones show only those, '
+                                               "so save it as .png or .jpg")
+    if size > MAX_COVER_BYTES:
+        raise routine.source.error(("cover",), f'"{written}" is {size / 1e6:.1f} MB; a cover is at most '
+                                               f"{MAX_COVER_BYTES // 1_000_000} MB (3000 x 3000 px is plenty)")
+    return dataclasses.replace(routine, cover=path)
 
 
 def _choices(name: str, known: Sequence[str], what: str) -> str:

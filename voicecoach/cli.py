@@ -379,6 +379,25 @@ def example(
     typer.echo(f"Wrote {path}")
 
 
+@app.command()
+def feed(
+    folder: Annotated[Path, typer.Argument(help="The folder of built sessions.")] = Path("output"),
+    base_url: Annotated[str, typer.Option("--base-url", show_default=False,
+                                          help="The web address the folder is served at.")] = "",
+) -> None:
+    """Write feed.xml, a podcast feed of the sessions in FOLDER, with chapters and covers.
+
+    Serve FOLDER at the address, then subscribe to BASE_URL/feed.xml in a podcast app.
+
+    Example: voicecoach feed output --base-url http://192.168.1.20:8000/
+    """
+    from .feed import write_feed
+
+    result = run(lambda: write_feed(folder, base_url))
+    typer.echo(f"Wrote {result.path} with {len(result.sessions)} session{'s' if len(result.sessions) != 1 else ''}; "
+               f"subscribe to {base_url.rstrip('/')}/{result.path.name}")
+
+
 cache_app = typer.Typer(help="Look into or empty the speech cache (synthesized phrases, reused by every build).",
                         no_args_is_help=True)
 app.add_typer(cache_app, name="cache")

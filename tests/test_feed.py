@@ -1,0 +1,70 @@
+"""The podcast feed: valid RSS 2.0 listing every built session, with enclosures, durations, chapters and covers."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from voicecoach.batch import BatchOptions, batch_specs, build_batch
+from voicecoach.errors import OutputError
+from voicecoach.feed import ITUNES, PODCAST, write_feed
+from voicecoach.variants import load_routine_file, parse_matrix
+
+from .conftest import write_routine
+
+ROUTINE = "title: Knee & hip\ndescription: Two short holds.\nexercises:\n  - name: Squeeze\n    hold: 2s\n" \
+          "  - name: Reach\n    hold: 2s\n"
+BASE = "http://192.168.1.20:8000/"
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory, cache_dir):
+    folder = tmp_path_factory.mktemp("feed")
+    routine_file = load_routine_file(write_routine(folder, ROUTINE, "knee.yaml"))
+    out = folder / "out"
+    build_batch(routine_file, batch_specs(routine_file, matrix=[parse_matrix("voice.rate=150,200")]),
+                BatchOptions(output_dir=out, jobs=1, cache_dir=cache_dir))
+    return out, write_feed(out, BASE)
+
+
+def test_the_feed_is_rss_2_with_every_required_element(feed):
+    out, result = feed
+    rss = ET.parse(result.path).getroot()
+    assert rss.tag == "rss" and rss.get("version") == "2.0"
+    channel = rss.find("channel")
+    for required in ("title", "link", "description"):  # RSS 2.0: required in a channel
+        assert channel.findtext(required)
+    assert channel.findtext("title") == "Knee & hip" and channel.findtext("description") == "Two short holds."
+    assert channel.find(f"{{{ITUNES}}}image").get("href").startswith(BASE)
+
+
+def test_every_session_is_an_item_with_its_enclosure_duration_and_chapters(feed):
+    out, result = feed
+    items = ET.parse(result.path).getroot().find("channel").findall("item")
+    assert [item.findtext("title") for item in items] == ["Knee & hip (rate 150)", "Knee & hip (rate 200)"]
+    for item, session in zip(items, result.sessions):
+        enclosure = item.find("enclosure")
+        relative = session.mp3.relative_to(out).as_posix()
+        assert enclosure.get("url") == BASE + relative
+        assert int(enclosure.get("length")) == session.mp3.stat().st_size
+        assert enclosure.get("type") == "audio/mpeg"
+        timeline = json.loads(session.mp3.with_suffix("").with_suffix(".timeline.json").read_text())
+        assert item.findtext(f"{{{ITUNES}}}duration") == str(round(timeline["duration"]))
+        chapters_url = item.find(f"{{{PODCAST}}}chapters").get("url")
+        chapters = json.loads((out / chapters_url[len(BASE):]).read_text())
+        assert chapters["chapters"] == [{"startTime": c["start"], "title": c["title"]} for c in timeline["chapters"]]
+        cover = out / item.find(f"{{{ITUNES}}}image").get("href")[len(BASE):]
+        assert cover.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_feed_needs_a_web_address_and_sessions(tmp_path):
+    with pytest.raises(OutputError) as caught:
+        write_feed(tmp_path, "192.168.1.20")
+    assert str(caught.value) == ('--base-url: "192.168.1.20" is not a web address; give the address the folder is '
+                                 "served at, e.g. --base-url http://192.168.1.20:8000/")
+    with pytest.raises(OutputError) as caught:
+        write_feed(tmp_path, BASE)
+    assert str(caught.value) == (f"{tmp_path}: has no built sessions (an .mp3 with its .timeline.json); build some "
+                                 "first, e.g. `voicecoach build`")

@@ -1,0 +1,167 @@
+"""A podcast feed of built sessions, so that a podcast app can subscribe to them.
+
+``write_feed(folder, base_url)`` finds every session in ``folder`` (an MP3 with
+its ``.timeline.json``, also in batch sub-folders), writes each one's chapters as
+Podcasting 2.0 JSON chapters (``NAME.chapters.json``) and its cover as
+``NAME.cover.png``, then ``feed.xml``: RSS 2.0 with the iTunes and Podcasting
+2.0 namespaces, an enclosure and a duration per session. All files are written
+whole or not at all. Serve the folder at ``base_url``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from mutagen.id3 import ID3, ID3NoHeaderError
+
+from .errors import OutputError
+from .export import write_text
+from .files import PendingFile, discard_all, publish_all
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+FEED_NAME = "feed.xml"
+
+
+@dataclass(frozen=True)
+class FeedSession:
+    mp3: Path
+    title: str
+    album: str
+    duration_s: float
+    track: int
+    description: str | None
+    chapters: tuple[tuple[str, float], ...]  # (title, start in seconds)
+    cover: bytes | None
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    path: Path
+    sessions: tuple[FeedSession, ...]
+
+
+def find_sessions(folder: Path) -> list[FeedSession]:
+    """Every built session under ``folder``, ordered by routine, then track, then name."""
+    sessions = []
+    for mp3 in sorted(folder.rglob("*.mp3")):
+        timeline_path = mp3.with_name(mp3.name[: -len(".mp3")] + ".timeline.json")
+        if mp3.name.startswith(".") or not timeline_path.is_file():
+            continue
+        timeline = json.loads(timeline_path.read_text(encoding="utf-8"))
+        try:
+            tags = ID3(mp3)
+        except ID3NoHeaderError:
+            tags = ID3()
+        album = str(tags["TALB"].text[0]) if "TALB" in tags else timeline["title"]
+        track = int(str(tags["TRCK"].text[0]).split("/")[0]) if "TRCK" in tags else 0
+        comments = tags.getall("COMM")
+        covers = tags.getall("APIC")
+        sessions.append(FeedSession(
+            mp3, timeline["title"], album, float(timeline["duration"]), track,
+            str(comments[0].text[0]) if comments else None,
+            tuple((chapter["title"], float(chapter["start"])) for chapter in timeline["chapters"]),
+            covers[0].data if covers else None))
+    return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name))
+
+
+def chapters_json(session: FeedSession) -> str:
+    """Podcasting 2.0 JSON chapters (https://github.com/Podcastindex-org/podcast-namespace)."""
+    return json.dumps({"version": "1.2.0", "chapters": [{"startTime": start, "title": title}
+                                                        for title, start in session.chapters]},
+                      indent=2, ensure_ascii=False) + "\n"
+
+
+def write_feed(folder: Path, base_url: str) -> FeedResult:
+    """Write ``feed.xml`` (and each session's chapters and cover) into ``folder``."""
+    if not base_url.startswith(("http://", "https://")):
+        raise OutputError(f'"{base_url}" is not a web address; give the address the folder is served at, '
+                          "e.g. --base-url http://192.168.1.20:8000/", field="--base-url")
+    if not folder.is_dir():
+        raise OutputError("is not a folder of built sessions; build some first, e.g. `voicecoach build`",
+                          file=str(folder))
+    base_url = base_url.rstrip("/") + "/"
+    sessions = find_sessions(folder)
+    if not sessions:
+        raise OutputError("has no built sessions (an .mp3 with its .timeline.json); build some first, "
+                          "e.g. `voicecoach build`", file=str(folder))
+    texts: dict[Path, str | bytes] = {}
+    for session in sessions:
+        stem = session.mp3.with_name(session.mp3.name[: -len(".mp3")])
+        texts[stem.with_name(stem.name + ".chapters.json")] = chapters_json(session)
+        if session.cover:
+            texts[stem.with_name(stem.name + ".cover.png")] = session.cover
+    feed_path = folder / FEED_NAME
+    texts[feed_path] = feed_xml(sessions, folder, base_url)
+    pending: list[PendingFile] = []
+    try:
+        for path, content in texts.items():
+            pending.append(PendingFile(path))
+            if isinstance(content, bytes):
+                with open(pending[-1].path, "wb") as handle:
+                    handle.write(content)
+            else:
+                write_text(pending[-1].path, content, path)
+        publish_all(pending)
+    except OSError as error:
+        discard_all(pending)
+        raise OutputError(f"cannot be written ({error.strerror}); check the folder is yours", file=str(folder)) \
+            from None
+    except BaseException:
+        discard_all(pending)
+        raise
+    return FeedResult(feed_path, tuple(sessions))
+
+
+def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
+    ET.register_namespace("itunes", ITUNES)
+    ET.register_namespace("podcast", PODCAST)
+    albums = list(dict.fromkeys(session.album for session in sessions))
+    title = albums[0] if len(albums) == 1 else "voicecoach sessions"
+
+    def url(path: Path) -> str:
+        return base_url + "/".join(quote(part) for part in path.relative_to(folder).parts)
+
+    def stem_url(session: FeedSession, suffix: str) -> str:
+        return url(session.mp3.with_name(session.mp3.name[: -len(".mp3")] + suffix))
+
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(rss, "channel")
+    ET.SubElement(channel, "title").text = title
+    ET.SubElement(channel, "link").text = base_url
+    ET.SubElement(channel, "description").text = (
+        sessions[0].description if len(albums) == 1 and sessions[0].description
+        else f"Narrated exercise sessions: {', '.join(albums)}")
+    ET.SubElement(channel, "language").text = "en"
+    ET.SubElement(channel, "generator").text = "voicecoach"
+    ET.SubElement(channel, f"{{{ITUNES}}}author").text = "voicecoach"
+    ET.SubElement(channel, f"{{{ITUNES}}}explicit").text = "false"
+    ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Health & Fitness"})
+    first_cover = next((session for session in sessions if session.cover), None)
+    if first_cover:
+        image = ET.SubElement(channel, "image")
+        ET.SubElement(image, "url").text = stem_url(first_cover, ".cover.png")
+        ET.SubElement(image, "title").text = title
+        ET.SubElement(image, "link").text = base_url
+        ET.SubElement(channel, f"{{{ITUNES}}}image", {"href": stem_url(first_cover, ".cover.png")})
+    for number, session in enumerate(sessions, start=1):
+        item = ET.SubElement(channel, "item")
+        ET.SubElement(item, "title").text = session.title
+        ET.SubElement(item, "description").text = session.description or session.title
+        ET.SubElement(item, "enclosure", {"url": url(session.mp3), "length": str(session.mp3.stat().st_size),
+                                          "type": "audio/mpeg"})
+        ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = session.mp3.relative_to(folder).as_posix()
+        ET.SubElement(item, "pubDate").text = email.utils.formatdate(session.mp3.stat().st_mtime, usegmt=True)
+        ET.SubElement(item, f"{{{ITUNES}}}duration").text = str(round(session.duration_s))
+        ET.SubElement(item, f"{{{ITUNES}}}episode").text = str(session.track or number)
+        if session.cover:
+            ET.SubElement(item, f"{{{ITUNES}}}image", {"href": stem_url(session, ".cover.png")})
+        ET.SubElement(item, f"{{{PODCAST}}}chapters", {"url": stem_url(session, ".chapters.json"),
+                                                        "type": "application/json+chapters"})
+    ET.indent(rss)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"

@@ -53,7 +53,7 @@ def test_python_dash_m_works():
     assert result.returncode == 0 and result.stdout.strip() == f"voicecoach {__version__}"
 
 
-@pytest.mark.parametrize("command", ["build", "batch", "script", "validate", "voices", "init", "example", "feed",
+@pytest.mark.parametrize("command", ["build", "batch", "script", "validate", "voices", "init", "example", "feed", "serve",
                                      "cache info", "cache clear"])
 def test_every_command_teaches_by_example(runner, command):
     result = runner.invoke(app, [*command.split(), "--help"])

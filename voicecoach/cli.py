@@ -398,6 +398,37 @@ def feed(
                f"subscribe to {base_url.rstrip('/')}/{result.path.name}")
 
 
+@app.command()
+def serve(
+    folder: Annotated[Path, typer.Argument(help="The folder of built sessions.")] = Path("output"),
+    host: Annotated[str | None, typer.Option("--host", show_default=False,
+                                             help="Address to listen on (default: this machine's address on the "
+                                                  "local network).")] = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve FOLDER to phones on the same network: a page with each session's player, chapters and spoken lines.
+
+    Prints the address and a QR code; point the phone's camera at it. Read-only; Ctrl-C stops it.
+
+    Example: voicecoach serve output --port 8000
+    """
+    import segno
+
+    from .serve import lan_address, make_server
+
+    host = host or lan_address()
+    server = run(lambda: make_server(folder, host, port))
+    address = f"http://{host}:{server.server_address[1]}/"
+    typer.echo(f"Serving {folder} at {address}  (open it on a phone on the same network; Ctrl-C stops)")
+    segno.make(address, error="m").terminal(compact=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    finally:
+        server.server_close()
+
+
 cache_app = typer.Typer(help="Look into or empty the speech cache (synthesized phrases, reused by every build).",
                         no_args_is_help=True)
 app.add_typer(cache_app, name="cache")

@@ -44,3 +44,17 @@ def onset_s(samples: np.ndarray, expected_s: float, window_s: float = 0.06, rate
         return None
     above = np.flatnonzero(block >= 0.25 * block.max())
     return (begin + above[0]) / rate_hz
+
+
+def ffmpeg_loudness(path: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) of a file, as ffmpeg's EBU R 128 meter measures it."""
+    import re
+
+    run = subprocess.run([ffmpeg_path(), "-hide_banner", "-nostats", "-i", str(path),
+                          "-af", "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    log = run.stderr
+    summary = log[log.rindex("Summary:"):]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary)[1])
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)[1])
+    return integrated, peak

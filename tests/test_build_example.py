@@ -16,7 +16,7 @@ from voicecoach.build import example_routine_path
 from voicecoach.layout import Timing
 from voicecoach.routine import load_routine
 
-from .audio_probe import RATE_HZ, decode_mp3, dominant_tone, onset_s
+from .audio_probe import RATE_HZ, decode_mp3, dominant_tone, ffmpeg_loudness, onset_s
 
 TOLERANCE_S = 0.010
 TIMING = Timing()
@@ -148,3 +148,10 @@ def test_the_mp3_has_a_generated_square_cover_and_a_year(example_build):
     image = Image.open(io.BytesIO(cover.data))
     assert image.size == (1400, 1400)
     assert tags["TDRC"].text[0].year == datetime.date.today().year
+
+
+def test_the_session_is_at_the_spoken_word_loudness_norm(example_build):
+    # Measured on the MP3 by ffmpeg's EBU R 128 meter: -19 LUFS (mono) within 1 LU, true peak under -1 dBTP.
+    integrated_lufs, true_peak_dbtp = ffmpeg_loudness(example_build.mp3_path)
+    assert abs(integrated_lufs - (-19.0)) <= 1.0
+    assert true_peak_dbtp <= -1.0

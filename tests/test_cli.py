@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from voicecoach import __version__
 from voicecoach.cli import app
 
-from .audio_probe import decode_mp3, onset_s
+from .audio_probe import decode_mp3, ffmpeg_loudness, onset_s
 from .conftest import write_routine
 
 SMALL = """\
@@ -375,3 +375,17 @@ def test_a_cover_that_cannot_be_used_is_one_line(runner, tmp_path, cover, messag
     result = runner.invoke(app, ["build", str(routine), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert result.stderr == f"{routine}:10: cover: {message}\n"
+
+
+def test_loudness_target_and_tone_gain(runner, tmp_path, cache_dir):
+    routine = write_routine(tmp_path, SMALL + "audio: {tone_gain_db: -3}\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(routine), "-o", str(out), "--cache-dir", str(cache_dir), "-q",
+                                 "--loudness", "-16"])
+    assert result.exit_code == 0, result.output
+    integrated_lufs, true_peak_dbtp = ffmpeg_loudness(out / "two-minute-test.mp3")
+    assert abs(integrated_lufs - (-16.0)) <= 1.0 and true_peak_dbtp <= -1.0
+    bad = runner.invoke(app, ["build", str(routine), "-o", str(out), "--loudness", "loud"])
+    assert bad.exit_code == 2
+    assert bad.stderr == ('--loudness: "loud" is not a loudness; give LUFS from -40 to -5 (e.g. -19, or -16 for '
+                          "louder), or off\n")

@@ -237,7 +237,8 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
             session.job = RenderJob(timeline, {text: clips[text] for text in session.plan.phrases()},
                                     SessionFiles.named(folder, session.name, options.subtitle_formats),
                                     session_tags(session.plan, (session.track, total)),
-                                    options.sample_rate_hz, options.bitrate_kbps)
+                                    options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs,
+                                    session.plan.tone_gain_db)
             renderer.submit(session)
         if clips is None:
             for _ in group:

@@ -17,7 +17,9 @@ from .files import PendingFile, discard_all, publish_all
 from .layout import LayoutStream, Timeline, Timing
 from .parts import ffmpeg_path
 from .plan import Plan, plan_session
-from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, ms_to_frame, render_chunks, session_length_frames
+from .loudness import MONO_TARGET_LUFS
+from .render import (CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, ms_to_frame, normalized_levels, render_chunks,
+                     session_length_frames)
 from .routine import Routine
 from .speech import Clip, PhraseCache, SpeechService, VoiceSource
 from .variants import RoutineFile, Setting, load_routine_file
@@ -70,6 +72,7 @@ class BuildOptions:
     sample_rate_hz: int = SAMPLE_RATE_HZ
     cache_dir: Path | None = None
     subtitle_formats: tuple[str, ...] = ()  # "srt", "vtt": subtitle sidecars on request
+    loudness_lufs: float | None = MONO_TARGET_LUFS  # None: no normalization (and encoding starts sooner)
 
 
 @dataclass(frozen=True)
@@ -212,8 +215,19 @@ def _write_while_speaking(plan: Plan, clips: _LiveClips, files: SessionFiles, ta
                           on_chunk: Callable[[int, int], None] | None) -> Timeline:
     """Lay out, render and encode ``plan`` step by step, as far as the clips known so far allow."""
     rate_hz = options.sample_rate_hz
+    levels = Levels().with_tones(plan.tone_gain_db)
     stream = LayoutStream(plan, _Lengths(clips), Timing(), strict=options.strict)
-    renderer = ChunkRenderer(clips, rate_hz)
+    if options.loudness_lufs is not None:
+        # The gain that brings the session to the norm is measured on the whole session, so here
+        # the layout waits for every phrase before the first chunk is encoded.
+        for _ in stream.steps():
+            pass
+        timeline = stream.timeline()
+        job = RenderJob(timeline, clips, files, tags, rate_hz, options.bitrate_kbps, options.loudness_lufs,
+                        plan.tone_gain_db)
+        write_session(job, on_chunk)
+        return timeline
+    renderer = ChunkRenderer(clips, rate_hz, levels)
     finished: list[Timeline] = []
 
     def chunks() -> Iterator[bytes]:
@@ -273,6 +287,15 @@ class RenderJob:
     tags: Tags
     sample_rate_hz: int = SAMPLE_RATE_HZ
     bitrate_kbps: int = DEFAULT_BITRATE_KBPS
+    loudness_lufs: float | None = MONO_TARGET_LUFS
+    tone_gain_db: float = 0.0
+
+    def levels(self) -> Levels:
+        """The mix's levels: tones as the routine sets them against speech, all moved to the loudness target."""
+        levels = Levels().with_tones(self.tone_gain_db)
+        if self.loudness_lufs is None:
+            return levels
+        return normalized_levels(self.timeline, self.clips, self.loudness_lufs, self.sample_rate_hz, levels)
 
 
 def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = None) -> None:
@@ -281,7 +304,7 @@ def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = 
     ``on_chunk(done, total)`` is called as each chunk of samples reaches the encoder.
     """
     _write_files(job.files, job.tags, job.sample_rate_hz, job.bitrate_kbps,
-                 render_chunks(job.timeline, job.clips, job.sample_rate_hz), lambda: job.timeline,
+                 render_chunks(job.timeline, job.clips, job.sample_rate_hz, job.levels()), lambda: job.timeline,
                  session_length_frames(job.timeline, job.sample_rate_hz), on_chunk)
 
 

@@ -59,6 +59,10 @@ BitrateOption = Annotated[int, typer.Option(
 SampleRateOption = Annotated[int, typer.Option(
     "--sample-rate", help="MP3 sample rate in Hz: 22050 (espeak-ng's own rate; half the encoding time), "
                           "44100 or 48000.")]
+LoudnessOption = Annotated[str, typer.Option(
+    "--loudness", metavar="LUFS",
+    help="Integrated loudness to bring each session to (true peak stays under -1 dBTP); `off` leaves the "
+         "levels as they are. -19 is the spoken-word norm for mono.")]
 SubtitlesOption = Annotated[str | None, typer.Option(
     "--subtitles", metavar="srt,vtt", show_default=False,
     help="Also write subtitle files of what is said: srt, vtt, or both (srt,vtt).")]
@@ -109,6 +113,20 @@ def progress_display(width: int, quiet: bool):
                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
 
 
+def loudness_target(text: str) -> float | None:
+    """``"-16"`` -> -16.0; ``"off"`` -> None."""
+    if text.strip().lower() == "off":
+        return None
+    try:
+        lufs = float(text)
+    except ValueError:
+        lufs = None
+    if lufs is None or not -40 <= lufs <= -5:
+        raise OutputError(f'"{text}" is not a loudness; give LUFS from -40 to -5 (e.g. -19, or -16 for louder), '
+                          "or off", field="--loudness")
+    return lufs
+
+
 def subtitle_formats(text: str | None) -> tuple[str, ...]:
     """``"srt,vtt"`` -> ``("srt", "vtt")``; anything else is a one-line usage error."""
     formats = tuple(dict.fromkeys(part.strip().lower().lstrip(".") for part in (text or "").split(",") if part.strip()))
@@ -149,6 +167,7 @@ def build(
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
     subtitles: SubtitlesOption = None,
+    loudness: LoudnessOption = "-19",
     strict: StrictOption = False,
     quiet: QuietOption = False,
     variant: VariantOption = None,
@@ -171,7 +190,8 @@ def build(
     """
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
                            bitrate_kbps=bitrate, sample_rate_hz=sample_rate, cache_dir=cache_dir,
-                           subtitle_formats=run(lambda: subtitle_formats(subtitles)))
+                           subtitle_formats=run(lambda: subtitle_formats(subtitles)),
+                           loudness_lufs=run(lambda: loudness_target(loudness)))
     settings = run(lambda: overrides(set_, time_scale))
     with progress_display(22, quiet) as progress:
         tasks: dict[str, int] = {}
@@ -213,6 +233,7 @@ def batch(
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
     subtitles: SubtitlesOption = None,
+    loudness: LoudnessOption = "-19",
     strict: StrictOption = False,
     quiet: QuietOption = False,
     cache_dir: CacheDirOption = None,
@@ -244,7 +265,8 @@ def batch(
 
     routine_file, specs = run(start)
     options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
-                           cache_dir=cache_dir, jobs=jobs, subtitle_formats=run(lambda: subtitle_formats(subtitles)))
+                           cache_dir=cache_dir, jobs=jobs, subtitle_formats=run(lambda: subtitle_formats(subtitles)),
+                           loudness_lufs=run(lambda: loudness_target(loudness)))
     with progress_display(40, quiet) as progress:
         speech_task = progress.add_task("Synthesizing speech", total=None)
         sessions_task = progress.add_task("Sessions", total=len(specs))

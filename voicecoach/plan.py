@@ -89,6 +89,7 @@ class Plan:
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
     album: str = ""  # the routine's own title; ``title`` adds the variant: "Title (quick)"
     version: str | None = None  # "quick, rate 140": what makes this session one version of the routine
+    tone_gain_db: float = 0.0  # the tones against the speech (`audio.tone_gain_db`)
     cover: Path | None = None
 
     @property
@@ -174,7 +175,8 @@ def plan_session(routine: Routine) -> Plan:
     steps.append(Talk("closing", tuple(closing)))
     return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
                 routine.description, routine.source, album=routine.title,
-                version=", ".join(routine.name_parts) or None, cover=routine.cover)
+                version=", ".join(routine.name_parts) or None, cover=routine.cover,
+                tone_gain_db=routine.tone_gain_db)
 
 
 def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,

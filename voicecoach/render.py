@@ -9,7 +9,9 @@ work is linear in the session's length and memory does not grow with it.
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import warnings
@@ -24,6 +26,7 @@ with warnings.catch_warnings():
     from pydub.generators import Sine
 
 from .layout import SpeechEvent, Timeline, ToneEvent
+from .loudness import Loudness, SoundStats, normalizing_gain_db, session_loudness, sound_stats
 from .speech import Clip
 
 # espeak-ng speaks at 22.05 kHz and the tones are below 1.4 kHz, so a higher rate
@@ -41,6 +44,16 @@ class Levels:
     start_tone_gain_db: float = -8.0
     stop_tone_gain_db: float = -8.0
     tick_gain_db: float = -14.0
+
+    def shifted(self, gain_db: float) -> Levels:
+        """Every sound ``gain_db`` louder (or quieter): the balance between them stays."""
+        return Levels(self.speech_gain_db + gain_db, self.start_tone_gain_db + gain_db,
+                      self.stop_tone_gain_db + gain_db, self.tick_gain_db + gain_db)
+
+    def with_tones(self, tone_gain_db: float) -> Levels:
+        """The tones ``tone_gain_db`` louder relative to the speech (``audio.tone_gain_db``)."""
+        return Levels(self.speech_gain_db, self.start_tone_gain_db + tone_gain_db,
+                      self.stop_tone_gain_db + tone_gain_db, self.tick_gain_db + tone_gain_db)
 
     def tone_gain_db(self, tone: str) -> float:
         return {"start": self.start_tone_gain_db, "stop": self.stop_tone_gain_db, "tick": self.tick_gain_db}[tone]
@@ -152,6 +165,34 @@ class ChunkRenderer:
                                                         self.levels.tone_gain_db(event.tone), self.sample_rate_hz)),
                                   None)
         return self.made[key]
+
+
+def measure_loudness(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
+                     levels: Levels = Levels()) -> Loudness:
+    """The session's integrated loudness and true peak at ``levels``, measured on the samples it will have.
+
+    Each distinct sound is measured once, on every core (numpy's FFT and convolution release the GIL).
+    """
+    renderer = ChunkRenderer(clips, sample_rate_hz, levels)
+    made = [(event, renderer._samples_of(event)) for event in timeline.sounds]
+    distinct = {id(samples): (samples, gain) for _, (samples, gain) in made}
+
+    def stats_of(item: tuple[np.ndarray, float | None]) -> SoundStats:
+        samples, gain = item
+        level = np.rint(samples * gain) if gain is not None else samples
+        return sound_stats(level.astype(np.float64) / 32768, sample_rate_hz)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        stats = dict(zip(distinct, pool.map(stats_of, distinct.values())))
+    placements = [(ms_to_frame(event.start_ms, sample_rate_hz), stats[id(samples)]) for event, (samples, _) in made]
+    return session_loudness(placements, session_length_frames(timeline, sample_rate_hz), sample_rate_hz)
+
+
+def normalized_levels(timeline: Timeline, clips: Mapping[str, Clip], target_lufs: float,
+                      sample_rate_hz: int = SAMPLE_RATE_HZ, levels: Levels = Levels()) -> Levels:
+    """``levels`` moved by the one gain that brings the session to ``target_lufs`` (peaks kept under -1 dBTP)."""
+    gain_db = normalizing_gain_db(measure_loudness(timeline, clips, sample_rate_hz, levels), target_lufs)
+    return levels.shifted(gain_db)
 
 
 def render_chunks(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,

@@ -90,6 +90,11 @@ def _no_bool(value: object, example: str) -> object:
     return value
 
 
+class AudioDoc(_Doc):
+    tone_gain_db: Annotated[float, Field(ge=-20.0, le=10.0), BeforeValidator(lambda v: _no_bool(v, "tone_gain_db: -3"))
+                            ] = 0.0
+
+
 class ExerciseFieldsDoc(_Doc):
     """Every exercise field, all optional: the shape of ``defaults``."""
 
@@ -123,6 +128,7 @@ class RoutineDoc(_Doc):
     prepare: Duration = 5.0
     outro: Text | None = None
     cover: Text | None = None
+    audio: AudioDoc = AudioDoc()
     defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
     exercises: list[ExerciseDoc] = Field(min_length=1)
     variants: dict[StrictStr, dict[str, Any]] | None = None
@@ -186,6 +192,7 @@ class Routine:
     prepare_ms: int = 5000
     name_parts: tuple[str, ...] = ()
     cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
+    tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
 
     @property
@@ -286,6 +293,7 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         intro=doc.intro,
         outro=doc.outro,
         cover=Path(doc.cover) if doc.cover else None,
+        tone_gain_db=float(doc.audio.tone_gain_db),
         prepare_ms=to_ms(doc.prepare),
         exercises=tuple(exercises),
         source=source,

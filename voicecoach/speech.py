@@ -43,10 +43,11 @@ from .files import PendingFile
 from .parts import prepare_espeak
 from .routine import Voice
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: clips are peak-limited when synthesized
 SYNTHESIS_ATTEMPTS = 3           # a phrase that comes back empty or unreadable is spoken again
 SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
 KEEP_BEFORE_S = 0.005            # kept before the first audible sample
+PEAK_CEILING = 10 ** (-6 / 20)   # speech peaks are limited to -6 dBFS when synthesized
 KEEP_AFTER_S = 0.020             # kept after the last one, so word endings are not clipped
 
 
@@ -405,7 +406,29 @@ def read_clip(path: Path, text: str | None = None) -> Clip:
                               "that is implausibly long")
     first = max(0, loud[0] - int(KEEP_BEFORE_S * rate_hz))
     last = min(len(samples), loud[-1] + 1 + int(KEEP_AFTER_S * rate_hz))
-    return Clip(samples[first:last].tobytes(), rate_hz)
+    return Clip(limit_peaks(samples[first:last], rate_hz).tobytes(), rate_hz)
+
+
+def limit_peaks(samples: np.ndarray, rate_hz: int, ceiling: float = PEAK_CEILING) -> np.ndarray:
+    """Turn down the rare speech peaks above ``ceiling`` (of full scale), smoothly, inside the clip only.
+
+    espeak-ng's speech peaks some 19 dB above its loudness; a session brought to
+    the spoken-word norm would then peak over -1 dBTP. Limiting each phrase once,
+    when it is synthesized (and so cached limited), leaves the mix a single gain
+    away from the norm, and never touches a tone: tone onsets stay exact.
+    The gain is the needed reduction's minimum over a 2 ms window, then averaged
+    over the same window, so it is never above what a sample needs and has no clicks.
+    """
+    level = samples.astype(np.float64) / 32768
+    magnitude = np.abs(level)
+    if magnitude.max(initial=0.0) <= ceiling:
+        return samples
+    window = max(3, int(0.002 * rate_hz) | 1)
+    need = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-9))
+    padded = np.pad(need, window // 2, mode="edge")
+    smallest = np.lib.stride_tricks.sliding_window_view(padded, window).min(axis=1)
+    smooth = np.convolve(np.pad(smallest, window // 2, mode="edge"), np.ones(window) / window, mode="valid")
+    return np.rint(level * smooth * 32768).clip(-32768, 32767).astype("<i2")
 
 
 class SpeechService:

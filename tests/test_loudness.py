@@ -1,0 +1,51 @@
+"""Loudness as BS.1770 measures it: a calibrated sine, gating of silence, true peak between samples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from voicecoach.loudness import Loudness, normalizing_gain_db, session_loudness, sound_stats, true_peak
+from voicecoach.render import Levels
+
+RATE_HZ = 22_050
+
+
+def sine(freq_hz: float, seconds: float, amplitude: float) -> np.ndarray:
+    return amplitude * np.sin(2 * np.pi * freq_hz * np.arange(int(seconds * RATE_HZ)) / RATE_HZ)
+
+
+@pytest.mark.parametrize("amplitude_db", [0.0, -10.0, -23.0])
+def test_a_997_hz_sine_measures_as_the_standard_says(amplitude_db):
+    # BS.1770's calibration: a 997 Hz sine at full scale reads -3.01 LKFS.
+    stats = sound_stats(sine(997, 10, 10 ** (amplitude_db / 20)), RATE_HZ)
+    measured = session_loudness([(0, stats)], stats.frames, RATE_HZ)
+    assert measured.integrated_lufs == pytest.approx(-3.01 + amplitude_db, abs=0.1)
+
+
+def test_silence_between_sounds_is_gated_out():
+    # Only the few 400 ms blocks that straddle a sound's edges differ; the silence itself does not count.
+    stats = sound_stats(sine(997, 10, 0.5), RATE_HZ)
+    alone = session_loudness([(0, stats)], stats.frames, RATE_HZ).integrated_lufs
+    spaced = session_loudness([(0, stats), (60 * RATE_HZ, stats)], 120 * RATE_HZ, RATE_HZ).integrated_lufs
+    assert spaced == pytest.approx(alone, abs=0.3)
+
+
+def test_the_true_peak_is_found_between_samples():
+    # A sine at a quarter of the sample rate, sampled 45 degrees off its crests, never shows its peak.
+    samples = 0.5 * np.sin(2 * np.pi * (np.arange(4000) / 4 + 1 / 8))
+    assert np.max(np.abs(samples)) == pytest.approx(0.5 * math.sqrt(0.5), abs=1e-6)
+    assert true_peak(samples) == pytest.approx(0.5, abs=0.02)
+
+
+def test_the_gain_reaches_the_target_unless_a_peak_would_pass_minus_1_dbtp():
+    assert normalizing_gain_db(Loudness(-22.0, -10.0), -19.0) == pytest.approx(3.0)
+    assert normalizing_gain_db(Loudness(-22.0, -2.5), -19.0) == pytest.approx(1.5)
+
+
+def test_tone_gain_moves_the_tones_against_the_speech_and_a_shift_moves_all():
+    levels = Levels().with_tones(-6.0).shifted(2.0)
+    assert levels.speech_gain_db == pytest.approx(Levels().speech_gain_db + 2.0)
+    assert levels.tick_gain_db == pytest.approx(Levels().tick_gain_db - 4.0)

@@ -54,5 +54,5 @@ def cover_png(title: str, exercises: int, duration_ms: int, version: str | None 
     draw.text((margin, SIZE_PX - 2 * margin + SIZE_PX // 40), facts, font=small_font, fill=(235, 235, 235))
     draw.text((margin, SIZE_PX - margin), "voicecoach", font=small_font, fill=accent)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()

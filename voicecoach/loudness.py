@@ -25,6 +25,7 @@ MONO_TARGET_LUFS = -19.0  # the spoken-word norm for mono (-16 LUFS for stereo)
 MAX_TRUE_PEAK_DBTP = -1.0
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
+ENERGY_STRIDE = 32  # running energy is kept every 32 samples (1.5 ms at 22.05 kHz): 1/32 of the memory
 IR_SECONDS = 0.1  # the K-weighting filter's impulse response: it has died away by then (under -100 dB)
 
 
@@ -84,12 +85,9 @@ def k_weighting_ir(sample_rate_hz: int) -> np.ndarray:
 class SoundStats:
     """One distinct sound, K-weighted: its running energy (for any slice) and its true peak."""
 
-    cumulative_energy: np.ndarray  # cumulative_energy[n] = sum of squares of the first n weighted samples
+    cumulative_energy: np.ndarray  # [i] = sum of squares of the first i * ENERGY_STRIDE weighted samples
     true_peak: float  # linear, full scale = 1.0
-
-    @property
-    def frames(self) -> int:
-        return len(self.cumulative_energy) - 1
+    frames: int
 
 
 def sound_stats(samples: np.ndarray, sample_rate_hz: int) -> SoundStats:
@@ -98,7 +96,9 @@ def sound_stats(samples: np.ndarray, sample_rate_hz: int) -> SoundStats:
     size = 1 << (len(samples) + len(ir) - 1).bit_length()
     weighted = np.fft.irfft(np.fft.rfft(samples, size) * np.fft.rfft(ir, size), size)[: len(samples) + len(ir) - 1]
     cumulative = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
-    return SoundStats(cumulative, true_peak(samples))
+    # A placement's energy is split between 100 ms bins at this stride; off by at most 1.5 ms of energy.
+    return SoundStats(cumulative[::ENERGY_STRIDE].copy(), true_peak(samples),
+                      (len(cumulative) - 1) // ENERGY_STRIDE * ENERGY_STRIDE)
 
 
 def true_peak(samples: np.ndarray, oversampling: int = 4) -> float:
@@ -137,7 +137,7 @@ def session_loudness(placements: Iterable[tuple[int, SoundStats]], total_frames:
         end = start + stats.frames
         first, last = start // step, (end - 1) // step
         edges = np.clip(np.arange(first, last + 2) * step - start, 0, stats.frames)
-        energy = np.diff(stats.cumulative_energy[edges])
+        energy = np.diff(stats.cumulative_energy[edges // ENERGY_STRIDE])
         bins[first:first + len(energy)] += energy
     blocks = np.convolve(bins, np.ones(4), mode="valid")[: max(1, (total_frames - 4 * step) // step + 1)]
     mean_square = blocks / (4 * step)

@@ -73,7 +73,8 @@ def test_lyrics_lines():
         "[00:00.00]Hello there", "[00:01.25]Exercise 1 of 1: Plank", "[01:01.00]Session complete"]
 
 
-def test_ctrl_c_during_the_encode_exits_130_and_keeps_the_previous_files(tmp_path, cache_dir):
+def start_a_long_build_and_wait_for_its_encoder(tmp_path, cache_dir):
+    """A build over a previous MP3, caught while ffmpeg is encoding: (process, output folder, previous MP3)."""
     routine = write_routine(tmp_path, LONG)
     out = tmp_path / "out"
     out.mkdir()
@@ -83,6 +84,11 @@ def test_ctrl_c_during_the_encode_exits_130_and_keeps_the_previous_files(tmp_pat
     process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     wait_for(lambda: encoders_writing_into(out) == 1, process)
+    return process, out, previous
+
+
+def test_ctrl_c_during_the_encode_exits_130_and_keeps_the_previous_files(tmp_path, cache_dir):
+    process, out, previous = start_a_long_build_and_wait_for_its_encoder(tmp_path, cache_dir)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
@@ -94,15 +100,7 @@ def test_ctrl_c_during_the_encode_exits_130_and_keeps_the_previous_files(tmp_pat
 def test_a_build_killed_with_sigkill_mid_encode_leaves_no_partial_file(tmp_path, cache_dir):
     # Nothing can clean up after SIGKILL, so nothing may need cleaning: the MP3 being encoded has no
     # name yet (O_TMPFILE) and vanishes when ffmpeg, left alone, finishes and closes it.
-    routine = write_routine(tmp_path, LONG)
-    out = tmp_path / "out"
-    out.mkdir()
-    previous = out / "long-enough-to-interrupt.mp3"
-    previous.write_bytes(b"the previous build")
-    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
-    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wait_for(lambda: encoders_writing_into(out) == 1, process)
+    process, out, previous = start_a_long_build_and_wait_for_its_encoder(tmp_path, cache_dir)
     process.kill()
     process.communicate(timeout=60)
     deadline = time.monotonic() + 60

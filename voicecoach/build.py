@@ -109,8 +109,11 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
 
     Speech is synthesized here, on the thread that owns the engine, in the order
     it is heard, while a second thread lays the session out, renders it and feeds
-    the encoder as far as the phrases known so far allow: on a cold cache the
-    encoder (the one unavoidable cost) works while espeak-ng is still speaking.
+    the encoder. Without loudness normalization it goes as far as the phrases
+    known so far allow, so on a cold cache the encoder (the one unavoidable cost)
+    works while espeak-ng is still speaking; with it, the encode starts once the
+    whole session is known and measured. Ctrl-C here abandons the encoder, which
+    stops at its next chunk and publishes nothing.
     """
     routine = with_voice(routine, options.voice_name, options.rate_wpm)
     plan = plan_session(routine)
@@ -225,7 +228,7 @@ def _write_while_speaking(plan: Plan, clips: _LiveClips, files: SessionFiles, ta
         timeline = stream.timeline()
         job = RenderJob(timeline, clips, files, tags, rate_hz, options.bitrate_kbps, options.loudness_lufs,
                         plan.tone_gain_db)
-        write_session(job, on_chunk)
+        write_session(job, on_chunk, should_stop=clips.check)
         return timeline
     renderer = ChunkRenderer(clips, rate_hz, levels)
     finished: list[Timeline] = []
@@ -242,7 +245,7 @@ def _write_while_speaking(plan: Plan, clips: _LiveClips, files: SessionFiles, ta
     # Until the layout ends the length is an estimate: the rests as asked, plus a guess for the speech.
     estimated_frames = ms_to_frame(plan.asked_ms + 2_500 * len(plan.steps) // 2, rate_hz)
     _write_files(files, tags, rate_hz, options.bitrate_kbps, chunks(), lambda: finished[0],
-                 estimated_frames, on_chunk)
+                 estimated_frames, on_chunk, clips.check)
     return finished[0]
 
 
@@ -298,19 +301,29 @@ class RenderJob:
         return normalized_levels(self.timeline, self.clips, self.loudness_lufs, self.sample_rate_hz, levels)
 
 
-def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = None) -> None:
+def write_session(job: RenderJob, on_chunk: Callable[[int, int], None] | None = None,
+                  should_stop: Callable[[], None] | None = None) -> None:
     """Render, encode and tag ``job``; its files appear all together or not at all.
 
-    ``on_chunk(done, total)`` is called as each chunk of samples reaches the encoder.
+    ``on_chunk(done, total)`` is called as each chunk of samples reaches the encoder;
+    ``should_stop()`` before each chunk and before publishing, and raises to abandon the files.
     """
+    chunks = render_chunks(job.timeline, job.clips, job.sample_rate_hz, job.levels())
     _write_files(job.files, job.tags, job.sample_rate_hz, job.bitrate_kbps,
-                 render_chunks(job.timeline, job.clips, job.sample_rate_hz, job.levels()), lambda: job.timeline,
-                 session_length_frames(job.timeline, job.sample_rate_hz), on_chunk)
+                 _stoppable(chunks, should_stop) if should_stop else chunks, lambda: job.timeline,
+                 session_length_frames(job.timeline, job.sample_rate_hz), on_chunk, should_stop)
+
+
+def _stoppable(chunks: Iterator[bytes], should_stop: Callable[[], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        should_stop()
+        yield chunk
 
 
 def _write_files(files: SessionFiles, tags: Tags, sample_rate_hz: int, bitrate_kbps: int, chunks: Iterator[bytes],
                  timeline_of: Callable[[], Timeline], frames: int,
-                 on_chunk: Callable[[int, int], None] | None) -> None:
+                 on_chunk: Callable[[int, int], None] | None,
+                 should_stop: Callable[[], None] | None = None) -> None:
     """Encode ``chunks`` into the MP3, then write the timeline (known once the chunks are) and the lyrics,
     tag the MP3, and publish the three together."""
     chunk_frames = CHUNK_S * sample_rate_hz
@@ -337,6 +350,8 @@ def _write_files(files: SessionFiles, tags: Tags, sample_rate_hz: int, bitrate_k
             subtitle_format = subtitle_file.target.suffix.lstrip(".")
             write_text(subtitle_file.path, subtitle_text(timeline, subtitle_format), subtitle_file.target)
         write_tags(mp3_file.path, timeline, tags, timeline_json, files.mp3)
+        if should_stop:
+            should_stop()  # interrupted while tagging: publish nothing
         publish_all(pending)
     except BaseException:
         discard_all(pending)

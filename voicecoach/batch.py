@@ -250,10 +250,8 @@ def _outcome(session: _Session) -> SessionOutcome:
         error = session.error or VoicecoachError("was not built")
         return SessionOutcome(session.track, session.name, session.title, session.spec, error=str(error),
                               exit_code=error.exit_code)
-    files = session.job.files
     return SessionOutcome(session.track, session.name, session.title, session.spec,
-                          result=BuildResult(files.mp3, files.timeline, files.lrc, session.job.timeline,
-                                             subtitle_paths=files.subtitles))
+                          result=BuildResult(session.job.files, session.job.timeline))
 
 
 # ---------------------------------------------------------------- rendering: here, or in a process pool

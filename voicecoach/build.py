@@ -14,7 +14,7 @@ from pathlib import Path
 from .export import DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, encode_mp3, write_tags, write_text
 from .lyrics import lrc_text, subtitle_text
 from .files import PendingFile, discard_all, publish_all
-from .layout import LayoutStream, Timeline, Timing
+from .layout import LayoutStream, Timeline, Timing, layout_session
 from .parts import ffmpeg_path
 from .plan import Plan, plan_session
 from .loudness import MONO_TARGET_LUFS
@@ -77,16 +77,25 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildResult:
-    mp3_path: Path
-    timeline_path: Path
-    lrc_path: Path
+    files: SessionFiles
     timeline: Timeline
     notices: tuple[str, ...] = ()  # about the build rather than the session, e.g. a repaired cache entry
-    subtitle_paths: tuple[Path, ...] = ()
+
+    @property
+    def mp3_path(self) -> Path:
+        return self.files.mp3
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.files.timeline
+
+    @property
+    def lrc_path(self) -> Path:
+        return self.files.lrc
 
     @property
     def paths(self) -> tuple[Path, ...]:
-        return (self.mp3_path, self.timeline_path, self.lrc_path, *self.subtitle_paths)
+        return (self.files.mp3, self.files.timeline, self.files.lrc, *self.files.subtitles)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -152,7 +161,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     timeline: Timeline = outcome["timeline"]  # type: ignore[assignment]
-    return BuildResult(files.mp3, files.timeline, files.lrc, timeline, speech.cache.take_notices(), files.subtitles)
+    return BuildResult(files, timeline, speech.cache.take_notices())
 
 
 class _Abandoned(Exception):
@@ -218,19 +227,16 @@ def _write_while_speaking(plan: Plan, clips: _LiveClips, files: SessionFiles, ta
                           on_chunk: Callable[[int, int], None] | None) -> Timeline:
     """Lay out, render and encode ``plan`` step by step, as far as the clips known so far allow."""
     rate_hz = options.sample_rate_hz
-    levels = Levels().with_tones(plan.tone_gain_db)
-    stream = LayoutStream(plan, _Lengths(clips), Timing(), strict=options.strict)
     if options.loudness_lufs is not None:
         # The gain that brings the session to the norm is measured on the whole session, so here
         # the layout waits for every phrase before the first chunk is encoded.
-        for _ in stream.steps():
-            pass
-        timeline = stream.timeline()
+        timeline = layout_session(plan, _Lengths(clips), Timing(), strict=options.strict)
         job = RenderJob(timeline, clips, files, tags, rate_hz, options.bitrate_kbps, options.loudness_lufs,
                         plan.tone_gain_db)
         write_session(job, on_chunk, should_stop=clips.check)
         return timeline
-    renderer = ChunkRenderer(clips, rate_hz, levels)
+    stream = LayoutStream(plan, _Lengths(clips), Timing(), strict=options.strict)
+    renderer = ChunkRenderer(clips, rate_hz, Levels().with_tones(plan.tone_gain_db))
     finished: list[Timeline] = []
 
     def chunks() -> Iterator[bytes]:

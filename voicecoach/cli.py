@@ -482,9 +482,9 @@ def cache_clear(cache_dir: CacheDirOption = None) -> None:
 
     Example: voicecoach cache clear
     """
-    info = run(lambda: PhraseCache(cache_dir).clear())
-    typer.echo(f"Removed {info.entries} phrase{'s' if info.entries != 1 else ''} "
-               f"({format_bytes(info.size_bytes)}) from {info.root}")
+    cleared = run(lambda: PhraseCache(cache_dir).clear())
+    typer.echo(f"Removed {cleared.entries} phrase{'s' if cleared.entries != 1 else ''} "
+               f"({format_bytes(cleared.size_bytes)}) from {cleared.root}")
 
 
 def format_bytes(size: int) -> str:

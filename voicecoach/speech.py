@@ -21,7 +21,6 @@ pyttsx3's espeak driver (2.99) has traps that this module steps around:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import io
 import json
@@ -220,6 +219,13 @@ class CacheInfo:
     old_format: int = 0  # entries an earlier voicecoach wrote; unused now
 
 
+@dataclass(frozen=True)
+class Cleared:
+    root: Path
+    entries: int
+    size_bytes: int
+
+
 class PhraseCache:
     """One file per (engine, version, voice, rate, volume, text): the trimmed clip, checked when read.
 
@@ -340,14 +346,14 @@ class PhraseCache:
                 damaged += 1
         return CacheInfo(self.root, entries, size, len(voices), damaged, leftovers, old_format)
 
-    def clear(self) -> CacheInfo:
-        """Remove every entry (of this and older formats); returns what was there."""
-        before = self.info()
-        before = dataclasses.replace(before, entries=before.entries + before.old_format,
-                                     size_bytes=sum(path.stat().st_size for path in self._files()))
+    def clear(self) -> Cleared:
+        """Remove every entry (of this and older formats) and any leftover; says how many entries and bytes."""
+        files = self._files()
+        cleared = Cleared(self.root, sum(not path.name.endswith(".part") for path in files),
+                          sum(path.stat().st_size for path in files))
         for folder in self._entry_dirs():
             shutil.rmtree(folder, ignore_errors=True)
-        return before
+        return cleared
 
     def _entry_dirs(self) -> list[Path]:
         # this format's folder and those of older ones ("phrases" was format 1)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +66,21 @@ def encoders_writing_into(folder: Path) -> int:
         except OSError:
             continue
     return count
+
+
+@contextlib.contextmanager
+def tiny_file_system(folder: Path, options: str) -> Iterator[Path]:
+    """A 64 kB tmpfs mounted at ``folder`` (``options`` e.g. "ro") for the test; skipped where it cannot be."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a file system")
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},size=64k".lstrip(","), "tmpfs", str(folder)]
+                      ).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)])
 
 
 def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -15,7 +14,7 @@ from voicecoach import __version__
 from voicecoach.cli import app
 
 from .audio_probe import decode_mp3, ffmpeg_loudness, onset_s
-from .conftest import write_routine
+from .conftest import tiny_file_system, write_routine
 
 SMALL = """\
 title: Two minute test
@@ -323,21 +322,13 @@ def test_an_output_folder_that_cannot_be_written_is_reported_before_any_synthesi
 
 
 def test_a_read_only_output_folder_is_reported_before_any_synthesis(runner, tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a read-only file system")
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with tiny_file_system(tmp_path / "read-only", "ro") as folder:
         result = runner.invoke(app, ["build", str(write_routine(tmp_path, SMALL)), "-o", str(folder),
                                      "--cache-dir", str(tmp_path / "cache")])
         assert result.exit_code == 2
         assert result.stderr == (f"{folder}: the output folder cannot be written (Read-only file system); "
                                  "choose another with -o DIR\n")
         assert not (tmp_path / "cache").exists()
-    finally:
-        subprocess.run(["umount", str(folder)])
 
 
 def test_subtitles_on_request(runner, tmp_path, cache_dir):

@@ -18,7 +18,7 @@ from voicecoach.files import PendingFile, sweep_stale
 from voicecoach.layout import Chapter, SpeechEvent, Timeline
 
 from .audio_probe import RATE_HZ, decode_mp3
-from .conftest import LONG, encoders_writing_into, wait_for, write_routine
+from .conftest import LONG, encoders_writing_into, tiny_file_system, wait_for, write_routine
 
 SILENCE_CHUNK = bytes(2 * RATE_HZ)  # one second
 
@@ -135,13 +135,7 @@ def test_stale_part_files_of_dead_processes_are_swept(tmp_path):
 
 
 def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a tiny file system")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with tiny_file_system(tmp_path / "disk", "") as disk:
         pending = PendingFile(disk / "a.mp3")
         with pytest.raises(OutputError) as caught:
             encode_mp3(iter([SILENCE_CHUNK] * 60), pending.path, RATE_HZ, 96, target=disk / "a.mp3")
@@ -154,8 +148,6 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
         assert str(caught.value) == (f"{disk / 'a.timeline.json'}: cannot be written (No space left on device); "
                                      "free some space or choose another folder with -o DIR")
         assert list(disk.iterdir()) == []
-    finally:
-        subprocess.run(["umount", str(disk)])
 
 
 def current_umask() -> int:

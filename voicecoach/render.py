@@ -118,7 +118,7 @@ class ChunkRenderer:
             start = ms_to_frame(event.start_ms, self.sample_rate_hz)
             if start < self.next_frame:
                 raise ValueError(f"{event} starts before frame {self.next_frame}, which is already rendered")
-            bisect.insort(self.pending, (start, *self._samples_of(event)), key=lambda item: item[0])
+            bisect.insort(self.pending, (start, *self.samples_of(event)), key=lambda item: item[0])
 
     def chunks_until(self, frame: int) -> Iterator[bytes]:
         """Every whole chunk that ends at or before ``frame``."""
@@ -146,7 +146,8 @@ class ChunkRenderer:
         self.next_frame = chunk_end
         return np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
 
-    def _samples_of(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
+    def samples_of(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
+        """The sound's samples (each distinct sound made once) and the gain still to apply when mixing."""
         if isinstance(event, SpeechEvent):
             key: tuple = ("speech", event.text)
             if key not in self.made:
@@ -174,7 +175,7 @@ def measure_loudness(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_
     Each distinct sound is measured once, on every core (numpy's FFT and convolution release the GIL).
     """
     renderer = ChunkRenderer(clips, sample_rate_hz, levels)
-    made = [(event, renderer._samples_of(event)) for event in timeline.sounds]
+    made = [(event, renderer.samples_of(event)) for event in timeline.sounds]
     distinct = {id(samples): (samples, gain) for _, (samples, gain) in made}
 
     def stats_of(item: tuple[np.ndarray, float | None]) -> SoundStats:

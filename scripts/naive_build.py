@@ -60,7 +60,7 @@ def load_session(routine_path: Path, cache_dir: Path) -> tuple[Timeline, dict[st
     plan = plan_session(routine)
     speech = SpeechService(PhraseCache(cache_dir))
     settings = speech.settings_for(routine.voice, routine.language)
-    clips = speech.clips(plan.phrases(), settings)
+    clips = speech.clips(plan.phrases(), settings, spoken=plan.spoken)
     timeline = layout_session(plan, {text: clip.length_ms for text, clip in clips.items()})
     return timeline, clips
 

@@ -16,27 +16,30 @@ class CountingEngine:
 
     def __init__(self, engine):
         self.engine, self.calls = engine, []
-        self.name, self.version = engine.name, engine.version
+        self.name, self.label, self.version = engine.name, engine.label, engine.version
 
     def voices(self):
         return self.engine.voices()
 
-    def synthesize(self, text, settings, wav_path):
+    def settings_for(self, voice, language, where):
+        return self.engine.settings_for(voice, language, where)
+
+    def synthesize(self, text, settings):
         self.calls.append(text)
-        self.engine.synthesize(text, settings, wav_path)
+        return self.engine.synthesize(text, settings)
 
 
 @pytest.fixture()
 def counting(speech, tmp_path):
     engine = CountingEngine(speech.engine)
-    return SpeechService(PhraseCache(tmp_path / "cache"), engine_factory=lambda: engine), engine
+    return SpeechService(PhraseCache(tmp_path / "cache"), engines={"pyttsx3": engine}), engine
 
 
 def test_a_phrase_is_synthesized_once_then_read_from_the_cache(counting, tmp_path):
     service, engine = counting
     settings = service.settings_for(Voice(), "en")
     first = service.clips(["Rep 3 of 10", "Rest", "Rep 3 of 10"], settings)
-    again = SpeechService(PhraseCache(tmp_path / "cache"), engine_factory=lambda: engine).clips(
+    again = SpeechService(PhraseCache(tmp_path / "cache"), engines={"pyttsx3": engine}).clips(
         ["Rep 3 of 10", "Rest"], settings)
     assert engine.calls == ["Rep 3 of 10", "Rest"]
     assert again["Rep 3 of 10"] == first["Rep 3 of 10"]
@@ -130,22 +133,23 @@ def test_cache_info_counts_and_checks_and_clear_empties(counting, tmp_path):
 
 def test_when_another_build_stored_the_phrase_first_its_entry_is_used(speech, tmp_path):
     # Two builds sharing a cache must agree on one clip per phrase (espeak-ng output varies by a few ms).
-    ours = SpeechService(PhraseCache(tmp_path / "ours"), engine_factory=lambda: speech.engine)
+    ours = SpeechService(PhraseCache(tmp_path / "ours"), engines={"pyttsx3": speech.engine})
     settings = ours.settings_for(Voice(), "en")
     # "Their" clip is spoken faster, so it cannot be mistaken for ours.
     other_cache = PhraseCache(tmp_path / "other")
     fast = dataclasses.replace(settings, rate_wpm=300)
-    theirs = SpeechService(other_cache, engine_factory=lambda: speech.engine).clips(["Same words"], fast)["Same words"]
+    theirs = SpeechService(other_cache, engines={"pyttsx3": speech.engine}).clips(["Same words"], fast)["Same words"]
     entry = ours.cache.path_for(settings, "Same words")
 
     class AnotherBuildFinishesFirst:
         """Synthesizes for real, while another build's entry lands in the shared cache."""
 
-        name, version = speech.engine.name, speech.engine.version
+        name, label, version = speech.engine.name, speech.engine.label, speech.engine.version
 
-        def synthesize(self, text, settings, wav_path):
-            speech.engine.synthesize(text, settings, wav_path)
+        def synthesize(self, text, settings):
+            clip = speech.engine.synthesize(text, settings)
             entry.write_bytes(other_cache.path_for(fast, text).read_bytes())
+            return clip
 
     assert ours.cache.make(settings, "Same words", AnotherBuildFinishesFirst()) == theirs
     assert ours.cache.load(settings, "Same words") == theirs

@@ -32,6 +32,7 @@ from .layout import Timing, layout_session
 from .parts import ffmpeg_path
 from .plan import Plan, plan_session
 from .slug import session_slug
+from .lexicon import Lexicon
 from .speech import PhraseCache, SpeechService, SpeechSettings
 from .variants import BASE, RoutineFile, Setting, labels_for
 
@@ -207,9 +208,10 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
 
     Sessions of the first voice are encoding while the next voice is synthesized.
     """
-    by_voice: dict[SpeechSettings, list[_Session]] = {}
+    # A voice is its settings plus the lexicon that turns written phrases into spoken ones.
+    by_voice: dict[tuple[SpeechSettings, Lexicon], list[_Session]] = {}
     for session in sessions:
-        by_voice.setdefault(session.voice, []).append(session)
+        by_voice.setdefault((session.voice, session.plan.lexicon), []).append(session)
     wanted = {voice: tuple(dict.fromkeys(text for session in group for text in session.plan.phrases()))
               for voice, group in by_voice.items()}
     all_phrases = sum(len(texts) for texts in wanted.values())
@@ -219,7 +221,7 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
             report("speech", before + done, all_phrases, None)
             renderer.poll()
         try:
-            clips = speech.clips(wanted[voice], voice, on_progress=synthesized)
+            clips = speech.clips(wanted[voice], voice[0], on_progress=synthesized, spoken=voice[1].apply)
         except VoicecoachError as error:
             clips = None
             for session in group:

@@ -149,7 +149,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     encoder = threading.Thread(target=encode, name="voicecoach-encode", daemon=True)
     encoder.start()
     try:
-        speech.clips(plan.phrases(), settings, on_clip=clips.put,
+        speech.clips(plan.phrases(), settings, on_clip=clips.put, spoken=plan.spoken,
                      on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
         encoder.join()
     except _Abandoned:

@@ -1,58 +1,137 @@
-"""The built-in spoken cue phrases, per language.
+"""Every word voicecoach says or writes in a session, per language.
 
-Only English exists so far; a new language is one more ``CuePhrases`` entry.
+The words live in data files, ``voicecoach/languages/<code>.yaml``, one per
+language, that a translator edits without reading code: the spoken cues
+("Rep 3 of 10", "10 seconds left"), the chapter titles, the words on the
+cover and the labels of the ``serve`` page. A word that changes with a number
+has a ``one`` and an ``other`` form; ``plural_one`` lists the numbers that take
+``one`` (French says "1 seconde", "0 seconde"; English "0 seconds"). ``say``
+corrects how the voice reads the cues without changing what is written
+("noch 1 Minute" is said "noch eine Minute"), like a routine's ``lexicon:``.
+
+``tests/test_phrases.py`` proves that every language has every phrase with
+the same placeholders as English.
 """
 
 from __future__ import annotations
 
+import functools
+import string
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+DEFAULT_LANGUAGE = "en"
 
 
-def _en_time_left(ms: int) -> str:
-    seconds = round(ms / 1000)
-    minutes, seconds = divmod(seconds, 60)
-    parts = []
-    if minutes:
-        parts.append(f"{minutes} minute" + ("s" if minutes != 1 else ""))
-    if seconds or not minutes:
-        parts.append(f"{seconds} second" + ("s" if seconds != 1 else ""))
-    return " ".join(parts) + " left"
+def _data_files() -> dict[str, Any]:
+    folder = resources.files("voicecoach").joinpath("languages")
+    return {entry.name[: -len(".yaml")]: entry for entry in folder.iterdir() if entry.name.endswith(".yaml")}
+
+
+SUPPORTED_LANGUAGES = frozenset(_data_files())
 
 
 @dataclass(frozen=True)
 class CuePhrases:
+    """One language's words, read from its data file."""
+
     language: str
+    name: str
+    id3_language: str
+    plural_one: frozenset[int]
+    spoken: dict[str, Any]
+    written: dict[str, Any]
+    say: tuple[tuple[str, str], ...] = ()  # spoken-only corrections, e.g. ("1 Minute", "eine Minute")
+
+    # -- spoken
 
     def exercise(self, number: int, total: int, name: str) -> str:
-        return f"Exercise {number} of {total}: {name}"
+        return self._fill(self.spoken["exercise"], number=number, total=total, name=name)
 
     def next_up(self, announcement: str) -> str:
-        return f"Next up: {announcement}"
+        return self._fill(self.spoken["next_up"], exercise=announcement)
 
     def side(self, label: str) -> str:
+        """``left`` and ``right`` (what ``sides: true`` gives) in this language; any other label as written."""
+        if label.strip().lower() in ("left", "right"):
+            return self.spoken[label.strip().lower()]
         return label[:1].upper() + label[1:]
 
     def set(self, number: int, total: int) -> str:
-        return f"Set {number} of {total}"
+        return self._fill(self.spoken["set"], number=number, total=total)
 
     def rep(self, number: int, total: int) -> str:
-        return f"Rep {number} of {total}"
+        return self._fill(self.spoken["rep"], number=number, total=total)
 
     def rest(self) -> str:
-        return "Rest"
+        return self.spoken["rest"]
 
     def release(self) -> str:
-        return "Release"
+        return self.spoken["release"]
 
     def halfway(self) -> str:
-        return "Halfway"
+        return self.spoken["halfway"]
 
     def time_left(self, ms: int) -> str:
-        return _en_time_left(ms)
+        """``"1 minute 30 seconds left"``, ``"noch 1 Minute und 30 Sekunden"``, ``"10 secondes restantes"``."""
+        minutes, seconds = divmod(round(ms / 1000), 60)
+        parts = []
+        if minutes:
+            parts.append(self._counted(self.spoken["minutes"], minutes))
+        if seconds or not minutes:
+            parts.append(self._counted(self.spoken["seconds"], seconds))
+        single = len(parts) == 1 and (minutes or seconds) in self.plural_one
+        form = self.spoken["time_left"]["one" if single else "other"]
+        return self._fill(form, time=self.spoken["and"].join(parts))
 
     def session_complete(self) -> str:
-        return "Session complete"
+        return self.spoken["session_complete"]
+
+    # -- written
+
+    @property
+    def intro_chapter(self) -> str:
+        return self.written["intro"]
+
+    @property
+    def outro_chapter(self) -> str:
+        return self.written["outro"]
+
+    def exercises(self, count: int) -> str:
+        """``"5 exercises"``, on the cover."""
+        return self._counted(self.written["exercises"], count)
+
+    def label(self, key: str, **values: object) -> str:
+        """A written label (the serve page's), with its placeholders filled."""
+        return self._fill(self.written[key], **values)
+
+    # -- helpers
+
+    def _counted(self, forms: dict[str, str], count: int) -> str:
+        return self._fill(forms["one" if count in self.plural_one else "other"], n=count)
+
+    @staticmethod
+    def _fill(template: str, **values: object) -> str:
+        return template.format(**values)
 
 
-PHRASES = {"en": CuePhrases("en")}
-SUPPORTED_LANGUAGES = frozenset(PHRASES)
+def placeholders(template: str) -> set[str]:
+    """The ``{names}`` a template uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@functools.cache
+def phrases_for(language: str) -> CuePhrases:
+    """The words of ``language`` (a code voicecoach supports; see SUPPORTED_LANGUAGES)."""
+    data = yaml.safe_load(_data_files()[language].read_text(encoding="utf-8"))
+    return CuePhrases(language=data["language"], name=data["name"], id3_language=data["id3_language"],
+                      plural_one=frozenset(data["plural_one"]), spoken=data["spoken"], written=data["written"],
+                      say=tuple((written, said) for written, said in (data.get("say") or {}).items()))
+
+
+def language_names() -> str:
+    """``"de (Deutsch), en (English), ..."``: the supported languages, for an error message."""
+    return ", ".join(f"{code} ({phrases_for(code).name})" for code in sorted(SUPPORTED_LANGUAGES))

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 from .durations import format_clock, format_s
-from .phrases import PHRASES
+from .lexicon import Lexicon
+from .phrases import phrases_for
 from .routine import Exercise, Routine, Voice
 from .yamlsource import SourceMap
 
@@ -91,6 +92,11 @@ class Plan:
     version: str | None = None  # "quick, rate 140": what makes this session one version of the routine
     tone_gain_db: float = 0.0  # the tones against the speech (`audio.tone_gain_db`)
     cover: Path | None = None
+    lexicon: Lexicon = Lexicon()  # how words are said; the written text stays as it is
+
+    def spoken(self, text: str) -> str:
+        """What the engine is asked to say for the written ``text``: the lexicon applied."""
+        return self.lexicon.apply(text)
 
     @property
     def exercise_count(self) -> int:
@@ -124,17 +130,18 @@ class Plan:
             kind = {Talk: "talk", Gap: "gap", Hold: "hold"}[type(step)]
             steps.append({"kind": kind, **asdict(step)})
         return {"title": self.title, "slug": self.slug, "language": self.language,
-                "voice": asdict(self.voice), "asked_ms": self.asked_ms, "steps": steps}
+                "voice": {**asdict(self.voice), "model": str(self.voice.model) if self.voice.model else None},
+                "lexicon": dict(self.lexicon.entries), "asked_ms": self.asked_ms, "steps": steps}
 
 
 def plan_session(routine: Routine) -> Plan:
     """Turn a routine into its narrated script."""
-    phrases = PHRASES[routine.language]
+    phrases = phrases_for(routine.language)
     total = len(routine.exercises)
     steps: list[Step] = []
     opening: list[Line] = []
     if routine.intro:
-        opening.append(Line(routine.intro, chapter="Intro"))
+        opening.append(Line(routine.intro, chapter=phrases.intro_chapter))
     release_after_last: tuple[Line, ...] = ()
     for exercise in routine.exercises:
         announcement = phrases.exercise(exercise.index + 1, total, exercise.name)
@@ -169,14 +176,14 @@ def plan_session(routine: Routine) -> Plan:
                     steps.append(Hold(exercise.id, exercise.name, exercise.index, side, set_number, rep,
                                       exercise.hold_ms, exercise.countdown, _calls(exercise, phrases)))
         release_after_last = (release,)
-    closing = [*release_after_last, Line(phrases.session_complete(), chapter="Outro" if routine.outro else None)]
+    closing = [*release_after_last, Line(phrases.session_complete(), chapter=phrases.outro_chapter if routine.outro else None)]
     if routine.outro:
         closing.append(Line(routine.outro))
     steps.append(Talk("closing", tuple(closing)))
     return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
                 routine.description, routine.source, album=routine.title,
                 version=", ".join(routine.name_parts) or None, cover=routine.cover,
-                tone_gain_db=routine.tone_gain_db)
+                tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries))
 
 
 def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
-                      StrictInt, StrictStr, ValidationError)
+                      StrictInt, StrictStr, ValidationError, WrapValidator)
 
 from .durations import format_s, parse_duration_s, show_value, to_ms
 from .errors import RoutineError
-from .phrases import SUPPORTED_LANGUAGES
+from .lexicon import Lexicon
+from .phrases import SUPPORTED_LANGUAGES, language_names
 from .slug import session_slug, slugify
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap, load_yaml_text
@@ -43,6 +44,46 @@ def _within_limit(seconds: float) -> float:
 
 Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit)]
 Text = Annotated[StrictStr, Field(min_length=1)]
+ENGINES = ("pyttsx3", "piper")  # the names `voice.engine` accepts; voicecoach.engines has them
+
+
+def _local_text(value: object, handler: Any) -> object:
+    """Text, or a mapping from language code to text (``{en: Plank, de: Unterarmstütz}``)."""
+    if not isinstance(value, dict):
+        return handler(value)
+    if not value:
+        raise ValueError("the mapping is empty; write the text, or one text per language, e.g. "
+                         "`{en: Plank, de: Unterarmstütz}`")
+    texts = {}
+    for code, text in value.items():
+        language = code.strip().lower() if isinstance(code, str) else None
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"{show_value(code)} is not a language voicecoach speaks; a text per language is keyed "
+                             f"by one of {', '.join(sorted(SUPPORTED_LANGUAGES))}")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"the {language} text {show_value(text)} is not text; write e.g. `{language}: Plank`")
+        texts[language] = text
+    return texts
+
+
+# Text a routine may write in several languages at once: a string, or {language code: string}.
+LocalText = Annotated[Text, WrapValidator(_local_text)]
+
+
+def _lexicon(value: object) -> object:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{show_value(value)} is not a mapping; write each word and how to say it, "
+                         "e.g. `lexicon: {Kegel: KAY-gull}`")
+    for written, said in value.items():
+        if not isinstance(written, str) or not written.strip():
+            raise ValueError(f"{show_value(written)} is not a word; write each word as text and how to say it, "
+                             "e.g. `Kegel: KAY-gull`")
+        if not isinstance(said, str) or not said.strip():
+            raise ValueError(f'"{written}" has {show_value(said) if said is not None else "no value"}; write how '
+                             f"to say it as text, e.g. `{written}: KAY-gull`")
+    return value
 
 
 def _sides(value: object) -> object:
@@ -78,8 +119,9 @@ class _Doc(BaseModel):
 
 
 class VoiceDoc(_Doc):
-    engine: Literal["pyttsx3"] = "pyttsx3"
+    engine: Literal["pyttsx3", "piper"] = "pyttsx3"
     name: Text | None = None
+    model: Text | None = None
     rate: StrictInt = Field(160, ge=80, le=400)
     volume: Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(lambda v: _no_bool(v, "volume: 0.8"))] = 1.0
 
@@ -98,10 +140,10 @@ class AudioDoc(_Doc):
 class ExerciseFieldsDoc(_Doc):
     """Every exercise field, all optional: the shape of ``defaults``."""
 
-    name: Text | None = None
-    instructions: Text | None = None
-    cue: Text | None = None
-    release: Text | None = None
+    name: LocalText | None = None
+    instructions: LocalText | None = None
+    cue: LocalText | None = None
+    release: LocalText | None = None
     sides: SideLabels | None = None
     sets: StrictInt | None = Field(None, ge=1, le=1000)
     reps: StrictInt | None = Field(None, ge=1, le=1000)
@@ -120,13 +162,14 @@ class ExerciseDoc(ExerciseFieldsDoc):
 
 
 class RoutineDoc(_Doc):
-    title: Text
-    description: Text | None = None
+    title: LocalText
+    description: LocalText | None = None
     language: StrictStr = "en"
     voice: VoiceDoc = VoiceDoc()
-    intro: Text | None = None
+    lexicon: Annotated[dict[str, str], BeforeValidator(_lexicon)] = {}
+    intro: LocalText | None = None
     prepare: Duration = 5.0
-    outro: Text | None = None
+    outro: LocalText | None = None
     cover: Text | None = None
     audio: AudioDoc = AudioDoc()
     defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
@@ -178,6 +221,7 @@ class Voice:
     name: str | None = None
     rate_wpm: int = 160
     volume: float = 1.0
+    model: Path | None = None  # a piper voice file; found next to the routine file once the file is loaded
 
 
 @dataclass(frozen=True)
@@ -193,6 +237,7 @@ class Routine:
     name_parts: tuple[str, ...] = ()
     cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
     tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech
+    lexicon: Lexicon = Lexicon()
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
 
     @property
@@ -267,12 +312,12 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         if base in SUPPORTED_LANGUAGES:  # "en-gb": the phrases are "en", the accent is the voice's
             raise source.error(("language",), f'"{doc.language}" is not supported; write `language: {base}` and '
                                               f"choose the accent with the voice, e.g. `voice: {{name: {language}}}`")
-        raise source.error(("language",), f'"{doc.language}" is not supported; voicecoach has cue phrases for: '
-                           + ", ".join(sorted(SUPPORTED_LANGUAGES)))
+        raise source.error(("language",), f'"{doc.language}" is not a language voicecoach speaks; use one of '
+                           + language_names())
     exercises = []
     seen_ids: dict[str, int] = {}
     for index, exercise_doc in enumerate(doc.exercises):
-        exercise = _resolve_exercise(exercise_doc, doc.defaults, index, source)
+        exercise = _resolve_exercise(exercise_doc, doc.defaults, index, source, language)
         if exercise.id in seen_ids and exercise_doc.id is None:
             raise source.error(("exercises", index),
                                f'the name "{exercise.name}" gives the id "{exercise.id}", which '
@@ -284,14 +329,18 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
                                f"give each exercise its own id, e.g. `id: {exercise.id}-2`")
         seen_ids[exercise.id] = index
         exercises.append(exercise)
+    if doc.voice.model is not None and doc.voice.engine != "piper":
+        raise source.error(("voice", "model"), f"a model file is a piper voice, but the engine is {doc.voice.engine}; "
+                                               "add `engine: piper` to voice, or remove model")
     routine = Routine(
-        title=doc.title.strip(),
-        description=doc.description,
+        title=localized(doc.title, language, ("title",), source).strip(),
+        description=localized(doc.description, language, ("description",), source),
         language=language,
         voice=Voice(engine=doc.voice.engine, name=doc.voice.name, rate_wpm=doc.voice.rate,
-                    volume=float(doc.voice.volume)),
-        intro=doc.intro,
-        outro=doc.outro,
+                    volume=float(doc.voice.volume), model=Path(doc.voice.model) if doc.voice.model else None),
+        lexicon=Lexicon(tuple((written.strip(), said.strip()) for written, said in doc.lexicon.items())),
+        intro=localized(doc.intro, language, ("intro",), source),
+        outro=localized(doc.outro, language, ("outro",), source),
         cover=Path(doc.cover) if doc.cover else None,
         tone_gain_db=float(doc.audio.tone_gain_db),
         prepare_ms=to_ms(doc.prepare),
@@ -301,6 +350,16 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
     routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
     _check_size(routine, doc.time_scale)
     return routine
+
+
+def localized(value: Any, language: str, path: YamlPath, source: SourceMap) -> Any:
+    """``value`` in ``language``: text as it is, or the language's entry of a ``{language: text}`` mapping."""
+    if not isinstance(value, dict):
+        return value
+    if language in value:
+        return value[language]
+    raise source.error(path, f'has no text for language "{language}" (only {", ".join(value)}); add '
+                             f"`{language}: ...` to it, or build in one of those languages")
 
 
 def _check_size(routine: Routine, factor: float) -> None:
@@ -372,20 +431,22 @@ def scale_times(routine: Routine, factor: float) -> Routine:
     return dataclasses.replace(routine, exercises=tuple(exercises), prepare_ms=scaled(routine.prepare_ms, "prepare"))
 
 
-def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int, source: SourceMap) -> Exercise:
+def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int, source: SourceMap,
+                      language: str) -> Exercise:
     path: YamlPath = ("exercises", index)
 
-    def pick(name: str, builtin: Any = None) -> Any:
+    def pick(name: str, builtin: Any = None, local: bool = True) -> Any:
         for where, fields in ((path, doc), (("defaults",), defaults)):
             if name in fields.model_fields_set:
                 value = getattr(fields, name)
                 if value is not None:
-                    return value
+                    return localized(value, language, where + (name,), source) if local else value
                 if name in _NEEDS_VALUE:  # `reps:` with nothing after it
                     raise source.error(where + (name,), f"has no value; write e.g. `{_EXAMPLES[name]}`")
                 return builtin  # `cue:` or `sides:` with nothing after it: none
         return builtin
 
+    written_name = pick("name", local=False)
     name = pick("name")
     if name is None:
         raise source.error(path, "name is missing; add e.g. `name: Ankle circles`")
@@ -413,7 +474,9 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
                                f"use a time shorter than {format_s(hold_ms)}, or lengthen the hold")
         announcements.append(Announcement(time_left_ms=left_ms))
     announcements.sort(key=lambda call: -call.time_left_ms)
-    exercise_id = doc.id if doc.id is not None else slugify(name, fallback=f"exercise-{index + 1}")
+    # The id is the same in every language: from the first name written when there are several.
+    id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name
+    exercise_id = doc.id if doc.id is not None else slugify(id_name, fallback=f"exercise-{index + 1}")
     return Exercise(
         id=exercise_id,
         name=name.strip(),
@@ -465,6 +528,8 @@ _EXAMPLES = {
     "rate": "rate: 160",
     "volume": "volume: 0.8",
     "engine": "engine: pyttsx3",
+    "model": "model: voices/de_DE-thorsten-medium.onnx",
+    "lexicon": "lexicon: {Kegel: KAY-gull}",
     "language": "language: en",
     "time_scale": "time_scale: 0.5",
 }
@@ -544,8 +609,8 @@ def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: S
             and isinstance(value, str):
         return source.error(loc, f"{show_value(value)} should be a mapping; write `voice: {{name: {value}}}`")
     if kind == "literal_error" and field_name == "engine":
-        return source.error(loc, f"{show_value(value)} is not supported; voicecoach speaks with pyttsx3 "
-                                 "(espeak-ng), so write `engine: pyttsx3` or leave engine out")
+        return source.error(loc, f"{show_value(value)} is not a speech engine; write `engine: pyttsx3` (espeak-ng, "
+                                 "the default) or `engine: piper` (a natural neural voice)")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return source.error(loc, f"{show_value(value)} is not a whole number{hint}")
     if kind in ("bool_type", "bool_parsing"):

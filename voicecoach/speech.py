@@ -1,35 +1,19 @@
 """Stage 3: speech. Each distinct phrase is synthesized once, cached on disk, reused forever.
 
-pyttsx3's espeak driver (2.99) has traps that this module steps around:
-
-- several ``save_to_file`` calls before one ``runAndWait`` write only the last
-  file, so every phrase gets its own ``runAndWait``;
-- a property change between phrases is lost while espeak is still busy, and
-  ``runAndWait`` can return on a late end-of-message of the phrase before
-  (an empty WAV, about 1 phrase in 300 here), so we ``espeak_Synchronize``
-  before setting properties and after each phrase, read the properties back,
-  and speak a phrase again if its WAV is empty or unreadable;
-- a missing folder fails silently and nothing reports a failed synthesis, so
-  every WAV is opened and checked for a plausible length;
-- every save prints "Audio saved to ..." on stdout, which we swallow;
-- an unknown voice name is ignored without error, so voices are validated
-  against the engine's own list;
-- two threads segfault, so the engine stays on the thread that made it;
-- a process forked after espeak was initialised hangs (use spawn for pools).
+The engines (espeak-ng through pyttsx3, piper) live in ``voicecoach.engines``
+and each turns text into a ``Clip``; here every clip is trimmed of the silence
+around it and peak-limited the same way, whatever spoke it, and kept in the
+cache under a key naming the engine, its version, the voice (a model file's
+SHA-256), the rate, the volume and the words as spoken.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
-import math
 import os
 import shutil
-import signal
-import threading
-import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,122 +21,23 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from .engines import Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource, make_engine
 from .errors import RoutineError, SpeechError
 from .files import PendingFile
-from .parts import prepare_espeak
 from .routine import Voice
 
+__all__ = ["Clip", "SpeechSettings", "VoiceInfo", "VoiceSource", "PhraseCache", "SpeechService", "finish_clip",
+           "voices_for_language", "default_cache_dir"]
+
 CACHE_FORMAT = 3  # 3: clips are peak-limited when synthesized
-SYNTHESIS_ATTEMPTS = 3           # a phrase that comes back empty or unreadable is spoken again
 SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
 KEEP_BEFORE_S = 0.005            # kept before the first audible sample
 PEAK_CEILING = 10 ** (-6 / 20)   # speech peaks are limited to -6 dBFS when synthesized
 KEEP_AFTER_S = 0.020             # kept after the last one, so word endings are not clipped
 
 
-# Where a voice was asked for, to locate an error about it: (file, line, field).
-VoiceSource = tuple[str | None, int | None, str]
-
-
-@dataclass(frozen=True)
-class VoiceInfo:
-    id: str
-    name: str
-    languages: tuple[str, ...]
-    gender: str | None = None
-
-
-@dataclass(frozen=True)
-class SpeechSettings:
-    """Everything that changes how a phrase sounds; part of its cache key."""
-
-    engine: str
-    engine_version: str
-    voice_id: str
-    rate_wpm: int
-    volume: float
-
-
-@dataclass(frozen=True)
-class Clip:
-    """Mono 16-bit speech, trimmed of the silence the engine adds around it."""
-
-    samples: bytes
-    sample_rate_hz: int
-
-    @property
-    def frames(self) -> int:
-        return len(self.samples) // 2
-
-    @property
-    def length_ms(self) -> int:
-        return math.ceil(self.frames * 1000 / self.sample_rate_hz)
-
-
 def default_cache_dir() -> Path:
     return Path(os.environ.get("VOICECOACH_CACHE_DIR") or platformdirs.user_cache_dir("voicecoach"))
-
-
-class Pyttsx3Engine:
-    """pyttsx3 over espeak-ng, used from one thread only."""
-
-    name = "pyttsx3"
-
-    def __init__(self) -> None:
-        prepare_espeak()
-        import pyttsx3
-        from pyttsx3.drivers import _espeak
-        from pyttsx3.drivers.espeak import EspeakDriver
-
-        self._espeak = _espeak
-        # Properties are set on the driver directly: the engine's own setProperty is
-        # queued and only applied inside the next runAndWait, where it can be lost.
-        self._driver = EspeakDriver
-        # espeak-ng starts its own thread here; it inherits the signal mask, so with SIGINT
-        # blocked now Ctrl-C only ever reaches our thread, never espeak's mid-phrase.
-        with _interrupts_deferred(), contextlib.redirect_stdout(io.StringIO()):
-            self._engine = pyttsx3.init("espeak")
-        self._finished = threading.Event()
-        self._engine.connect("finished-utterance", lambda name, completed: self._finished.set())
-        self._thread = threading.get_ident()
-        try:
-            self.version = "espeak-ng " + (_espeak.Info(None) or b"?").decode()
-        except Exception:  # noqa: BLE001 - the version only feeds the cache key
-            self.version = "espeak-ng"
-
-    def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo(voice.id, voice.name, tuple(voice.languages or ()), voice.gender)
-                for voice in self._engine.getProperty("voices")]
-
-    def synthesize(self, text: str, settings: SpeechSettings, wav_path: Path) -> None:
-        """Speak ``text`` into ``wav_path`` (which must be in an existing folder)."""
-        if threading.get_ident() != self._thread:
-            raise RuntimeError("the espeak engine must stay on the thread that created it")
-        # espeak runs in its own thread and pyttsx3 only polls it. Measured here:
-        # about 1 phrase in 300 came back empty (runAndWait returned on a late "message
-        # terminated" of the phrase before), and right after setProperty the old rate
-        # still reads back 9 times in 10. Synchronize() returns once espeak has worked
-        # through everything queued, so it comes before and after setting the
-        # properties (then they read back true) and again after the phrase.
-        wanted = (settings.voice_id, settings.rate_wpm)
-        for _ in range(2):
-            self._espeak.Synchronize()
-            for name, value in (("voice", settings.voice_id), ("rate", settings.rate_wpm),
-                                ("volume", settings.volume)):
-                self._driver.setProperty(name, value)
-            self._espeak.Synchronize()
-            taken = (self._driver.getProperty("voice"), self._driver.getProperty("rate"))
-            if taken == wanted:
-                break
-        else:
-            raise SpeechError(f'espeak-ng did not take voice "{settings.voice_id}" at {settings.rate_wpm} '
-                              f'wpm (it has "{taken[0]}" at {taken[1]} wpm)')
-        with _interrupts_deferred(), contextlib.redirect_stdout(io.StringIO()):
-            self._finished.clear()
-            self._engine.save_to_file(text, str(wav_path))
-            self._engine.runAndWait()
-            self._finished.wait(timeout=10)
-            self._espeak.Synchronize()
 
 
 def voices_for_language(voices: list[VoiceInfo], language: str | None) -> list[VoiceInfo]:
@@ -166,43 +51,6 @@ def voices_for_language(voices: list[VoiceInfo], language: str | None) -> list[V
         raise RoutineError(f'no voice for language "{language}"; run `voicecoach voices` to see them all',
                            field="--language")
     return found
-
-
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Hold Ctrl-C until the phrase is done; it is raised as KeyboardInterrupt right after.
-
-    Interrupting pyttsx3's loop mid-phrase leaves espeak finishing that phrase
-    on its own thread, which later writes a WAV nobody waits for. SIGINT is
-    blocked (not merely handled) while espeak works; unblocking delivers it.
-    """
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-
-
-def resolve_voice(voice: Voice, language: str, voices: list[VoiceInfo],
-                  where: VoiceSource = (None, None, "voice.name")) -> VoiceInfo:
-    """Find the voice a routine asks for: an engine voice id, a voice name, or a language code."""
-    wanted = (voice.name or language).strip().lower()
-    for match in (
-        lambda v: v.id.lower() == wanted,
-        lambda v: v.name.lower() == wanted,
-        lambda v: wanted in (code.lower() for code in v.languages),
-        lambda v: v.id.lower().rsplit("/", 1)[-1] == wanted,
-    ):
-        found = [v for v in voices if match(v)]
-        if found:
-            return found[0]
-    prefixes = (wanted.split("-")[0], language)
-    similar = sorted({code for v in voices for code in v.languages if code.lower().startswith(prefixes)})
-    suggestion = ", ".join(similar[:8]) if similar else ", ".join(sorted({v.languages[0] for v in voices
-                                                                          if v.languages})[:12]) + ", ..."
-    file, line, field = where
-    raise RoutineError(f'"{voice.name or language}" is not a voice of espeak-ng; try one of {suggestion} '
-                       "(all: `voicecoach voices`)", file=file, line=line, field=field)
 
 
 CLIP_MAGIC = b"VCCLIP2\n"
@@ -278,25 +126,15 @@ class PhraseCache:
         notices, self.notices = tuple(self.notices), []
         return notices
 
-    def make(self, settings: SpeechSettings, text: str, engine: Pyttsx3Engine) -> Clip:
+    def make(self, settings: SpeechSettings, text: str, engine: Engine) -> Clip:
+        """Synthesize ``text`` with ``engine``, trim and limit it, and store it (unless another build did first)."""
         path = self.path_for(settings, text)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
                               "choose another with --cache-dir", file=None) from None
-        with PendingFile(path.with_suffix(".wav")) as wav:  # espeak's raw output; never given a name
-            for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
-                engine.synthesize(text, settings, wav.path)
-                try:
-                    clip = read_clip(wav.path, text)
-                    break
-                except (wave.Error, EOFError, SpeechError) as error:
-                    if attempt == SYNTHESIS_ATTEMPTS:
-                        if isinstance(error, SpeechError):
-                            raise
-                        raise SpeechError(f'espeak-ng wrote an unreadable WAV for "{text}"; '
-                                          "check that espeak-ng works (`espeak-ng hello`)") from None
+        clip = finish_clip(engine.synthesize(text, settings), text, engine.label)
         return self._publish(path, settings, text, clip)
 
     def _publish(self, path: Path, settings: SpeechSettings, text: str, clip: Clip) -> Clip:
@@ -364,8 +202,11 @@ class PhraseCache:
 
 
 def _settings_dict(settings: SpeechSettings) -> dict:
-    return {"engine": settings.engine, "engine_version": settings.engine_version, "voice": settings.voice_id,
-            "rate": settings.rate_wpm, "volume": round(settings.volume, 4)}
+    identity = {"engine": settings.engine, "engine_version": settings.engine_version, "voice": settings.voice_id,
+                "rate": settings.rate_wpm, "volume": round(settings.volume, 4)}
+    if settings.voice_sha256 is not None:  # a voice that is a model file is known by its contents
+        identity["voice_sha256"] = settings.voice_sha256
+    return identity
 
 
 def encode_entry(settings: SpeechSettings, text: str, clip: Clip) -> bytes:
@@ -392,24 +233,17 @@ def decode_entry(data: bytes) -> tuple[dict, Clip]:
     return header, Clip(samples, int(header["sample_rate_hz"]))
 
 
-def read_clip(path: Path, text: str | None = None) -> Clip:
-    """Read a cached or fresh WAV, check it is plausible speech, and trim its silence."""
-    with wave.open(str(path), "rb") as wav:
-        if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
-            raise SpeechError(f"{path} is not mono 16-bit audio")
-        rate_hz = wav.getframerate()
-        data = wav.readframes(wav.getnframes())
-    samples = np.frombuffer(data, dtype="<i2")
+def finish_clip(raw: Clip, text: str, engine_label: str = "the speech engine") -> Clip:
+    """An engine's clip, checked to be plausible speech, trimmed of its silence and peak-limited."""
+    rate_hz = raw.sample_rate_hz
+    samples = np.frombuffer(raw.samples, dtype="<i2")
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD)
     if len(samples) < rate_hz * 0.05 or loud.size == 0:
-        what = f'"{text}"' if text is not None else path.name
-        raise SpeechError(f"espeak-ng produced no audible speech for {what}; "
-                          "check that espeak-ng works (`espeak-ng hello`)")
-    if text is not None:
-        words = max(1, len(text.split()))
-        if len(samples) > rate_hz * (2 + words * 2):
-            raise SpeechError(f'espeak-ng produced {len(samples) / rate_hz:.1f} s of audio for "{text}"; '
-                              "that is implausibly long")
+        raise SpeechError(f'{engine_label} produced no audible speech for "{text}"')
+    words = max(1, len(text.split()))
+    if len(samples) > rate_hz * (2 + words * 2):
+        raise SpeechError(f'{engine_label} produced {len(samples) / rate_hz:.1f} s of audio for "{text}"; '
+                          "that is implausibly long")
     first = max(0, loud[0] - int(KEEP_BEFORE_S * rate_hz))
     last = min(len(samples), loud[-1] + 1 + int(KEEP_AFTER_S * rate_hz))
     return Clip(limit_peaks(samples[first:last], rate_hz).tobytes(), rate_hz)
@@ -438,37 +272,48 @@ def limit_peaks(samples: np.ndarray, rate_hz: int, ceiling: float = PEAK_CEILING
 
 
 class SpeechService:
-    """The engine (made only when a phrase is missing from the cache) plus the cache."""
+    """The engines (each made only when a phrase of it is missing from the cache) plus the cache.
 
-    def __init__(self, cache: PhraseCache, engine_factory: Callable[[], Pyttsx3Engine] = Pyttsx3Engine) -> None:
+    ``engines`` may hand in ready engines by name (tests wrap the real ones);
+    any other is made on first use from ``voice.engine``.
+    """
+
+    def __init__(self, cache: PhraseCache, engines: dict[str, Engine] | None = None) -> None:
         self.cache = cache
-        self._engine_factory = engine_factory
-        self._engine: Pyttsx3Engine | None = None
+        self._engines: dict[str, Engine] = dict(engines or {})
+
+    def engine_for(self, name: str) -> Engine:
+        if name not in self._engines:
+            self._engines[name] = make_engine(name)
+        return self._engines[name]
 
     @property
-    def engine(self) -> Pyttsx3Engine:
-        if self._engine is None:
-            self._engine = self._engine_factory()
-        return self._engine
+    def engine(self) -> Engine:
+        """The default engine (pyttsx3)."""
+        return self.engine_for(Voice().engine)
 
     def settings_for(self, voice: Voice, language: str,
                      where: VoiceSource = (None, None, "voice.name")) -> SpeechSettings:
         """The engine settings for ``voice``; ``where`` (file, line, field) locates an unknown voice."""
-        info = resolve_voice(voice, language, self.engine.voices(), where)
-        return SpeechSettings(self.engine.name, self.engine.version, info.id, voice.rate_wpm, voice.volume)
+        return self.engine_for(voice.engine).settings_for(voice, language, where)
 
     def clips(self, texts: Iterable[str], settings: SpeechSettings,
               on_progress: Callable[[int, int], None] | None = None,
-              on_clip: Callable[[str, Clip], None] | None = None) -> dict[str, Clip]:
+              on_clip: Callable[[str, Clip], None] | None = None,
+              spoken: Callable[[str], str] = str) -> dict[str, Clip]:
         """Every phrase's clip, from the cache or freshly synthesized into it, in the order given.
 
+        ``spoken(text)`` is what the engine says for the written ``text`` (the
+        routine's lexicon); the result is keyed by the written text.
         ``on_clip(text, clip)`` hears of each clip as soon as it exists.
         """
         texts = list(dict.fromkeys(texts))
         found: dict[str, Clip] = {}
         for done, text in enumerate(texts, start=1):
-            clip = self.cache.load(settings, text)
-            found[text] = clip if clip is not None else self.cache.make(settings, text, self.engine)
+            said = spoken(text)
+            clip = self.cache.load(settings, said)
+            found[text] = clip if clip is not None else self.cache.make(settings, said,
+                                                                          self.engine_for(settings.engine))
             if on_clip:
                 on_clip(text, found[text])
             if on_progress:

@@ -147,7 +147,7 @@ class RoutineFile:
             merger.apply_variant(variant)
         for setting in settings:
             merger.apply_setting(setting)
-        routine = with_cover_path(resolve_routine(merger.data, merger.source()), self.folder)
+        routine = with_files_found(resolve_routine(merger.data, merger.source()), self.folder)
         if name_parts is None:
             name_parts = ((variant,) if variant else ()) + labels_for(settings)
         return _with_name_parts(routine, tuple(name_parts))
@@ -166,7 +166,7 @@ def load_routine_file(path: str | Path, display_name: str | None = None) -> Rout
     """Read the routine at ``path``, validate its base and the shape of its variants."""
     data, source = read_routine_source(path, display_name)
     folder = Path(path).resolve().parent
-    base = with_cover_path(resolve_routine(data, source), folder)
+    base = with_files_found(resolve_routine(data, source), folder)
     seen: dict[str, str] = {}
     for name in data.get("variants") or ():
         where = ("variants", name)
@@ -181,7 +181,29 @@ def load_routine_file(path: str | Path, display_name: str | None = None) -> Rout
     return RoutineFile(data, source, base, folder)
 
 
-def with_cover_path(routine: Routine, folder: Path) -> Routine:
+def with_files_found(routine: Routine, folder: Path) -> Routine:
+    """The routine with the files it names (``cover:``, ``voice.model``) found next to the routine file and
+    checked to be usable."""
+    return _with_cover(_with_model(routine, folder), folder)
+
+
+def _with_model(routine: Routine, folder: Path) -> Routine:
+    """A piper voice file, relative to the routine file: there, a model, with its config beside it."""
+    if routine.voice.model is None:
+        return routine
+    from .engines.piper_engine import check_model_file
+
+    written = str(routine.voice.model)
+    path = routine.voice.model if routine.voice.model.is_absolute() else folder / routine.voice.model
+    problem = check_model_file(path)
+    if problem is not None:
+        raise routine.source.error(("voice", "model"), f'"{written}" cannot be used ({problem}); give the path of a '
+                                                       "piper voice (.onnx, with its .onnx.json), relative to the "
+                                                       "routine file")
+    return dataclasses.replace(routine, voice=dataclasses.replace(routine.voice, model=path))
+
+
+def _with_cover(routine: Routine, folder: Path) -> Routine:
     """The routine with its ``cover:`` found next to the routine file and checked to be a usable image."""
     if routine.cover is None:
         return routine

@@ -1,0 +1,74 @@
+"""What every engine speaks in: settings in, a ``Clip`` out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..routine import Voice
+
+# Where a voice was asked for, to locate an error about it: (file, line, field).
+VoiceSource = tuple[str | None, int | None, str]
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """Everything that changes how a phrase sounds; what the cache key is made of.
+
+    ``voice_sha256`` is the identity of a voice that is a model file (the file's
+    SHA-256); ``model_path`` is where that file is, which is not part of the key,
+    so a moved or copied model keeps its cache.
+    """
+
+    engine: str
+    engine_version: str
+    voice_id: str
+    rate_wpm: int
+    volume: float
+    voice_sha256: str | None = None
+    model_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Mono 16-bit speech in memory."""
+
+    samples: bytes
+    sample_rate_hz: int
+
+    @property
+    def frames(self) -> int:
+        return len(self.samples) // 2
+
+    @property
+    def length_ms(self) -> int:
+        return math.ceil(self.frames * 1000 / self.sample_rate_hz)
+
+
+class Engine(Protocol):
+    """A speech engine. ``name`` is what ``voice.engine`` says; ``label`` names it in messages."""
+
+    name: str
+    label: str
+    version: str
+
+    def voices(self) -> list[VoiceInfo]:
+        """Every voice this engine has here."""
+        ...
+
+    def settings_for(self, voice: Voice, language: str, where: VoiceSource) -> SpeechSettings:
+        """The settings that speak as ``voice`` in ``language``; a RoutineError located at ``where`` if none can."""
+        ...
+
+    def synthesize(self, text: str, settings: SpeechSettings) -> Clip:
+        """``text`` spoken; silence around it is fine (it is trimmed), an empty clip is not."""
+        ...

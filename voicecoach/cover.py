@@ -14,6 +14,7 @@ import io
 import textwrap
 
 from .durations import format_clock
+from .phrases import DEFAULT_LANGUAGE, phrases_for
 
 SIZE_PX = 1400  # podcast apps ask for 1400 to 3000 px square
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -30,8 +31,9 @@ def image_mime(data: bytes) -> str | None:
     return None
 
 
-def cover_png(title: str, exercises: int, duration_ms: int, version: str | None = None) -> bytes:
-    """The generated cover: the title, the version (a variant), and "N exercises · M:SS"."""
+def cover_png(title: str, exercises: int, duration_ms: int, version: str | None = None,
+              language: str = DEFAULT_LANGUAGE) -> bytes:
+    """The generated cover: the title, the version (a variant), and "N exercises · M:SS" in the session's language."""
     from PIL import Image, ImageDraw, ImageFont  # only a build that writes tags pays for the import
 
     hue = int.from_bytes(hashlib.sha256(title.encode()).digest()[:2], "big") / 65535
@@ -50,7 +52,7 @@ def cover_png(title: str, exercises: int, duration_ms: int, version: str | None 
     if version:
         draw.text((margin, y + SIZE_PX // 40), version, font=small_font, fill=accent)
     draw.rectangle((margin, SIZE_PX - 2 * margin - 12, margin + SIZE_PX // 6, SIZE_PX - 2 * margin), fill=accent)
-    facts = f"{exercises} exercise{'s' if exercises != 1 else ''}  ·  {format_clock(duration_ms)}"
+    facts = f"{phrases_for(language).exercises(exercises)}  ·  {format_clock(duration_ms)}"
     draw.text((margin, SIZE_PX - 2 * margin + SIZE_PX // 40), facts, font=small_font, fill=(235, 235, 235))
     draw.text((margin, SIZE_PX - margin), "voicecoach", font=small_font, fill=accent)
     out = io.BytesIO()

@@ -21,6 +21,10 @@ class VoicecoachError(Exception):
         self.field = field
         super().__init__(self.format())
 
+    def about(self, field: str) -> VoicecoachError:
+        """The same error, naming ``field`` (the CLI names the flag a library error is about)."""
+        return type(self)(self.message, file=self.file, line=self.line, field=field)
+
     def format(self) -> str:
         prefix = ""
         if self.file is not None:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.id3 import APIC, TDRC, PictureType, CHAP, COMM, CTOC, ID3, TALB, TCON, TIT2, TLEN, TPE1, SYLT, TRCK, TSSE, TXXX, USLT, CTOCFlags
+from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, SYLT, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRCK, TSSE, TXXX,
+                         USLT, CTOCFlags, PictureType)
 
 from .errors import MissingPartError, OutputError
 from .cover import cover_png, image_mime
@@ -29,6 +30,7 @@ from .files import PendingFile, sweep_stale
 from .layout import Timeline
 from .lyrics import lrc_text, synced_lines
 from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path
+from .phrases import phrases_for
 
 DEFAULT_BITRATE_KBPS = 64
 TIMELINE_HASH_TAG = "voicecoach timeline sha256"
@@ -96,8 +98,11 @@ def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitr
 def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | None = None,
                target: Path | None = None) -> None:
     """ID3v2.3 tags and chapters (CHAP frames listed in a top-level CTOC)."""
+    words = phrases_for(timeline.language)
+    language = words.id3_language  # ISO 639-2, for the language fields and TLAN
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=tags.title))
+    id3.add(TLAN(encoding=3, text=language))
     id3.add(TPE1(encoding=3, text=tags.artist))
     id3.add(TALB(encoding=3, text=tags.album))
     id3.add(TCON(encoding=3, text=tags.genre))
@@ -106,22 +111,23 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
     id3.add(TLEN(encoding=3, text=str(timeline.duration_ms)))
     id3.add(TSSE(encoding=3, text="voicecoach"))
     if tags.comment:
-        id3.add(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
+        id3.add(COMM(encoding=3, lang=language, desc="", text=tags.comment))
     chapter_ids = [f"chp{number}" for number in range(len(timeline.chapters))]
     id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=chapter_ids,
-                 sub_frames=[TIT2(encoding=3, text="Chapters")]))
+                 sub_frames=[TIT2(encoding=3, text=words.label("chapters"))]))
     for chapter_id, chapter in zip(chapter_ids, timeline.chapters):
         id3.add(CHAP(element_id=chapter_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
                      start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
                      sub_frames=[TIT2(encoding=3, text=chapter.title)]))
-    cover = tags.cover or cover_png(tags.album, tags.exercises, timeline.duration_ms, tags.version)
+    cover = tags.cover or cover_png(tags.album, tags.exercises, timeline.duration_ms, tags.version,
+                                      timeline.language)
     id3.add(APIC(encoding=3, mime=image_mime(cover) or "image/png", type=PictureType.COVER_FRONT, desc="Cover",
                  data=cover))
     if tags.year:
         id3.add(TDRC(encoding=3, text=str(tags.year)))
     # Lyrics: LRC text (what most Android players show) and synced entries (SYLT, in ms).
-    id3.add(USLT(encoding=3, lang="eng", desc="", text=lrc_text(timeline, tags.album)))
-    id3.add(SYLT(encoding=3, lang="eng", format=2, type=1, desc="", text=synced_lines(timeline)))
+    id3.add(USLT(encoding=3, lang=language, desc="", text=lrc_text(timeline, tags.album)))
+    id3.add(SYLT(encoding=3, lang=language, format=2, type=1, desc="", text=synced_lines(timeline)))
     if timeline_json is not None:
         id3.add(TXXX(encoding=3, desc=TIMELINE_HASH_TAG, text=timeline_sha256(timeline_json)))
     try:

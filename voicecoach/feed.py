@@ -20,6 +20,7 @@ from urllib.parse import quote
 from mutagen.id3 import ID3, ID3NoHeaderError
 
 from .errors import OutputError
+from .phrases import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, phrases_for
 from .export import write_text
 from .files import PendingFile, discard_all, publish_all
 
@@ -38,6 +39,7 @@ class FeedSession:
     description: str | None
     chapters: tuple[tuple[str, float], ...]  # (title, start in seconds)
     cover: bytes | None
+    language: str = DEFAULT_LANGUAGE  # the session's, from its timeline
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def find_sessions(folder: Path) -> list[FeedSession]:
             mp3, timeline["title"], album, float(timeline["duration"]), track,
             str(comments[0].text[0]) if comments else None,
             tuple((chapter["title"], float(chapter["start"])) for chapter in timeline["chapters"]),
-            covers[0].data if covers else None))
+            covers[0].data if covers else None, str(timeline.get("language") or DEFAULT_LANGUAGE)))
     return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name))
 
 
@@ -122,7 +124,11 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
     ET.register_namespace("itunes", ITUNES)
     ET.register_namespace("podcast", PODCAST)
     albums = list(dict.fromkeys(session.album for session in sessions))
-    title = albums[0] if len(albums) == 1 else "voicecoach sessions"
+    # RSS has one language per feed: the sessions', or the one most of them are in.
+    languages = [session.language for session in sessions]
+    language = max(dict.fromkeys(languages), key=languages.count) if languages else DEFAULT_LANGUAGE
+    words = phrases_for(language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE)
+    title = albums[0] if len(albums) == 1 else words.label("sessions")
 
     def url(path: Path) -> str:
         return base_url + "/".join(quote(part) for part in path.relative_to(folder).parts)
@@ -136,8 +142,8 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
     ET.SubElement(channel, "link").text = base_url
     ET.SubElement(channel, "description").text = (
         sessions[0].description if len(albums) == 1 and sessions[0].description
-        else f"Narrated exercise sessions: {', '.join(albums)}")
-    ET.SubElement(channel, "language").text = "en"
+        else f"{words.label('sessions')}: {', '.join(albums)}")
+    ET.SubElement(channel, "language").text = language
     ET.SubElement(channel, "generator").text = "voicecoach"
     ET.SubElement(channel, f"{{{ITUNES}}}author").text = "voicecoach"
     ET.SubElement(channel, f"{{{ITUNES}}}explicit").text = "false"

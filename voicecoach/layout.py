@@ -101,6 +101,7 @@ class Timeline:
     events: tuple[Event, ...]
     chapters: tuple[Chapter, ...]
     warnings: tuple[str, ...] = ()
+    language: str = "en"  # the session's language: its cues, chapter titles and lyrics are in it
 
     @property
     def sounds(self) -> tuple[SpeechEvent | ToneEvent, ...]:
@@ -110,6 +111,7 @@ class Timeline:
     def to_dict(self) -> dict:
         return {
             "title": self.title,
+            "language": self.language,
             "duration": _s(self.duration_ms),
             "chapters": [{"title": c.title, "start": _s(c.start_ms), "end": _s(c.end_ms)} for c in self.chapters],
             "events": [_event_dict(event) for event in self.events],
@@ -132,6 +134,7 @@ class Timeline:
             yield "  ]" + ("" if last else ",")
 
         head = [f'  "title": {json.dumps(self.title, ensure_ascii=False)},',
+                f'  "language": {json.dumps(self.language)},',
                 f'  "duration": {json.dumps(_s(self.duration_ms))},']
         chapters = ({"title": c.title, "start": _s(c.start_ms), "end": _s(c.end_ms)} for c in self.chapters)
         return "\n".join(["{", *head, *block("chapters", chapters),
@@ -322,7 +325,7 @@ class _Builder:
                               file=self.plan.source.file)
         events = sorted(self.events, key=lambda e: (e.start_ms, _KIND_ORDER[e.kind]))
         return Timeline(self.plan.title, duration_ms, tuple(events), _chapters(events, duration_ms),
-                        tuple(self.warnings()))
+                        tuple(self.warnings()), language=self.plan.language)
 
     def warnings(self) -> list[str]:
         found = []

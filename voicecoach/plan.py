@@ -226,24 +226,30 @@ def _calls(exercise: Exercise, phrases) -> tuple[Call, ...]:
     return tuple(calls)
 
 
-def format_script(plan: Plan) -> str:
-    """The plan as a person reads it: what is said, each hold and each rest, in order."""
+def format_script(plan: Plan, voice: str | None = None) -> str:
+    """The plan as a person reads it: what is said, each hold and each rest, in order.
+
+    ``voice`` says who speaks ("pyttsx3 (espeak-ng 1.51), voice gmw/de"); a line
+    the lexicon changes shows what is said instead of the written words.
+    """
     holds = plan.holds
     exercises = len({hold.exercise_index for hold in holds})
+    words = phrases_for(plan.language)
     lines = [plan.title,
              f"{exercises} exercise{'s' if exercises != 1 else ''}, {len(holds)} hold{'s' if len(holds) != 1 else ''}, "
-             f"at least {format_clock(plan.asked_ms)} of holds and rests plus speech", ""]
+             f"at least {format_clock(plan.asked_ms)} of holds and rests plus speech",
+             f"in {words.name} ({plan.language})" + (f", spoken by {voice}" if voice else ""), ""]
     multi_set = {hold.exercise_index for hold in holds if hold.set > 1}
     multi_rep = {hold.exercise_index for hold in holds if hold.rep > 1}
     for step in plan.steps:
         if isinstance(step, Talk):
-            lines.extend(_said(line) for line in step.lines)
+            lines.extend(_said(line, plan) for line in step.lines)
         elif isinstance(step, Gap):
-            lines.extend(_said(line, indent="    ") for line in step.head)
+            lines.extend(_said(line, plan, indent="    ") for line in step.head)
             what = "prepare" if step.after == "prepare" else "rest"
             countdown = f", countdown {step.countdown}" if step.countdown else ""
             lines.append(f"  {what:<7} {format_s(step.asked_ms)}{countdown}")
-            lines.extend(_said(line, indent="    ") for line in step.tail)
+            lines.extend(_said(line, plan, indent="    ") for line in step.tail)
         else:
             where = ", ".join(part for part in (
                 step.side,
@@ -253,10 +259,16 @@ def format_script(plan: Plan) -> str:
             lines.append(f"  HOLD    {format_s(step.hold_ms)}  {step.exercise_name}" + (f" ({where})" if where else ""))
             for call in step.calls:
                 at = "after the start tone" if call.at_ms is None else f"at {format_s(call.at_ms)}"
-                lines.append(f'    say "{call.text}" {at}')
+                lines.append(f'    say "{call.text}" {at}' + _spoken_as(plan, call.text))
     return "\n".join(lines) + "\n"
 
 
-def _said(line: Line, indent: str = "  ") -> str:
+def _said(line: Line, plan: Plan, indent: str = "  ") -> str:
     chapter = f"   [chapter: {line.chapter}]" if line.chapter else ""
-    return f'{indent}say "{line.text}"{chapter}'
+    return f'{indent}say "{line.text}"{chapter}' + _spoken_as(plan, line.text)
+
+
+def _spoken_as(plan: Plan, text: str) -> str:
+    """``   [spoken: "KAY-gull squeeze"]`` where the lexicon changes what is said."""
+    spoken = plan.spoken(text)
+    return f'   [spoken: "{spoken}"]' if spoken != text else ""

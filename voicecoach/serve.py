@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import OutputError
 from .feed import find_sessions
+from .phrases import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, CuePhrases, phrases_for
 
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
                    ".png": "image/png", ".jpg": "image/jpeg", ".m3u8": "audio/x-mpegurl", ".xml": "application/rss+xml",
@@ -144,7 +145,9 @@ class _Handler(BaseHTTPRequestHandler):
 def page(folder: Path) -> str:
     """The phone page: every session with a player, chapters, the spoken lines and a download link."""
     sections = []
-    for number, session in enumerate(find_sessions(folder)):
+    sessions = find_sessions(folder)
+    for number, session in enumerate(sessions):
+        words = _words(session.language)
         relative = session.mp3.relative_to(folder).as_posix()
         stem = relative[: -len(".mp3")]
         timeline = json.loads((folder / f"{stem}.timeline.json").read_text(encoding="utf-8"))
@@ -156,19 +159,29 @@ def page(folder: Path) -> str:
                        for line in lines)
         minutes, seconds = divmod(round(session.duration_s), 60)
         sections.append(
-            f'<section class="session" id="s{number}"><h2>{html.escape(session.title)}</h2>'
+            f'<section class="session" id="s{number}" lang="{html.escape(session.language)}">'
+            f'<h2>{html.escape(session.title)}</h2>'
             f'<p class="facts">{minutes}:{seconds:02d}</p>'
             f'<audio controls preload="metadata" src="{quote(relative)}"></audio>'
             f'<ol class="chapters">{chapters}</ol><ol class="lines">{said}</ol>'
-            f'<p><a download href="{quote(relative)}">Download the MP3</a></p></section>')
-    body = "".join(sections) or "<p>No sessions yet. Build one with <code>voicecoach build</code>.</p>"
-    return _PAGE.replace("{{body}}", body)
+            f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p></section>')
+    # The page's own words are in the language most of its sessions are in; each session says its own.
+    languages = [session.language for session in sessions]
+    words = _words(max(dict.fromkeys(languages), key=languages.count) if languages else DEFAULT_LANGUAGE)
+    empty = html.escape(words.label("no_sessions", command="\0")).replace("\0", "<code>voicecoach build</code>")
+    body = "".join(sections) or f"<p>{empty}</p>"
+    return (_PAGE.replace("{{lang}}", html.escape(words.language))
+            .replace("{{sessions}}", html.escape(words.label("sessions"))).replace("{{body}}", body))
+
+
+def _words(language: str) -> CuePhrases:
+    return phrases_for(language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE)
 
 
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{{lang}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>voicecoach sessions</title>
+<title>{{sessions}}</title>
 <style>
 body{font:17px/1.45 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;background:#fafaf7;color:#222}
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin:.2rem 0}.facts{color:#666;margin:0 0 .5rem}
@@ -178,7 +191,7 @@ h1{font-size:1.4rem}h2{font-size:1.15rem;margin:.2rem 0}.facts{color:#666;margin
 .lines{max-height:12rem;overflow-y:auto;padding-left:1.2rem;color:#777}
 .lines li.now{color:#000;font-weight:600;background:#fff3b0}
 </style></head>
-<body><h1>voicecoach sessions</h1>{{body}}
+<body><h1>{{sessions}}</h1>{{body}}
 <script>
 for (const section of document.querySelectorAll('.session')) {
   const audio = section.querySelector('audio');

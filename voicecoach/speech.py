@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from .engines import Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource, make_engine
-from .errors import RoutineError, SpeechError
+from .engines import ENGINE_NAMES, Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource, make_engine
+from .errors import MissingPartError, RoutineError, SpeechError
 from .files import PendingFile
 from .routine import Voice
 
 __all__ = ["Clip", "SpeechSettings", "VoiceInfo", "VoiceSource", "PhraseCache", "SpeechService", "finish_clip",
-           "voices_for_language", "default_cache_dir"]
+           "voices_for_language", "installed_voices", "describe_voice", "EngineVoices", "default_cache_dir"]
 
 CACHE_FORMAT = 3  # 3: clips are peak-limited when synthesized
 SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
@@ -45,12 +45,38 @@ def voices_for_language(voices: list[VoiceInfo], language: str | None) -> list[V
     if not language:
         return voices
     wanted = language.strip().lower()
-    found = [voice for voice in voices
-             if any(code.lower() == wanted or code.lower().startswith(wanted + "-") for code in voice.languages)]
-    if not found:
-        raise RoutineError(f'no voice for language "{language}"; run `voicecoach voices` to see them all',
-                           field="--language")
+    return [voice for voice in voices
+            if any(code.lower() == wanted or code.lower().startswith(wanted + "-") for code in voice.languages)]
+
+
+@dataclass(frozen=True)
+class EngineVoices:
+    """One engine's voices for a language; ``missing`` says how to install an engine that is not there."""
+
+    engine: str
+    version: str
+    voices: tuple[VoiceInfo, ...] = ()
+    missing: str | None = None
+
+
+def installed_voices(language: str | None = None) -> list[EngineVoices]:
+    """The voices of every engine (for ``language`` when given); an engine not installed says how to get it."""
+    found = []
+    for name in ENGINE_NAMES:
+        try:
+            engine = make_engine(name)
+        except MissingPartError as error:
+            found.append(EngineVoices(name, "", missing=error.message))
+            continue
+        found.append(EngineVoices(name, engine.version, tuple(voices_for_language(engine.voices(), language))))
+    if language and not any(engine.voices for engine in found):
+        raise RoutineError(f'no voice for language "{language}"; run `voicecoach voices` to see them all')
     return found
+
+
+def describe_voice(settings: SpeechSettings) -> str:
+    """``pyttsx3 (espeak-ng 1.51), voice gmw/de, 160 wpm``: who speaks a session, for ``voicecoach script``."""
+    return f"{settings.engine} ({settings.engine_version}), voice {settings.voice_id}, {settings.rate_wpm} wpm"
 
 
 CLIP_MAGIC = b"VCCLIP2\n"

@@ -47,8 +47,8 @@ class Setting:
 
     @property
     def origin(self) -> str:
-        """How the setting is named in an error: ``--set voice.rate``."""
-        return self.flag if self.flag == "--time-scale" else f"{self.flag} {self.path}"
+        """How the setting is named in an error: ``--set voice.rate``, or a flag that is short for one."""
+        return self.flag if self.flag in SHORT_FLAGS else f"{self.flag} {self.path}"
 
 
 def parse_setting(text: str, flag: str = "--set") -> Setting:
@@ -77,6 +77,14 @@ def parse_matrix(text: str) -> tuple[Setting, ...]:
 
 def time_scale_setting(factor: float) -> Setting:
     return Setting("time_scale", factor, f"{factor:g}", flag="--time-scale")
+
+
+def engine_setting(name: str) -> Setting:
+    """``--engine piper``: short for ``--set voice.engine=piper``."""
+    return Setting("voice.engine", name, name, flag="--engine")
+
+
+SHORT_FLAGS = ("--time-scale", "--engine")  # flags that each set one field
 
 
 def _split_values(text: str) -> list[str]:

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark: how fast `voicecoach build` is, against the encoder alone and against a naive pydub build.
 
-    python scripts/bench.py                          # 5, 30 and 120 minutes plus the bundled example
+    python scripts/bench.py                          # 5, 30 and 120 minutes, the bundled example, each engine
     python scripts/bench.py --sizes 5 --skip-naive-over 10 --repeat 3
+    python scripts/bench.py --only-engines --engines piper   # only the speech engines section
     python scripts/bench.py --write docs/benchmarks.md
 
 It writes routines of about 5, 30 and 120 minutes into a temporary folder
@@ -32,11 +33,26 @@ of a run (the build, or its ffmpeg), read from RUSAGE_CHILDREN in a small
 wrapper process that runs only that command. The ratios and the four targets
 are taken within the same run, so a slower or busier machine moves both sides.
 The exit code is always 0: this is a measurement, not a test.
+
+Then the speech engines (--engines, default pyttsx3,piper; piper is skipped
+with a note when `import piper` fails), each on the bundled example:
+
+- cold and warm build: `python -m voicecoach build -q -o OUT --cache-dir CACHE
+  --engine NAME`, as above, and the session length its timeline says;
+- synthesis alone: `python scripts/bench.py --synthesis NAME` in a fresh
+  process plans the example with voicecoach's library and times
+  SpeechService.clips over its distinct phrases into an empty cache. The
+  engine's start-up (making the engine, its settings and a first phrase, into
+  a cache of its own) is timed apart. real-time factor = synthesis seconds /
+  seconds of speech made (lower is faster);
+- speed against voice.rate: the seconds of speech the same phrases make at
+  each of --rates (default 120,160,200 wpm), a fresh cache for each.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -63,6 +79,11 @@ NAIVE_OVER_WARM_MIN = 10.0
 PEAK_120_OVER_5_MAX = 1.25
 PEAK_120_MAX_MB = 200.0
 WARM_EXAMPLE_OVER_FLOOR_MAX = 1.1
+
+# The speech engines section: each engine on the bundled example, and the module that must import for it.
+DEFAULT_ENGINES = ("pyttsx3", "piper")
+ENGINE_MODULES = {"pyttsx3": "pyttsx3", "piper": "piper"}
+DEFAULT_RATES_WPM = (120, 160, 200)
 
 # Runs one command and reports its wall time and the peak memory of its process tree.
 # A fresh wrapper per command, so RUSAGE_CHILDREN covers that command (and the ffmpeg it waits for) only.
@@ -197,6 +218,7 @@ class Session:
     label: str
     routine: Path | None  # None: the bundled example (built with no routine argument)
     routine_file: Path    # the file itself, for the naive build and the encode floor
+    engine: str | None = None  # --engine NAME; None: the routine's own (pyttsx3 for the example)
 
 
 @dataclass
@@ -217,13 +239,16 @@ class Result:
 
 def build_command(session: Session, output: Path, cache: Path) -> list[str]:
     routine = [str(session.routine)] if session.routine is not None else []
-    return [sys.executable, "-m", "voicecoach", "build", *routine, "-q", "-o", str(output), "--cache-dir", str(cache)]
+    engine = ["--engine", session.engine] if session.engine is not None else []
+    return [sys.executable, "-m", "voicecoach", "build", *routine, "-q", "-o", str(output), "--cache-dir", str(cache),
+            *engine]
 
 
-def bench_session(result: Result, workdir: Path, repeat: int, skip_naive_over_min: float) -> None:
-    """Every measurement of one session, in order, into ``result``: cold and warm builds, naive build, encode floor."""
-    session = result.session
-    folder = workdir / session.label.replace(" ", "-")
+def cold_and_warm(session: Session, folder: Path, repeat: int) -> tuple[Run, Run, float | None]:
+    """``repeat`` cold builds (cache removed first), each followed by a warm one: their medians and the length.
+
+    The cache is ``folder``/cache, left warm for whatever is measured next.
+    """
     cache, output = folder / "cache", folder / "output"
     colds, warms = [], []
     for number in range(1, repeat + 1):
@@ -233,10 +258,17 @@ def bench_session(result: Result, workdir: Path, repeat: int, skip_naive_over_mi
             runs.append(measure(build_command(session, output, cache)))
             status = "" if runs[-1].ok else "  FAILED: " + _last_line(runs[-1].stderr)
             _progress(f"{session.label}: {kind} build, run {number}: {runs[-1].wall_s:.2f} s{status}")
-    result.cold, result.warm = median_run(colds), median_run(warms)
     timelines = sorted(output.glob("*.timeline.json"))
-    if timelines:
-        result.length_s = json.loads(timelines[0].read_text(encoding="utf-8"))["duration"]
+    length_s = json.loads(timelines[0].read_text(encoding="utf-8"))["duration"] if timelines else None
+    return median_run(colds), median_run(warms), length_s
+
+
+def bench_session(result: Result, workdir: Path, repeat: int, skip_naive_over_min: float) -> None:
+    """Every measurement of one session, in order, into ``result``: cold and warm builds, naive build, encode floor."""
+    session = result.session
+    folder = workdir / session.label.replace(" ", "-")
+    cache = folder / "cache"
+    result.cold, result.warm, result.length_s = cold_and_warm(session, folder, repeat)
 
     if result.length_s is not None and result.length_s <= skip_naive_over_min * 60:
         naives = []

@@ -322,6 +322,127 @@ def encode_floor(routine: Path, cache_dir: Path, repeat: int) -> dict:
     return {"encode_s": encode_s, "duration_ms": timeline.duration_ms}
 
 
+# ---------------------------------------------------------------- speech engines
+
+
+@dataclass
+class Synthesis:
+    """One engine's synthesis of the example's distinct phrases (medians over the runs); see synthesis_report."""
+
+    phrases: int
+    speech_s: float       # seconds of speech the phrases make, trimmed as a build keeps them
+    synthesis_s: float    # wall time of SpeechService.clips into an empty cache, start-up excluded
+    startup_s: float      # making the engine and its settings, plus one first phrase
+    cpu_s: float          # CPU time of the process (every thread) during synthesis_s
+    threads: int          # threads of the process after synthesis
+    peak_rss_mb: float    # the synthesis process's peak memory
+    rtf: float            # synthesis_s / speech_s, median of the runs' own
+    rates: dict[int, float]  # voice.rate (wpm) -> seconds of speech at that rate
+
+
+@dataclass
+class EngineResult:
+    engine: str
+    missing: str | None = None  # why the engine was skipped
+    length_s: float | None = None
+    cold: Run | None = None
+    warm: Run | None = None
+    synthesis: Synthesis | None = None
+    error: str | None = None  # the benchmark itself broke on this engine
+
+
+def engine_missing(engine: str) -> str | None:
+    """Why ``engine`` cannot be measured here (its module does not import, tried in a fresh process), else None."""
+    module = ENGINE_MODULES[engine]
+    check = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    if check.returncode == 0:
+        return None
+    return f"`import {module}` failed ({_last_line(check.stderr)}); install it with `pip install 'voicecoach[neural]'`"
+
+
+def bench_engine(result: EngineResult, workdir: Path, repeat: int, rates: list[int]) -> None:
+    """Cold and warm builds of the bundled example with one engine, then its synthesis alone, into ``result``."""
+    engine = result.engine
+    from voicecoach.build import example_routine_path
+
+    session = Session(f"{engine} example", None, example_routine_path(), engine)
+    result.cold, result.warm, result.length_s = cold_and_warm(session, workdir / f"engine-{engine}", repeat)
+
+    runs = []
+    for number in range(1, repeat + 1):
+        # the rates once, in the first run, after its timed synthesis
+        command = [sys.executable, str(Path(__file__).resolve()), "--synthesis", engine]
+        if number == 1 and rates:
+            command += ["--rates", ",".join(str(rate) for rate in rates)]
+        run = subprocess.run(command, capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"--synthesis {engine} failed: {_last_line(run.stderr)}")
+        runs.append(json.loads(run.stdout.splitlines()[-1]))
+        _progress(f"{engine} example: synthesis, run {number}: {runs[-1]['phrases']} phrases, "
+                  f"{runs[-1]['speech_s']:.1f} s of speech in {runs[-1]['synthesis_s']:.2f} s "
+                  f"(start-up {runs[-1]['startup_s']:.2f} s)")
+
+    def middle(key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    result.synthesis = Synthesis(
+        phrases=runs[0]["phrases"], speech_s=middle("speech_s"), synthesis_s=middle("synthesis_s"),
+        startup_s=middle("startup_s"), cpu_s=middle("cpu_s"), threads=round(middle("threads")),
+        peak_rss_mb=middle("peak_rss_mb"),
+        rtf=statistics.median(run["synthesis_s"] / run["speech_s"] for run in runs),
+        rates={int(rate): seconds for rate, seconds in runs[0]["rates"].items()})
+    for rate, seconds in result.synthesis.rates.items():
+        _progress(f"{engine} example: at rate {rate}: {seconds:.1f} s of speech")
+
+
+def synthesis_report(engine: str, rates: list[int]) -> dict:
+    """(internal, run in a fresh process) Synthesize the bundled example's phrases with ``engine``; timings as JSON.
+
+    Start-up (making the engine, its settings, and one first phrase, into a
+    cache of its own) is timed apart; then every distinct phrase goes through
+    SpeechService.clips into an empty cache, as a cold build does, and that is
+    timed alone. Then, untimed, the same phrases at each of ``rates`` (a fresh
+    cache each), for the seconds of speech they make.
+    """
+    import resource
+
+    from voicecoach.build import open_routine
+    from voicecoach.plan import plan_session
+    from voicecoach.speech import PhraseCache, SpeechService
+    from voicecoach.variants import engine_setting
+
+    routine = open_routine(None).session(None, (engine_setting(engine),))
+    plan = plan_session(routine)
+    phrases = plan.phrases()
+
+    def speech_seconds(clips: dict) -> float:
+        return sum(clip.frames / clip.sample_rate_hz for clip in clips.values())
+
+    with tempfile.TemporaryDirectory(prefix="voicecoach-synthesis-") as folder:
+        speech = SpeechService(PhraseCache(Path(folder) / "cache"))
+        started = time.perf_counter()
+        ready = speech.engine_for(engine)
+        settings = speech.settings_for(routine.voice, routine.language)
+        SpeechService(PhraseCache(Path(folder) / "first"), {engine: ready}).clips(
+            phrases[:1], settings, spoken=plan.spoken)
+        startup_s = time.perf_counter() - started
+
+        cpu_started, started = time.process_time(), time.perf_counter()
+        clips = speech.clips(phrases, settings, spoken=plan.spoken)
+        synthesis_s = time.perf_counter() - started
+        cpu_s = time.process_time() - cpu_started
+        threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 0
+
+        at_rate = {}
+        for rate in rates:
+            service = SpeechService(PhraseCache(Path(folder) / f"rate-{rate}"), {engine: ready})
+            at_rate[rate] = speech_seconds(service.clips(phrases, dataclasses.replace(settings, rate_wpm=rate),
+                                                         spoken=plan.spoken))
+    return {"engine": engine, "phrases": len(clips), "speech_s": speech_seconds(clips), "synthesis_s": synthesis_s,
+            "startup_s": startup_s, "cpu_s": cpu_s, "threads": threads, "rates": at_rate,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -428,6 +549,71 @@ def notes(results: list[Result], repeat: int, skip_naive_over_min: float) -> lis
     return lines
 
 
+def engines_table(results: list[EngineResult]) -> list[str]:
+    lines = ["| engine | cold build | warm build | peak memory (cold) | session length | phrases | speech "
+             "| synthesis | real-time factor | vs real time | start-up |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        if r.missing:
+            lines.append(f"| {r.engine} | skipped: not installed |" + " |" * 9)
+            continue
+        s = r.synthesis
+        lines.append(" | ".join([
+            f"| {r.engine}", fmt_s(r.cold), fmt_s(r.warm), f"{r.cold.peak_rss_mb:.0f} MB" if r.cold else "n/a",
+            fmt_clock(r.length_s),
+            *((str(s.phrases), f"{s.speech_s:.1f} s", f"{s.synthesis_s:.2f} s", f"{s.rtf:.3f}",
+               f"{1 / s.rtf:.0f}x faster", f"{s.startup_s:.2f} s") if s else ("n/a",) * 6)]) + " |")
+    return lines
+
+
+def rates_table(results: list[EngineResult], rates: list[int]) -> list[str]:
+    """Seconds of speech of the example's phrases at each rate, per engine, and each engine against the first."""
+    measured = [r for r in results if r.synthesis and r.synthesis.rates]
+    if not measured or not rates:
+        return []
+    first = measured[0]
+    header = "| voice.rate | " + " | ".join(f"{r.engine} speech" for r in measured)
+    header += "".join(f" | {r.engine}/{first.engine}" for r in measured[1:]) + " |"
+    lines = [header, "|---:|" + "---:|" * (2 * len(measured) - 1)]
+    for rate in rates:
+        cells = [f"{r.synthesis.rates[rate]:.1f} s" if rate in r.synthesis.rates else "n/a" for r in measured]
+        cells += [fmt_ratio(ratio(r.synthesis.rates.get(rate), first.synthesis.rates.get(rate))) for r in measured[1:]]
+        lines.append(f"| {rate} wpm | " + " | ".join(cells) + " |")
+    return lines
+
+
+def engine_notes(results: list[EngineResult], repeat: int, rates: list[int]) -> list[str]:
+    lines = [
+        f"- Each engine builds the bundled example (`python -m voicecoach build -q -o OUT --cache-dir CACHE --engine "
+        f"NAME`): cold and warm wall times are medians of {repeat} run{'s' if repeat > 1 else ''} as above, peak "
+        "memory is the cold build's, session length is what the build's timeline says.",
+        "- phrases, speech, synthesis: in a fresh process, voicecoach's library plans the example and "
+        "SpeechService.clips synthesizes its distinct phrases into an empty cache (trimmed and peak-limited, as a "
+        "build keeps them); speech is the seconds of audio they make, synthesis the wall time that took.",
+        "- real-time factor here is synthesis seconds / seconds of speech made: lower is faster, and 1/RTF is how "
+        "many times faster than real time the engine speaks. (The sessions table's real-time factor is the other "
+        "way round: session length / build time.)",
+        "- start-up: making the engine (imports, espeak-ng or the ONNX runtime) and its settings (for piper, the "
+        "SHA-256 of the voice file), plus synthesizing one first phrase (for piper, loading the voice model); "
+        "it is not in the synthesis time.",
+    ]
+    for r in results:
+        s = r.synthesis
+        if s:
+            lines.append(f"- {r.engine} synthesis process: {s.cpu_s:.2f} s of CPU over {s.synthesis_s:.2f} s of wall "
+                         f"time ({s.cpu_s / s.synthesis_s:.2f} cores busy on a {os.cpu_count()}-core machine), "
+                         f"{s.threads} threads, peak memory {s.peak_rss_mb:.0f} MB.")
+    if rates:
+        lines.append(f"- speed against voice.rate: the same phrases at {', '.join(str(r) for r in rates)} wpm "
+                     "(`dataclasses.replace(settings, rate_wpm=R)`, a fresh cache each), measured once. piper has no "
+                     "words-per-minute setting; voicecoach sets its length scale to NATURAL_WPM / rate "
+                     "(voicecoach/engines/piper_engine.py), so a rate should take about as long with either engine.")
+    lines += [f"- {r.engine}: skipped, {r.missing}" for r in results if r.missing]
+    failed = [r.engine for r in results if r.error or (r.cold and not r.cold.ok) or (r.warm and not r.warm.ok)]
+    if failed:
+        lines.append("- FAILED: " + ", ".join(failed) + " (see the progress lines above)")
+    return lines
+
 def machine_lines() -> list[str]:
     from voicecoach.parts import ffmpeg_path
 
@@ -439,14 +625,21 @@ def machine_lines() -> list[str]:
                                         check=True).stdout.splitlines()[0].split(" Copyright")[0]
     except (OSError, subprocess.CalledProcessError, IndexError):
         ffmpeg_version = "unknown"
-    espeak = subprocess.run([sys.executable, "-c", "from voicecoach.speech import Pyttsx3Engine\n"
-                             "print(Pyttsx3Engine().version)"], capture_output=True, text=True)
-    espeak_version = espeak.stdout.strip() if espeak.returncode == 0 else "unknown"
+    piper_version = engine_version("piper")
     return [
         f"- Machine: {_proc_field('/proc/cpuinfo', 'model name') or platform.processor() or 'unknown CPU'}, "
         f"{os.cpu_count()} cores, {memory}, {os_name} (Linux {platform.release()}, {platform.machine()})",
-        f"- Python {platform.python_version()}, {ffmpeg_version}, {espeak_version} (through pyttsx3)",
+        f"- Python {platform.python_version()}, {ffmpeg_version}, {engine_version('pyttsx3') or 'espeak-ng unknown'} "
+        "(through pyttsx3)" + (f", {piper_version} (piper's voice en_US-joe-medium)" if piper_version else ""),
     ]
+
+
+def engine_version(engine: str) -> str | None:
+    """What the engine says its version is (asked in a fresh process); None when it cannot be made here."""
+    asked = subprocess.run([sys.executable, "-c", "from voicecoach.engines import make_engine\n"
+                            f"print(make_engine({engine!r}).version)"], capture_output=True, text=True)
+    lines = asked.stdout.strip().splitlines()
+    return lines[-1] if asked.returncode == 0 and lines else None
 
 
 def _proc_field(path: str, name: str) -> str | None:
@@ -486,13 +679,23 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is kept (default 1)")
     parser.add_argument("--sizes", default=",".join(str(m) for m in DEFAULT_SIZES_MIN),
                         help="routine lengths to generate, in minutes, comma-separated (default 5,30,120); "
-                             "the bundled example is always included")
+                             "the bundled example is always included (unless --only-engines)")
     parser.add_argument("--skip-naive-over", type=float, default=DEFAULT_SKIP_NAIVE_OVER_MIN, metavar="M",
                         help="skip the naive baseline for sessions longer than M minutes (default 40)")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the report as Markdown to PATH")
     parser.add_argument("--encode-floor", type=Path, metavar="ROUTINE",
                         help="(internal) print the encode floor of ROUTINE as JSON; needs --cache-dir")
     parser.add_argument("--cache-dir", type=Path, help="(with --encode-floor) the warm speech cache")
+    parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES),
+                        help="speech engines to measure on the bundled example, comma-separated (default "
+                             f"{','.join(DEFAULT_ENGINES)}); none skips that section")
+    parser.add_argument("--only-engines", action="store_true",
+                        help="measure only the speech engines section (no generated routines, no targets)")
+    parser.add_argument("--rates", metavar="WPM,...",
+                        help="voice.rate values to compare the engines' speed at (default "
+                             f"{','.join(str(r) for r in DEFAULT_RATES_WPM)}); none skips them")
+    parser.add_argument("--synthesis", metavar="ENGINE", choices=sorted(ENGINE_MODULES),
+                        help="(internal) time ENGINE synthesizing the bundled example's phrases; print JSON")
     arguments = parser.parse_args()
     if arguments.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -504,6 +707,23 @@ def parse_arguments() -> argparse.Namespace:
         parser.error(f"--sizes: {arguments.sizes!r} is not a comma-separated list of minutes, e.g. 5,30,120")
     if any(minutes < 1 or minutes > 600 for minutes in arguments.sizes_min):
         parser.error("--sizes: each routine is 1 to 600 minutes")
+    names = [] if arguments.engines.strip().lower() == "none" else \
+        [name.strip() for name in arguments.engines.split(",") if name.strip()]
+    unknown = [name for name in names if name not in ENGINE_MODULES]
+    if unknown:
+        parser.error(f"--engines: {', '.join(unknown)} is not a speech engine; use {', '.join(ENGINE_MODULES)}")
+    arguments.engine_names = list(dict.fromkeys(names))
+    if arguments.only_engines and not arguments.engine_names:
+        parser.error("--only-engines needs at least one engine in --engines")
+    rates_text = arguments.rates if arguments.rates is not None else \
+        ("" if arguments.synthesis else ",".join(str(r) for r in DEFAULT_RATES_WPM))
+    try:
+        arguments.rates_wpm = [] if rates_text.strip().lower() == "none" else \
+            list(dict.fromkeys(int(text) for text in rates_text.split(",") if text.strip()))
+    except ValueError:
+        parser.error(f"--rates: {arguments.rates!r} is not a comma-separated list of words per minute, e.g. 120,160")
+    if any(rate < 80 or rate > 400 for rate in arguments.rates_wpm):
+        parser.error("--rates: each rate is 80 to 400 words per minute, as voice.rate")
     return arguments
 
 
@@ -512,19 +732,24 @@ def main() -> int:
     if arguments.encode_floor:
         print(json.dumps(encode_floor(arguments.encode_floor, arguments.cache_dir, arguments.repeat)))
         return 0
+    if arguments.synthesis:
+        print(json.dumps(synthesis_report(arguments.synthesis, arguments.rates_wpm)))
+        return 0
 
     from voicecoach.build import example_routine_path
 
     command_line = shlex.join(["python", *sys.argv])
     started = time.perf_counter()
     results = []
+    engine_results = []
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as folder:
         workdir = Path(folder)
         sessions = []
-        for minutes in arguments.sizes_min:
-            routine = write_routine(workdir, minutes)
-            sessions.append(Session(f"{minutes:g} min", routine, routine))
-        sessions.append(Session(EXAMPLE_LABEL, None, example_routine_path()))
+        if not arguments.only_engines:
+            for minutes in arguments.sizes_min:
+                routine = write_routine(workdir, minutes)
+                sessions.append(Session(f"{minutes:g} min", routine, routine))
+            sessions.append(Session(EXAMPLE_LABEL, None, example_routine_path()))
         for session in sessions:
             results.append(Result(session))
             try:
@@ -532,10 +757,28 @@ def main() -> int:
             except Exception as error:  # noqa: BLE001 - report what was measured; a measurement never fails the run
                 results[-1].error = f"{type(error).__name__}: {error}"
                 _progress(f"{session.label}: the benchmark broke: {results[-1].error}")
+        for engine in arguments.engine_names:
+            engine_results.append(EngineResult(engine, missing=engine_missing(engine)))
+            if engine_results[-1].missing:
+                _progress(f"{engine}: skipped, {engine_results[-1].missing}")
+                continue
+            try:
+                bench_engine(engine_results[-1], workdir, arguments.repeat, arguments.rates_wpm)
+            except Exception as error:  # noqa: BLE001 - as above
+                engine_results[-1].error = f"{type(error).__name__}: {error}"
+                _progress(f"{engine} example: the benchmark broke: {engine_results[-1].error}")
     took_s = time.perf_counter() - started
 
-    body = [*table(results), "", "Targets (ratios from this run):", "", *target_lines(results), "",
-            "Notes:", "", *notes(results, arguments.repeat, arguments.skip_naive_over)]
+    body = []
+    if results:
+        body += [*table(results), "", "Targets (ratios from this run):", "", *target_lines(results), "",
+                 "Notes:", "", *notes(results, arguments.repeat, arguments.skip_naive_over)]
+    if engine_results:
+        rates = rates_table(engine_results, arguments.rates_wpm)
+        body += [*([""] if body else []), "## Speech engines (bundled example)", "", *engines_table(engine_results),
+                 *(["", "Speed against voice.rate (seconds of speech of the example's phrases):", "", *rates]
+                   if rates else []),
+                 "", "Notes:", "", *engine_notes(engine_results, arguments.repeat, arguments.rates_wpm)]
     machine = machine_lines()
     print()
     print("\n".join(machine))
@@ -560,7 +803,14 @@ def main() -> int:
             "to a raw file first, untimed, then times only voicecoach's own ffmpeg command encoding that file. "
             "The naive baseline (scripts/naive_build.py) builds the same timeline from the same cached speech "
             "with voicecoach's library, then appends every silence, tone and clip with pydub's `+` and exports "
-            "with pydub. All ratios compare measurements from the same run.",
+            "with pydub. All ratios compare measurements from the same run.", "",
+            "Each speech engine builds the bundled example with the same command plus `--engine NAME`, cold and "
+            "warm. Its synthesis is then timed alone by `python scripts/bench.py --synthesis NAME`, a fresh "
+            "process that plans the example with voicecoach's library (open_routine, plan_session), makes the "
+            "engine and synthesizes one first phrase (the start-up, timed apart), then times "
+            "SpeechService(PhraseCache(empty folder)).clips over every distinct phrase and sums the clips' "
+            "frames / sample rate into seconds of speech. The first of those runs also synthesizes the phrases "
+            "again at each rate, untimed, into a fresh cache each, for the seconds of speech they make.",
         ]
         arguments.write.parent.mkdir(parents=True, exist_ok=True)
         arguments.write.write_text("\n".join(report) + "\n", encoding="utf-8")

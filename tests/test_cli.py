@@ -160,8 +160,9 @@ def test_init_writes_a_starter_that_validates(runner, tmp_path, cache_dir):
 def test_voices_lists_english_voices(runner):
     result = runner.invoke(app, ["voices", "--language", "en"])
     assert result.exit_code == 0
-    ids = [line.split()[0] for line in result.stdout.splitlines()[1:]]
-    assert "gmw/en" in ids and "gmw/en-us" in ids and all("/" in voice for voice in ids)
+    rows = [line.split()[:2] for line in result.stdout.splitlines()[1:]]
+    espeak = [voice for engine, voice in rows if engine == "pyttsx3"]
+    assert "gmw/en" in espeak and "gmw/en-us" in espeak and all("/" in voice for voice in espeak)
 
 
 def test_example_prints_the_bundled_routine(runner):
@@ -380,3 +381,52 @@ def test_loudness_target_and_tone_gain(runner, tmp_path, cache_dir):
     assert bad.exit_code == 2
     assert bad.stderr == ('--loudness: "loud" is not a loudness; give LUFS from -40 to -5 (e.g. -19, or -16 for '
                           "louder), or off\n")
+
+
+def test_an_unknown_engine_flag_is_one_line_naming_the_flag(runner, tmp_path):
+    path = write_routine(tmp_path, SMALL, "knee.yaml")
+    for command in ("build", "script"):
+        result = runner.invoke(app, [command, str(path), "--engine", "festival", "-o", str(tmp_path / "out")]
+                               if command == "build" else [command, str(path), "--engine", "festival"])
+        assert (result.exit_code, result.stderr) == (2, f'{path}: --engine: "festival" is not a speech engine; write '
+                                                        "`engine: pyttsx3` (espeak-ng, the default) or `engine: piper` "
+                                                        "(a natural neural voice)\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_voice_file_without_its_config_is_one_line(runner, tmp_path):
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "de.onnx").write_bytes(b"\x08\x07" + b"\x00" * 64)
+    path = write_routine(tmp_path, "title: x\nvoice:\n  engine: piper\n  model: voices/de.onnx\n"
+                                   "exercises: [{name: a, hold: 5s}]\n", "knee.yaml")
+    result = runner.invoke(app, ["build", str(path), "-o", str(tmp_path / "out")])
+    assert (result.exit_code, result.stderr) == (
+        2, f'{path}:4: voice.model: "voices/de.onnx" cannot be used (its config de.onnx.json is not beside it; '
+           "download both files of the voice); give the path of a piper voice (.onnx, with its .onnx.json), "
+           "relative to the routine file\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_script_shows_language_voice_and_what_the_lexicon_changes(runner, tmp_path):
+    path = write_routine(tmp_path, "title: Pelvic floor\nlexicon: {Kegel: KAY-gull}\nexercises:\n"
+                                   "  - {name: Kegel squeeze, hold: 5s, reps: 2}\n", "floor.yaml")
+    result = runner.invoke(app, ["script", str(path), "--set", "language=de"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2].startswith("in Deutsch (de), spoken by pyttsx3 (espeak-ng ") and \
+        lines[2].endswith("), voice gmw/de, 160 wpm")
+    assert '  say "Übung 1 von 1: Kegel squeeze"   [chapter: Kegel squeeze]   ' \
+           '[spoken: "Übung 1 von 1: KAY-gull squeeze"]' in lines
+    assert '    say "Wiederholung 2 von 2"' in lines
+
+
+def test_voices_lists_every_engine_for_a_language(runner):
+    result = runner.invoke(app, ["voices", "--language", "de"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["engine", "id", "language", "name"]
+    assert "pyttsx3  gmw/de                   de               German" in lines
+    piper = [line for line in lines if line.startswith("piper ")]  # installed without a German voice, or not at all
+    assert piper in (["piper    (no voice for de installed; a downloaded piper voice works with voice.model)"],
+                     ["piper    (not installed: the piper voice needs the neural extra; install it with "
+                      "`pip install 'voicecoach[neural]'`)"])

@@ -101,6 +101,10 @@ CLI_CASES = [
     ("55-variant-not-a-mapping.yaml", []),
     ("56-a-folder.yaml", []),
     ("57-missing.yaml", []),
+    ("58-engine-unknown.yaml", []),
+    ("59-voice-model-missing.yaml", []),
+    ("62-translation-missing.yaml", []),
+    ("64-lexicon-not-a-mapping.yaml", []),
 ]
 
 

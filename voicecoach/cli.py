@@ -413,6 +413,9 @@ def voices(
     for found in engines:
         if found.missing:
             typer.echo(f"{found.engine:<8} (not installed: {found.missing})")
+        elif not found.voices and found.engine == "piper":
+            typer.echo(f"{found.engine:<8} (no voice for {language} installed; a downloaded piper voice works with "
+                       "voice.model)")
         for voice in found.voices:
             typer.echo(f"{found.engine:<8} {voice.id:<24} {','.join(voice.languages):<16} {voice.name}")
 

@@ -358,8 +358,8 @@ def localized(value: Any, language: str, path: YamlPath, source: SourceMap) -> A
         return value
     if language in value:
         return value[language]
-    raise source.error(path, f'has no text for language "{language}" (only {", ".join(value)}); add '
-                             f"`{language}: ...` to it, or build in one of those languages")
+    raise source.error(path, f'has no text for language "{language}" (it has {", ".join(value)}); add '
+                             f"`{language}: ...` under it, or build in {' or '.join(value)}")
 
 
 def _check_size(routine: Routine, factor: float) -> None:

@@ -335,7 +335,7 @@ class Synthesis:
     startup_s: float      # making the engine and its settings, plus one first phrase
     cpu_s: float          # CPU time of the process (every thread) during synthesis_s
     threads: int          # threads of the process after synthesis
-    peak_rss_mb: float    # the synthesis process's peak memory
+    peak_rss_mb: float    # the synthesis process's peak memory, up to the end of synthesis_s
     rtf: float            # synthesis_s / speech_s, median of the runs' own
     rates: dict[int, float]  # voice.rate (wpm) -> seconds of speech at that rate
 
@@ -432,6 +432,7 @@ def synthesis_report(engine: str, rates: list[int]) -> dict:
         synthesis_s = time.perf_counter() - started
         cpu_s = time.process_time() - cpu_started
         threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 0
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the rates, which add to it
 
         at_rate = {}
         for rate in rates:
@@ -439,8 +440,7 @@ def synthesis_report(engine: str, rates: list[int]) -> dict:
             at_rate[rate] = speech_seconds(service.clips(phrases, dataclasses.replace(settings, rate_wpm=rate),
                                                          spoken=plan.spoken))
     return {"engine": engine, "phrases": len(clips), "speech_s": speech_seconds(clips), "synthesis_s": synthesis_s,
-            "startup_s": startup_s, "cpu_s": cpu_s, "threads": threads, "rates": at_rate,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "startup_s": startup_s, "cpu_s": cpu_s, "threads": threads, "rates": at_rate, "peak_rss_mb": peak_rss_mb}
 
 
 # ---------------------------------------------------------------- reporting

@@ -68,3 +68,18 @@ def test_a_feed_needs_a_web_address_and_sessions(tmp_path):
         write_feed(tmp_path, BASE)
     assert str(caught.value) == (f"{tmp_path}: has no built sessions (an .mp3 with its .timeline.json); build some "
                                  "first, e.g. `voicecoach build`")
+
+
+def test_the_feed_and_the_page_speak_the_sessions_language(tmp_path, cache_dir):
+    from voicecoach.serve import page
+
+    routine_file = load_routine_file(write_routine(tmp_path, "title: {en: Knee, de: Knie}\nlanguage: de\n"
+                                                             "exercises: [{name: Beugen, hold: 2s}]\n", "knie.yaml"))
+    out = tmp_path / "out"
+    build_batch(routine_file, batch_specs(routine_file), BatchOptions(output_dir=out, jobs=1, cache_dir=cache_dir))
+    channel = ET.parse(write_feed(out, BASE).path).getroot().find("channel")
+    assert channel.findtext("language") == "de"
+    html = page(out)
+    assert html.startswith('<!doctype html>\n<html lang="de">')
+    assert '<section class="session" id="s0" lang="de"><h2>Knie</h2>' in html
+    assert ">MP3 herunterladen</a>" in html and "<h1>voicecoach-Trainings</h1>" in html

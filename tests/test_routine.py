@@ -170,3 +170,59 @@ def test_merge_keys_copy_an_exercise_and_keys_written_win():
     first, second = parse_routine(text, "k.yaml").exercises
     assert (second.id, second.hold_ms, second.reps) == ("toe-slides", 8000, 10)
     assert (first.id, first.hold_ms) == ("heel-slides", 5000)
+
+
+MULTILINGUAL = """\
+title: {en: Knee rehab, de: Knie-Reha}
+intro: {en: Lie on your back., de: Leg dich auf den Rücken.}
+defaults:
+  release: {en: Relax, de: Locker lassen}
+exercises:
+  - name: {de: Fersenrutschen, en: Heel slides}
+    hold: 5s
+  - name: Quad sets
+    cue: {en: Press the knee down, de: Knie nach unten drücken}
+    hold: 5s
+"""
+
+
+def test_text_may_be_written_in_several_languages_and_the_routines_is_used():
+    english = parse_routine(MULTILINGUAL)
+    german = parse_routine("language: de\n" + MULTILINGUAL)
+    assert (english.title, english.intro, english.exercises[0].name) == ("Knee rehab", "Lie on your back.",
+                                                                         "Heel slides")
+    assert (german.title, german.intro, german.exercises[0].name) == ("Knie-Reha", "Leg dich auf den Rücken.",
+                                                                      "Fersenrutschen")
+    assert german.exercises[0].release == "Locker lassen" and german.exercises[1].cue == "Knie nach unten drücken"
+    assert german.exercises[1].name == "Quad sets"  # plain text is the same in every language
+    # An exercise's id does not change with the language: it comes from the first name written.
+    assert [e.id for e in english.exercises] == [e.id for e in german.exercises] == ["fersenrutschen", "quad-sets"]
+    assert (english.slug, german.slug) == ("knee-rehab", "knie-reha")
+
+
+def test_a_missing_translation_names_the_field_and_the_language():
+    with pytest.raises(RoutineError) as caught:
+        parse_routine("language: fr\n" + MULTILINGUAL, "k.yaml")
+    assert str(caught.value) == ('k.yaml:7: exercises[0].name: has no text for language "fr" (it has de, en); '
+                                 "add `fr: ...` under it, or build in de or en")
+
+
+def test_a_variant_or_a_setting_chooses_the_language(tmp_path):
+    from voicecoach.variants import load_routine_file, parse_setting
+
+    path = tmp_path / "knee.yaml"
+    path.write_text(MULTILINGUAL + "variants:\n  deutsch: {language: de}\n", encoding="utf-8")
+    routine_file = load_routine_file(path)
+    assert routine_file.session("deutsch").title == "Knie-Reha"
+    assert routine_file.session(settings=(parse_setting("language=de"),)).exercises[0].name == "Fersenrutschen"
+    with pytest.raises(RoutineError) as caught:
+        routine_file.session(settings=(parse_setting("language=it"),))
+    assert str(caught.value).startswith(f'{path}:6: exercises[0].name: has no text for language "it"')
+
+
+def test_sides_true_are_said_in_the_language():
+    plan_text = "language: es\ntitle: x\nexercises: [{name: Puente, hold: 5s, sides: true}]\n"
+    from voicecoach.plan import plan_session
+
+    said = plan_session(parse_routine(plan_text)).phrases()
+    assert "Izquierda" in said or "Izquierdo" in said, said

@@ -603,6 +603,13 @@ def engine_notes(results: list[EngineResult], repeat: int, rates: list[int]) -> 
             lines.append(f"- {r.engine} synthesis process: {s.cpu_s:.2f} s of CPU over {s.synthesis_s:.2f} s of wall "
                          f"time ({s.cpu_s / s.synthesis_s:.2f} cores busy on a {os.cpu_count()}-core machine), "
                          f"{s.threads} threads, peak memory {s.peak_rss_mb:.0f} MB.")
+    added = [f"{r.engine} {r.cold.wall_s - r.warm.wall_s:.2f} s (start-up plus synthesis alone: "
+             f"{r.synthesis.startup_s + r.synthesis.synthesis_s:.2f} s)"
+             for r in results if r.cold and r.warm and r.synthesis]
+    if added:
+        lines.append("- what synthesis adds to a build, cold minus warm: " + "; ".join(added) + ". A cold build "
+                     "synthesizes on one thread while another renders and feeds ffmpeg (voicecoach/build.py), so "
+                     "the two compete for the cores.")
     if rates:
         lines.append(f"- speed against voice.rate: the same phrases at {', '.join(str(r) for r in rates)} wpm "
                      "(`dataclasses.replace(settings, rate_wpm=R)`, a fresh cache each), measured once. piper has no "

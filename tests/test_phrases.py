@@ -183,3 +183,10 @@ def test_every_phrase_comes_out_filled(code):
         english = sample_outputs(phrases_for(DEFAULT_LANGUAGE))
         assert outputs["rep"] != english["rep"] and outputs["time_left 10000"] != english["time_left 10000"]
         assert outputs["session_complete"] != english["session_complete"]
+
+
+def test_the_generated_cover_is_written_in_the_sessions_language():
+    from voicecoach.cover import cover_png
+
+    english, german = (cover_png("Knee", 5, 600_000, None, language) for language in ("en", "de"))
+    assert english != german and english == cover_png("Knee", 5, 600_000)

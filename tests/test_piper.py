@@ -142,3 +142,14 @@ def test_settings_are_not_changed_by_where_the_model_lies(speech):
     settings = speech.settings_for(Voice(engine="piper"), "en")
     moved = dataclasses.replace(settings, model_path="/elsewhere/en_US-joe-medium.onnx")
     assert speech.cache.key(settings, "Rest") == speech.cache.key(moved, "Rest")
+
+
+def test_the_bundled_voice_is_found_by_its_name_language_or_by_default(speech):
+    for voice, language in ((Voice(engine="piper", name="en_US-joe-medium"), "de"),
+                            (Voice(engine="piper", name="en-us"), "en"), (Voice(engine="piper"), "en")):
+        assert speech.settings_for(voice, language).voice_id == BUNDLED_VOICE
+    with pytest.raises(RoutineError) as caught:
+        speech.settings_for(Voice(engine="piper", name="en_GB-alan-medium"), "en", ("k.yaml", 3, "voice.name"))
+    assert str(caught.value) == (
+        'k.yaml:3: voice.name: "en_GB-alan-medium" is not a piper voice here; the installed one is en_US-joe-medium, '
+        "and any other is a downloaded file: `model: voices/NAME.onnx` with its .onnx.json beside it")

@@ -3,7 +3,7 @@
 
     python scripts/naive_build.py ROUTINE OUT.mp3 --cache-dir DIR [--check]
 
-Everything up to the timeline is voicecoach's own library (load_routine,
+Everything up to the timeline is voicecoach's own library (load_routine_file,
 plan_session, SpeechService(PhraseCache(DIR)).clips, layout_session), so this
 is exactly the session, and exactly the speech, that ``voicecoach build``
 makes from ROUTINE with the same cache. Only the audio is assembled naively:
@@ -44,7 +44,7 @@ from voicecoach.layout import Timeline, layout_session
 from voicecoach.parts import ffmpeg_path
 from voicecoach.plan import plan_session
 from voicecoach.render import SAMPLE_RATE_HZ, Levels, session_length_frames, speech_segment, tone_segment
-from voicecoach.routine import load_routine
+from voicecoach.variants import load_routine_file
 from voicecoach.speech import Clip, PhraseCache, SpeechService
 
 with warnings.catch_warnings():
@@ -56,7 +56,7 @@ CHECK_TOLERANCE_MS = 50
 
 def load_session(routine_path: Path, cache_dir: Path) -> tuple[Timeline, dict[str, Clip]]:
     """The routine's timeline and speech clips, made by voicecoach's library exactly as ``voicecoach build``."""
-    routine = load_routine(routine_path)
+    routine = load_routine_file(routine_path).base
     plan = plan_session(routine)
     speech = SpeechService(PhraseCache(cache_dir))
     settings = speech.settings_for(routine.voice, routine.language)

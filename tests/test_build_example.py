@@ -13,7 +13,7 @@ from PIL import Image
 from mutagen.mp3 import MP3
 
 from voicecoach.build import example_routine_path
-from voicecoach.routine import load_routine
+from voicecoach.variants import load_routine_file
 
 from .audio_probe import decode_mp3, ffmpeg_loudness
 from .session_checks import check_holds, check_length, check_silence, check_tones
@@ -44,7 +44,7 @@ def test_every_tone_is_heard_at_its_timeline_time(decoded, timeline_json):
 
 
 def test_every_hold_lasts_what_the_routine_asks(decoded, timeline_json):
-    routine = load_routine(example_routine_path())
+    routine = load_routine_file(example_routine_path()).base
     hold_ms = {exercise.id: exercise.hold_ms for exercise in routine.exercises}
     assert check_holds(decoded, timeline_json, hold_ms) == 10 + 2 + 10 + 1 + 5
 

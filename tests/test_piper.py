@@ -13,7 +13,7 @@ import pytest
 
 from voicecoach.build import BuildOptions, build_file, example_routine_path
 from voicecoach.errors import RoutineError
-from voicecoach.routine import Voice, load_routine
+from voicecoach.routine import Voice
 from voicecoach.speech import PhraseCache, SpeechService
 from voicecoach.variants import engine_setting, load_routine_file
 
@@ -40,7 +40,7 @@ def piper_example(tmp_path_factory, cache_dir):
 
 def test_the_example_in_pipers_voice_keeps_the_timing_contract(piper_example):
     timeline = json.loads(piper_example.timeline_path.read_text(encoding="utf-8"))
-    hold_ms = {exercise.id: exercise.hold_ms for exercise in load_routine(example_routine_path()).exercises}
+    hold_ms = {exercise.id: exercise.hold_ms for exercise in load_routine_file(example_routine_path()).base.exercises}
     tones, holds, gaps = check_timing(decode_mp3(piper_example.mp3_path), timeline, hold_ms)
     assert holds == 10 + 2 + 10 + 1 + 5 and tones > 100 and gaps > 50
     assert piper_example.mp3_path.name == "relieve-back-pain-through-your-feet--engine-piper.mp3"

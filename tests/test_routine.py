@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from voicecoach.errors import RoutineError
-from voicecoach.routine import Announcement, load_routine, parse_routine
+from voicecoach.routine import Announcement, parse_routine
+from voicecoach.variants import load_routine_file
 
 GOOD = """\
 title: Knee care
@@ -144,17 +145,17 @@ def test_an_alias_bomb_is_refused_quickly():
 
 def test_file_problems_are_one_line(tmp_path):
     with pytest.raises(RoutineError, match=r"nope\.yaml: no such file; check the path"):
-        load_routine(tmp_path / "nope.yaml")
+        load_routine_file(tmp_path / "nope.yaml")
     with pytest.raises(RoutineError, match="is a folder, not a routine file"):
-        load_routine(tmp_path)
+        load_routine_file(tmp_path)
     binary = tmp_path / "b.yaml"
     binary.write_bytes(b"\x00\x01\x02")
     with pytest.raises(RoutineError, match="is a binary file"):
-        load_routine(binary)
+        load_routine_file(binary)
     latin1 = tmp_path / "l.yaml"
     latin1.write_bytes("title: x\nname: Übung\n".encode("latin-1"))
     with pytest.raises(RoutineError, match=r"l\.yaml:2: is not UTF-8 text"):
-        load_routine(latin1)
+        load_routine_file(latin1)
 
 
 def test_error_lines_point_into_defaults_when_the_value_came_from_there():
@@ -208,7 +209,7 @@ def test_a_missing_translation_names_the_field_and_the_language():
 
 
 def test_a_variant_or_a_setting_chooses_the_language(tmp_path):
-    from voicecoach.variants import load_routine_file, parse_setting
+    from voicecoach.variants import parse_setting
 
     path = tmp_path / "knee.yaml"
     path.write_text(MULTILINGUAL + "variants:\n  deutsch: {language: de}\n", encoding="utf-8")

@@ -17,7 +17,6 @@ from .durations import format_s
 from .errors import LayoutError
 from .plan import Gap, Hold, Line, Plan, Talk
 from .routine import MAX_SESSION_MS
-from .yamlsource import parse_path
 
 ToneKind = Literal["start", "stop", "tick"]
 
@@ -273,7 +272,7 @@ class _Builder:
         message = f"{gap.name} grew from {format_s(gap.asked_ms)} to {format_s(final_ms)} to fit its speech"
         if self.strict:
             raise self.plan.source.error(
-                parse_path(gap.field),
+                gap.field,
                 f"{message}; set it to at least {format_s(final_ms).replace(' ', '')}, or build without --strict")
         self.growths.setdefault((gap.field, gap.asked_ms, final_ms), []).append(message)
 
@@ -292,7 +291,7 @@ class _Builder:
             event = SpeechEvent(at_ms, at_ms + self.length(call.text), call.text)
             clash = self.clash(event, tones, placed)
             if clash:
-                line, field_text = self.plan.source.locate(parse_path(call.field))
+                line, field_text = self.plan.source.locate(call.field)
                 raise LayoutError(
                     f'{hold.exercise_name}: the {call.what} call "{call.text}" does not fit in its '
                     f"{format_s(hold.hold_ms)} hold ({clash}); shorten it, lengthen the hold, or lower countdown",

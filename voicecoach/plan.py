@@ -15,7 +15,8 @@ from .durations import format_clock, format_s
 from .lexicon import Lexicon
 from .phrases import phrases_for
 from .routine import Exercise, Routine, Voice
-from .yamlsource import SourceMap
+from .yamlsource import Path as YamlPath
+from .yamlsource import SourceMap, format_path
 
 GapAfter = Literal["prepare", "rep", "set", "side", "exercise"]
 
@@ -43,7 +44,7 @@ class Call:
     text: str
     at_ms: int | None
     what: str
-    field: str
+    field: YamlPath  # where the call is written: ("exercises", 0, "announce")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Gap:
     head: tuple[Line, ...]
     tail: tuple[Line, ...]
     name: str
-    field: str
+    field: YamlPath  # where this rest is written: ("exercises", 0, "rep_rest")
 
 
 Step = Talk | Gap | Hold
@@ -128,7 +129,12 @@ class Plan:
         steps = []
         for step in self.steps:
             kind = {Talk: "talk", Gap: "gap", Hold: "hold"}[type(step)]
-            steps.append({"kind": kind, **asdict(step)})
+            data = asdict(step)
+            for call in data.get("calls", ()):
+                call["field"] = format_path(call["field"])
+            if "field" in data:
+                data["field"] = format_path(data["field"])
+            steps.append({"kind": kind, **data})
         return {"title": self.title, "slug": self.slug, "language": self.language,
                 "voice": {**asdict(self.voice), "model": str(self.voice.model) if self.voice.model else None},
                 "lexicon": dict(self.lexicon.entries), "asked_ms": self.asked_ms, "steps": steps}
@@ -160,13 +166,13 @@ def plan_session(routine: Routine) -> Plan:
                         # the rep label is what ``prepare`` leads into.
                         steps.append(Talk("opening", tuple(opening) + tuple(intro_lines) + labels))
                         steps.append(Gap("prepare", routine.prepare_ms, exercise.countdown, (), rep_label,
-                                         "prepare", "prepare"))
+                                         "prepare", ("prepare",)))
                     elif first:
                         previous = routine.exercises[exercise.index - 1]
                         steps.append(Gap("exercise", previous.rest_ms, exercise.countdown,
                                          release_after_last + (Line(phrases.rest()),),
                                          tuple(intro_lines) + labels + rep_label, f"rest before {exercise.name}",
-                                         f"{previous.path}.rest"))
+                                         previous.path + ("rest",)))
                     else:
                         after, asked_ms, field_path = _gap_kind(exercise, set_number, rep)
                         head = (release,) if after == "rep" else (release, Line(phrases.rest()))
@@ -198,12 +204,12 @@ def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,
     return tuple(labels), rep_label
 
 
-def _gap_kind(exercise: Exercise, set_number: int, rep: int) -> tuple[GapAfter, int, str]:
+def _gap_kind(exercise: Exercise, set_number: int, rep: int) -> tuple[GapAfter, int, YamlPath]:
     if rep > 1:
-        return "rep", exercise.rep_rest_ms, f"{exercise.path}.rep_rest"
+        return "rep", exercise.rep_rest_ms, exercise.path + ("rep_rest",)
     if set_number > 1:
-        return "set", exercise.set_rest_ms, f"{exercise.path}.set_rest"
-    return "side", exercise.side_rest_ms, f"{exercise.path}.side_rest"
+        return "set", exercise.set_rest_ms, exercise.path + ("set_rest",)
+    return "side", exercise.side_rest_ms, exercise.path + ("side_rest",)
 
 
 def _gap_name(after: GapAfter, exercise: Exercise, side: str | None, set_number: int, rep: int) -> str:
@@ -218,11 +224,11 @@ def _gap_name(after: GapAfter, exercise: Exercise, side: str | None, set_number:
 def _calls(exercise: Exercise, phrases) -> tuple[Call, ...]:
     calls = []
     if exercise.cue:
-        calls.append(Call(exercise.cue, None, "cue", f"{exercise.path}.cue"))
+        calls.append(Call(exercise.cue, None, "cue", exercise.path + ("cue",)))
     for announcement in exercise.announce:
         text = phrases.halfway() if announcement.halfway else phrases.time_left(announcement.time_left_ms)
         calls.append(Call(text, exercise.hold_ms - announcement.time_left_ms, f'"{text}"',
-                          f"{exercise.path}.announce"))
+                          exercise.path + ("announce",)))
     return tuple(calls)
 
 

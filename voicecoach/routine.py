@@ -211,8 +211,9 @@ class Exercise:
     count_reps: bool = True
 
     @property
-    def path(self) -> str:
-        return f"exercises[{self.index}]"
+    def path(self) -> YamlPath:
+        """Where the exercise is written: ``("exercises", 2)``."""
+        return ("exercises", self.index)
 
 
 @dataclass(frozen=True)
@@ -254,11 +255,6 @@ class Routine:
 # ---------------------------------------------------------------- loading
 
 
-def load_routine(path: str | Path, display_name: str | None = None) -> Routine:
-    """Read and validate the routine at ``path``; every problem is a RoutineError."""
-    return resolve_routine(*read_routine_source(path, display_name))
-
-
 def read_routine_source(path: str | Path, display_name: str | None = None) -> tuple[Any, SourceMap]:
     """The file's YAML as plain data plus the line of every value; nothing validated yet."""
     path = Path(path)
@@ -296,6 +292,8 @@ def _looks_like_utf16(raw: bytes) -> bool:
 
 
 def parse_routine(text: str, file: str = "<routine>") -> Routine:
+    """A routine from YAML text, for tests and tools: files it names are not looked up. A routine file is
+    read by ``variants.load_routine_file``, the one loader, which also finds its cover and voice files."""
     data, source = load_yaml_text(text, file)
     return resolve_routine(data, source)
 

@@ -37,17 +37,6 @@ def format_path(path: Path) -> str:
     return text
 
 
-def parse_path(dotted: str) -> Path:
-    """``"exercises[2].hold"`` -> ``("exercises", 2, "hold")``."""
-    parts: list[str | int] = []
-    for piece in dotted.replace("]", "").split("."):
-        name, *indexes = piece.split("[")
-        if name:
-            parts.append(name)
-        parts.extend(int(index) for index in indexes)
-    return tuple(parts)
-
-
 @dataclass
 class SourceMap:
     """Where each value of a YAML document was written.

@@ -71,7 +71,7 @@ def silence(frames: int, sample_rate_hz: int) -> AudioSegment:
 
 
 def naive_assemble(timeline: Timeline, clips: dict[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
-                   levels: Levels = Levels()) -> AudioSegment:
+                   levels: Levels = Levels()) -> AudioSegment:  # noqa: B008 - frozen, never changed
     """The session as one AudioSegment, appended piece by piece with ``+`` (quadratic on purpose)."""
     segment = AudioSegment.empty()
     cursor_frames = 0  # where the segment ends so far

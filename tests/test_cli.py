@@ -52,11 +52,28 @@ def test_python_dash_m_works():
     assert result.returncode == 0 and result.stdout.strip() == f"voicecoach {__version__}"
 
 
-@pytest.mark.parametrize("command", ["build", "batch", "script", "validate", "voices", "init", "example", "feed", "serve",
-                                     "cache info", "cache clear"])
+# Each command's help shows a real example: a line that is not its usage line.
+EXAMPLES = {
+    "build": "voicecoach build knee.yaml -o ~/Music --rate 140 --strict",
+    "batch": "voicecoach batch knee.yaml --all-variants",
+    "script": "voicecoach script knee.yaml --set language=de --engine piper",
+    "validate": "Example: voicecoach validate routines/*.yaml",
+    "voices": "voicecoach voices --language de",
+    "init": "Example: voicecoach init knee.yaml && voicecoach build knee.yaml",
+    "example": "Example: voicecoach example feet.yaml",
+    "feed": "Example: voicecoach feed output --base-url http://192.168.1.20:8000/",
+    "serve": "Example: voicecoach serve output --port 8000",
+    "cache info": "Example: voicecoach cache info",
+    "cache clear": "Example: voicecoach cache clear",
+}
+
+
+@pytest.mark.parametrize("command", list(EXAMPLES))
 def test_every_command_teaches_by_example(runner, command):
-    result = runner.invoke(app, [*command.split(), "--help"])
-    assert result.exit_code == 0 and "voicecoach " + command in result.stdout
+    result = runner.invoke(app, [*command.split(), "--help"], terminal_width=100)
+    assert result.exit_code == 0
+    lines = [line.strip(" │") for line in result.stdout.splitlines()]
+    assert EXAMPLES[command] in lines, result.stdout
 
 
 def test_script_prints_the_plan_without_synthesizing(runner, tmp_path):

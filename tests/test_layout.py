@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from voicecoach.errors import LayoutError, RoutineError
 from voicecoach.layout import GapEvent, HoldEvent, SpeechEvent, Timing, ToneEvent, layout_session
@@ -76,7 +76,7 @@ def test_a_gap_grows_by_just_enough(routine):
     try:
         _, timeline = lay_out(routine)
     except LayoutError:
-        return
+        assume(False)  # a call that cannot fit its hold: reported to the user, nothing to measure here
     for gap in (e for e in timeline.events if isinstance(e, GapEvent)):
         if gap.end_ms - gap.start_ms == gap.asked_ms:
             continue

@@ -59,7 +59,8 @@ def test_the_line_being_spoken_is_highlighted(page_and_timeline):
     spoken = [e for e in timeline["events"] if e["kind"] == "speech"]
     for line in (spoken[1], spoken[-1]):
         middle = (line["start"] + line["end"]) / 2
-        page.evaluate(f"(() => {{ const a = document.querySelector('audio'); a.pause(); a.currentTime = {middle}; }})()")
+        page.evaluate("(() => { const a = document.querySelector('audio'); a.pause(); "
+                      f"a.currentTime = {middle}; }})()")
         page.wait_for_function(f"Math.abs(document.querySelector('audio').currentTime - {middle}) < 0.05")
         page.wait_for_timeout(300)  # the page updates on the seek's timeupdate
         assert page.locator(".lines li.now").all_inner_texts() == [line["text"]]

@@ -87,7 +87,8 @@ ERRORS = [
     ("title: x\nvoice: {rate: 900}\nexercises: [{name: a, hold: 5}]\n",
      "k.yaml:2: voice.rate: 900 is out of range; use a value from 80 to 400"),
     ("title: x\nlanguage: sv\nexercises: [{name: a, hold: 5}]\n",
-     'k.yaml:2: language: "sv" is not a language voicecoach speaks; use one of de (Deutsch), en (English), es (Español), fr (Français), it (Italiano), nl (Nederlands), pt (Português)'),
+     'k.yaml:2: language: "sv" is not a language voicecoach speaks; use one of de (Deutsch), en (English), '
+     "es (Español), fr (Français), it (Italiano), nl (Nederlands), pt (Português)"),
     ("title: x\nexercises:\n  - {name: a, hold: 5}\n  - {name: a, hold: 5}\n",
      'k.yaml:4: exercises[1]: the name "a" gives the id "a", which exercises[0] already has; give this one its '
      "own id, e.g. `id: a-2`"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from voicecoach.errors import RoutineError
@@ -243,10 +243,7 @@ def test_settings_then_time_scale_give_exactly_the_scaled_values(tmp_path_factor
     settings = [parse_setting(f"exercises.calf-raises.hold={holds_ms[0] / 1000}"),
                 parse_setting(f"exercises.ankle-circles.hold={holds_ms[1] / 1000}"),
                 parse_setting(f"defaults.rest={rest_ms / 1000}"), time_scale_setting(factor)]
-    if min(round(hold * factor) for hold in holds_ms) < 500:
-        with pytest.raises(RoutineError):
-            routine_file.session(None, settings)
-        return
+    assume(min(round(hold * factor) for hold in holds_ms) >= 500)  # shorter: refused, tested elsewhere
     routine = routine_file.session(None, settings)
     assert [exercise.hold_ms for exercise in routine.exercises] == [round(hold * factor) for hold in holds_ms]
     assert [exercise.rest_ms for exercise in routine.exercises] == [round(rest_ms * factor)] * 2

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import (BuildOptions, BuildResult, RenderJob, SessionFiles, session_tags, voice_source, with_voice,
+from .build import (BuildOptions, BuildResult, RenderJob, session_tags, voice_source, with_voice,
                     write_session)
 from .errors import RoutineError, VoicecoachError
-from .export import check_mp3_format, check_writable, write_text
-from .files import PendingFile, discard_all, publish_all
+from .export import check_mp3_format, check_writable
+from .files import SessionFiles, write_all
 from .layout import Timing, layout_session
 from .parts import ffmpeg_path
 from .plan import Plan, plan_session
@@ -415,18 +415,10 @@ def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[Sessio
                  notices: tuple[str, ...]) -> BatchResult:
     playlist_path = folder / f"{routine_file.base.slug}.m3u8" if any(o.ok for o in outcomes) else None
     manifest_path = folder / "manifest.json"
-    texts = {manifest_path: json.dumps(manifest_data(routine_file, outcomes,
-                                                     playlist_path.name if playlist_path else None),
-                                       indent=2, ensure_ascii=False, default=str) + "\n"}
+    texts: dict[Path, str | bytes] = {
+        manifest_path: json.dumps(manifest_data(routine_file, outcomes, playlist_path.name if playlist_path else None),
+                                  indent=2, ensure_ascii=False, default=str) + "\n"}
     if playlist_path is not None:
         texts[playlist_path] = playlist_text(outcomes)
-    pending: list[PendingFile] = []
-    try:
-        for path, text in texts.items():
-            pending.append(PendingFile(path))
-            write_text(pending[-1].path, text, path)
-        publish_all(pending)
-    except BaseException:
-        discard_all(pending)
-        raise
+    write_all(texts)
     return BatchResult(folder, outcomes, playlist_path, manifest_path, notices)

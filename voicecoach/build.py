@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .export import DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, encode_mp3, write_tags, write_text
+from .export import DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable, encode_mp3, write_tags
 from .lyrics import lrc_text, subtitle_text
-from .files import PendingFile, discard_all, publish_all
+from .files import SessionFiles, published_together, write_text
 from .layout import LayoutStream, Timeline, Timing, layout_session
 from .parts import ffmpeg_path
 from .plan import Plan, plan_session
@@ -272,21 +272,6 @@ def session_tags(plan: Plan, track: tuple[int, int] | None = None) -> Tags:
 
 
 @dataclass(frozen=True)
-class SessionFiles:
-    """The files a session is written to: the MP3, its timeline and lyrics, and subtitles on request."""
-
-    mp3: Path
-    timeline: Path
-    lrc: Path
-    subtitles: tuple[Path, ...] = ()
-
-    @classmethod
-    def named(cls, folder: Path, name: str, subtitle_formats: Sequence[str] = ()) -> SessionFiles:
-        return cls(folder / f"{name}.mp3", folder / f"{name}.timeline.json", folder / f"{name}.lrc",
-                   tuple(folder / f"{name}.{subtitle_format}" for subtitle_format in subtitle_formats))
-
-
-@dataclass(frozen=True)
 class RenderJob:
     """A laid-out session and the clips it needs: everything a worker process needs to write it."""
 
@@ -340,10 +325,8 @@ def _write_files(files: SessionFiles, tags: Tags, sample_rate_hz: int, bitrate_k
         if on_chunk:
             on_chunk(done[0], max(done[0], -(-frames // chunk_frames)))
 
-    pending: list[PendingFile] = []
-    try:
-        for target in (files.timeline, files.lrc, *files.subtitles, files.mp3):  # published in order, the MP3 last
-            pending.append(PendingFile(target))
+    # Published in order, the MP3 last: a reader that finds the MP3 finds its sidecars.
+    with published_together((files.timeline, files.lrc, *files.subtitles, files.mp3)) as pending:
         timeline_file, lrc_file, *subtitle_files, mp3_file = pending
         encode_mp3(chunks, mp3_file.path, sample_rate_hz, bitrate_kbps, on_chunk=chunk_done, target=files.mp3)
         timeline = timeline_of()
@@ -358,10 +341,6 @@ def _write_files(files: SessionFiles, tags: Tags, sample_rate_hz: int, bitrate_k
         write_tags(mp3_file.path, timeline, tags, timeline_json, files.mp3)
         if should_stop:
             should_stop()  # interrupted while tagging: publish nothing
-        publish_all(pending)
-    except BaseException:
-        discard_all(pending)
-        raise
 
 
 def build_file(path: Path | None, options: BuildOptions = BuildOptions(),

@@ -14,7 +14,6 @@ decoders need to start at the first sample (without it they start ~50 ms late).
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, SYLT, TALB, TCON, TDRC, TI
 
 from .errors import MissingPartError, OutputError
 from .cover import cover_png, image_mime
-from .files import PendingFile, sweep_stale
+from .files import PendingFile, sweep_stale, write_text  # noqa: F401 - write_text: re-exported
 from .layout import Timeline
 from .lyrics import lrc_text, synced_lines
 from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path
@@ -151,18 +150,6 @@ def check_mp3_format(sample_rate_hz: int, bitrate_kbps: int) -> None:
     if not 8 <= bitrate_kbps <= highest:
         raise OutputError(f"an MP3 at {sample_rate_hz} Hz has bitrates from 8 to {highest} kbps, not {bitrate_kbps}; "
                           f"lower --bitrate, or use --sample-rate 44100 for more", field="--bitrate")
-
-
-def write_text(partial: Path, text: str, target: Path | None = None) -> None:
-    """Write ``text`` to ``partial`` and flush it to disk; ``target`` names it in an error."""
-    try:
-        with open(partial, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as error:
-        raise OutputError(f"cannot be written ({error.strerror}); free some space or choose another folder "
-                          "with -o DIR", file=str(target or partial)) from None
 
 
 def check_writable(folder: Path) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import email.utils
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,8 +21,8 @@ from mutagen.id3 import ID3, ID3NoHeaderError
 
 from .errors import OutputError
 from .phrases import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, phrases_for
-from .export import write_text
-from .files import PendingFile, discard_all, publish_all
+from .files import SessionFiles, write_all
+from .layout import Timeline
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -40,6 +40,7 @@ class FeedSession:
     chapters: tuple[tuple[str, float], ...]  # (title, start in seconds)
     cover: bytes | None
     language: str = DEFAULT_LANGUAGE  # the session's, from its timeline
+    timeline: Timeline | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -52,23 +53,26 @@ def find_sessions(folder: Path) -> list[FeedSession]:
     """Every built session under ``folder``, ordered by routine, then track, then name."""
     sessions = []
     for mp3 in sorted(folder.rglob("*.mp3")):
-        timeline_path = mp3.with_name(mp3.name[: -len(".mp3")] + ".timeline.json")
-        if mp3.name.startswith(".") or not timeline_path.is_file():
+        files = SessionFiles.of_mp3(mp3)
+        if mp3.name.startswith(".") or not files.timeline.is_file():
             continue
-        timeline = json.loads(timeline_path.read_text(encoding="utf-8"))
+        try:
+            timeline = Timeline.from_json(files.timeline.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise OutputError(f"is damaged ({error}); build the session again", file=str(files.timeline)) from None
         try:
             tags = ID3(mp3)
         except ID3NoHeaderError:
             tags = ID3()
-        album = str(tags["TALB"].text[0]) if "TALB" in tags else timeline["title"]
+        album = str(tags["TALB"].text[0]) if "TALB" in tags else timeline.title
         track = int(str(tags["TRCK"].text[0]).split("/")[0]) if "TRCK" in tags else 0
         comments = tags.getall("COMM")
         covers = tags.getall("APIC")
         sessions.append(FeedSession(
-            mp3, timeline["title"], album, float(timeline["duration"]), track,
+            mp3, timeline.title, album, timeline.duration_ms / 1000, track,
             str(comments[0].text[0]) if comments else None,
-            tuple((chapter["title"], float(chapter["start"])) for chapter in timeline["chapters"]),
-            covers[0].data if covers else None, str(timeline.get("language") or DEFAULT_LANGUAGE)))
+            tuple((chapter.title, chapter.start_ms / 1000) for chapter in timeline.chapters),
+            covers[0].data if covers else None, timeline.language, timeline))
     return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name))
 
 
@@ -94,29 +98,17 @@ def write_feed(folder: Path, base_url: str) -> FeedResult:
                           "e.g. `voicecoach build`", file=str(folder))
     texts: dict[Path, str | bytes] = {}
     for session in sessions:
-        stem = session.mp3.with_name(session.mp3.name[: -len(".mp3")])
-        texts[stem.with_name(stem.name + ".chapters.json")] = chapters_json(session)
+        files = SessionFiles.of_mp3(session.mp3)
+        texts[files.chapters] = chapters_json(session)
         if session.cover:
-            texts[stem.with_name(stem.name + ".cover.png")] = session.cover
+            texts[files.cover] = session.cover
     feed_path = folder / FEED_NAME
     texts[feed_path] = feed_xml(sessions, folder, base_url)
-    pending: list[PendingFile] = []
     try:
-        for path, content in texts.items():
-            pending.append(PendingFile(path))
-            if isinstance(content, bytes):
-                with open(pending[-1].path, "wb") as handle:
-                    handle.write(content)
-            else:
-                write_text(pending[-1].path, content, path)
-        publish_all(pending)
+        write_all(texts)
     except OSError as error:
-        discard_all(pending)
         raise OutputError(f"cannot be written ({error.strerror}); check the folder is yours", file=str(folder)) \
             from None
-    except BaseException:
-        discard_all(pending)
-        raise
     return FeedResult(feed_path, tuple(sessions))
 
 
@@ -133,8 +125,6 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
     def url(path: Path) -> str:
         return base_url + "/".join(quote(part) for part in path.relative_to(folder).parts)
 
-    def stem_url(session: FeedSession, suffix: str) -> str:
-        return url(session.mp3.with_name(session.mp3.name[: -len(".mp3")] + suffix))
 
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
@@ -151,10 +141,10 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
     first_cover = next((session for session in sessions if session.cover), None)
     if first_cover:
         image = ET.SubElement(channel, "image")
-        ET.SubElement(image, "url").text = stem_url(first_cover, ".cover.png")
+        ET.SubElement(image, "url").text = url(SessionFiles.of_mp3(first_cover.mp3).cover)
         ET.SubElement(image, "title").text = title
         ET.SubElement(image, "link").text = base_url
-        ET.SubElement(channel, f"{{{ITUNES}}}image", {"href": stem_url(first_cover, ".cover.png")})
+        ET.SubElement(channel, f"{{{ITUNES}}}image", {"href": url(SessionFiles.of_mp3(first_cover.mp3).cover)})
     for number, session in enumerate(sessions, start=1):
         item = ET.SubElement(channel, "item")
         ET.SubElement(item, "title").text = session.title
@@ -166,8 +156,8 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
         ET.SubElement(item, f"{{{ITUNES}}}duration").text = str(round(session.duration_s))
         ET.SubElement(item, f"{{{ITUNES}}}episode").text = str(session.track or number)
         if session.cover:
-            ET.SubElement(item, f"{{{ITUNES}}}image", {"href": stem_url(session, ".cover.png")})
-        ET.SubElement(item, f"{{{PODCAST}}}chapters", {"url": stem_url(session, ".chapters.json"),
+            ET.SubElement(item, f"{{{ITUNES}}}image", {"href": url(SessionFiles.of_mp3(session.mp3).cover)})
+        ET.SubElement(item, f"{{{PODCAST}}}chapters", {"url": url(SessionFiles.of_mp3(session.mp3).chapters),
                                                         "type": "application/json+chapters"})
     ET.indent(rss)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(rss, encoding="unicode") + "\n"

@@ -19,6 +19,8 @@ import errno
 import os
 import re
 import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
@@ -107,6 +109,89 @@ class PendingFile:
 
     def __exit__(self, *exc_info: object) -> None:
         self.discard()
+
+
+@dataclass(frozen=True)
+class SessionFiles:
+    """The one rule that names a session's files: ``NAME.mp3`` and, beside it, ``NAME.timeline.json``,
+    ``NAME.lrc``, subtitles on request (``NAME.srt``, ``NAME.vtt``), and the feed's ``NAME.cover.png`` and
+    ``NAME.chapters.json``."""
+
+    mp3: Path
+    subtitles: tuple[Path, ...] = ()
+
+    @classmethod
+    def named(cls, folder: Path, name: str, subtitle_formats: Sequence[str] = ()) -> SessionFiles:
+        return cls(folder / f"{name}.mp3", tuple(folder / f"{name}.{format_}" for format_ in subtitle_formats))
+
+    @classmethod
+    def of_mp3(cls, mp3: Path) -> SessionFiles:
+        """The files that go with an MP3 found in a folder (subtitles are not looked for)."""
+        return cls(mp3)
+
+    @property
+    def name(self) -> str:
+        return self.mp3.name[: -len(".mp3")]
+
+    def _beside(self, suffix: str) -> Path:
+        return self.mp3.with_name(self.name + suffix)
+
+    @property
+    def timeline(self) -> Path:
+        return self._beside(".timeline.json")
+
+    @property
+    def lrc(self) -> Path:
+        return self._beside(".lrc")
+
+    @property
+    def cover(self) -> Path:
+        return self._beside(".cover.png")
+
+    @property
+    def chapters(self) -> Path:
+        return self._beside(".chapters.json")
+
+
+@contextlib.contextmanager
+def published_together(targets: Sequence[Path]) -> Iterator[list[PendingFile]]:
+    """Pending files for ``targets``, written by the caller, then published in order, all or none.
+
+    If the block raises (an error, Ctrl-C), every one is discarded and no target changes.
+    """
+    pending: list[PendingFile] = []
+    try:
+        for target in targets:
+            pending.append(PendingFile(target))
+        yield pending
+        publish_all(pending)
+    except BaseException:
+        discard_all(pending)
+        raise
+
+
+def write_all(contents: Mapping[Path, str | bytes]) -> None:
+    """Write several files (text as UTF-8) and publish them together, or none of them."""
+    with published_together(list(contents)) as pending:
+        for file, content in zip(pending, contents.values()):
+            write_bytes(file.path, content.encode() if isinstance(content, str) else content, file.target)
+
+
+def write_text(partial: Path, text: str, target: Path | None = None) -> None:
+    """Write ``text`` as UTF-8 to ``partial`` and flush it to disk; ``target`` names it in an error."""
+    write_bytes(partial, text.encode(), target)
+
+
+def write_bytes(partial: Path, data: bytes, target: Path | None = None) -> None:
+    """Write ``data`` to ``partial`` and flush it to disk; ``target`` names it in an error."""
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise OutputError(f"cannot be written ({error.strerror}); free some space or choose another folder with -o DIR",
+                          file=str(target or partial)) from None
 
 
 def publish_all(pending: list[PendingFile]) -> None:

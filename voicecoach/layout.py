@@ -141,8 +141,42 @@ class Timeline:
                            *block("warnings", iter(self.warnings), last=True), "}"]) + "\n"
 
 
+    @classmethod
+    def from_json(cls, text: str) -> Timeline:
+        """A timeline file read back (``to_json``'s inverse); ValueError says what is wrong with a damaged one."""
+        try:
+            data = json.loads(text)
+            return cls(title=str(data["title"]), duration_ms=_ms(data["duration"]),
+                       events=tuple(_event_from(item) for item in data["events"]),
+                       chapters=tuple(Chapter(str(c["title"]), _ms(c["start"]), _ms(c["end"]))
+                                      for c in data["chapters"]),
+                       warnings=tuple(str(warning) for warning in data.get("warnings", ())),
+                       language=str(data.get("language") or "en"))
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"not a voicecoach timeline ({type(error).__name__}: {error})") from None
+
+
 def _s(ms: int) -> float:
     return round(ms / 1000, 3)
+
+
+def _ms(seconds: object) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"{seconds!r} is not a time in seconds")
+    return round(seconds * 1000)
+
+
+def _event_from(item: dict) -> Event:
+    start_ms, end_ms, kind = _ms(item["start"]), _ms(item["end"]), item["kind"]
+    if kind == "speech":
+        return SpeechEvent(start_ms, end_ms, str(item["text"]))
+    if kind == "tone":
+        return ToneEvent(start_ms, end_ms, item["tone"], int(item["freq"]))
+    if kind == "hold":
+        return HoldEvent(start_ms, end_ms, str(item["exercise"]), item["side"], int(item["set"]), int(item["rep"]))
+    if kind == "gap":
+        return GapEvent(start_ms, end_ms, str(item["after"]), _ms(item["asked"]))
+    raise KeyError(f"kind {kind!r}")
 
 
 def _event_dict(event: Event) -> dict:

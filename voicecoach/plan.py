@@ -182,7 +182,8 @@ def plan_session(routine: Routine) -> Plan:
                     steps.append(Hold(exercise.id, exercise.name, exercise.index, side, set_number, rep,
                                       exercise.hold_ms, exercise.countdown, _calls(exercise, phrases)))
         release_after_last = (release,)
-    closing = [*release_after_last, Line(phrases.session_complete(), chapter=phrases.outro_chapter if routine.outro else None)]
+    closing = [*release_after_last,
+               Line(phrases.session_complete(), chapter=phrases.outro_chapter if routine.outro else None)]
     if routine.outro:
         closing.append(Line(routine.outro))
     steps.append(Talk("closing", tuple(closing)))

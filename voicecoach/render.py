@@ -139,7 +139,8 @@ class ChunkRenderer:
             begin, end = max(start, chunk_start), min(start + len(samples), chunk_end)
             if begin < end:
                 part = samples[begin - start:end - start]
-                chunk[begin - chunk_start:end - chunk_start] += part if gain is None else np.rint(part * gain).astype(np.int32)
+                mixed = part if gain is None else np.rint(part * gain).astype(np.int32)
+                chunk[begin - chunk_start:end - chunk_start] += mixed
             if start + len(samples) > chunk_end:
                 still_heard.append((start, samples, gain))
         self.pending = still_heard + self.pending[cut:]  # still sorted: those start before chunk_end

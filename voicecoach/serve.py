@@ -11,7 +11,6 @@ player can seek to a chapter.
 from __future__ import annotations
 
 import html
-import json
 import mimetypes
 import re
 import socket
@@ -23,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import OutputError
 from .feed import find_sessions
+from .layout import SpeechEvent
 from .phrases import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, CuePhrases, phrases_for
 
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
@@ -149,14 +149,12 @@ def page(folder: Path) -> str:
     for number, session in enumerate(sessions):
         words = _words(session.language)
         relative = session.mp3.relative_to(folder).as_posix()
-        stem = relative[: -len(".mp3")]
-        timeline = json.loads((folder / f"{stem}.timeline.json").read_text(encoding="utf-8"))
-        lines = [{"start": event["start"], "end": event["end"], "text": event["text"]}
-                 for event in timeline["events"] if event["kind"] == "speech"]
+        lines = [event for event in session.timeline.sounds if isinstance(event, SpeechEvent)] \
+            if session.timeline else []
         chapters = "".join(f'<li><button data-at="{start}">{html.escape(title)}</button></li>'
                            for title, start in session.chapters)
-        said = "".join(f'<li data-start="{line["start"]}" data-end="{line["end"]}">{html.escape(line["text"])}</li>'
-                       for line in lines)
+        said = "".join(f'<li data-start="{line.start_ms / 1000}" data-end="{line.end_ms / 1000}">'
+                       f"{html.escape(line.text)}</li>" for line in lines)
         minutes, seconds = divmod(round(session.duration_s), 60)
         sections.append(
             f'<section class="session" id="s{number}" lang="{html.escape(session.language)}">'

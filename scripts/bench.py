@@ -610,7 +610,7 @@ def engine_notes(results: list[EngineResult], repeat: int, rates: list[int]) -> 
         lines.append("- what synthesis adds to a build, cold minus warm: " + "; ".join(added) + ". A cold build "
                      "synthesizes on one thread while another renders and feeds ffmpeg (voicecoach/build.py), so "
                      "the two compete for the cores.")
-    if rates:
+    if rates and any(r.synthesis and r.synthesis.rates for r in results):
         lines.append(f"- speed against voice.rate: the same phrases at {', '.join(str(r) for r in rates)} wpm "
                      "(`dataclasses.replace(settings, rate_wpm=R)`, a fresh cache each), measured once. piper has no "
                      "words-per-minute setting; voicecoach sets its length scale to NATURAL_WPM / rate "
@@ -647,6 +647,33 @@ def engine_version(engine: str) -> str | None:
                             f"print(make_engine({engine!r}).version)"], capture_output=True, text=True)
     lines = asked.stdout.strip().splitlines()
     return lines[-1] if asked.returncode == 0 and lines else None
+
+
+def busy_cpu_s() -> tuple[float | None, float]:
+    """CPU seconds the whole machine has been busy (from /proc/stat; None elsewhere), and this benchmark's own.
+
+    Their growth over the run tells how much of the machine other processes took.
+    """
+    import resource
+
+    own = sum(usage.ru_utime + usage.ru_stime for usage in (resource.getrusage(resource.RUSAGE_SELF),
+                                                          resource.getrusage(resource.RUSAGE_CHILDREN)))
+    try:
+        ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return None, own
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), own
+
+
+def others_line(before: tuple[float | None, float], after: tuple[float | None, float], took_s: float) -> list[str]:
+    """How busy the machine was with other work while this ran: the ratios above assume it was quiet."""
+    if before[0] is None or after[0] is None or took_s < 1:
+        return []
+    others_s = max(0.0, (after[0] - before[0]) - (after[1] - before[1]))
+    available_s = took_s * (os.cpu_count() or 1)
+    return [f"- Other processes used {others_s:.0f} CPU-seconds during the run, {others_s / available_s:.0%} of "
+            f"the machine's {available_s:.0f} (the benchmark itself used {after[1] - before[1]:.0f})"]
 
 
 def _proc_field(path: str, name: str) -> str | None:
@@ -746,6 +773,7 @@ def main() -> int:
     from voicecoach.build import example_routine_path
 
     command_line = shlex.join(["python", *sys.argv])
+    cpu_before = busy_cpu_s()
     started = time.perf_counter()
     results = []
     engine_results = []
@@ -775,6 +803,7 @@ def main() -> int:
                 engine_results[-1].error = f"{type(error).__name__}: {error}"
                 _progress(f"{engine} example: the benchmark broke: {engine_results[-1].error}")
     took_s = time.perf_counter() - started
+    others = others_line(cpu_before, busy_cpu_s(), took_s)
 
     body = []
     if results:
@@ -786,7 +815,7 @@ def main() -> int:
                  *(["", "Speed against voice.rate (seconds of speech of the example's phrases):", "", *rates]
                    if rates else []),
                  "", "Notes:", "", *engine_notes(engine_results, arguments.repeat, arguments.rates_wpm)]
-    machine = machine_lines()
+    machine = machine_lines() + others
     print()
     print("\n".join(machine))
     print(f"- Command: {command_line}")

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import (BuildOptions, BuildResult, RenderJob, session_tags, voice_source, with_voice,
-                    write_session)
+from .build import BuildOptions, BuildResult, session_tags, voice_source, with_voice
 from .errors import RoutineError, VoicecoachError
 from .export import check_mp3_format, check_writable
 from .files import SessionFiles, write_all
-from .layout import Timing, layout_session
+from .layout import Timeline
 from .parts import ffmpeg_path
+from .pipeline import SessionJob, write_session
 from .plan import Plan, plan_session
 from .slug import session_slug
 from .lexicon import Lexicon
@@ -141,7 +141,8 @@ class _Session:
     title: str
     plan: Plan | None = None
     voice: SpeechSettings | None = None
-    job: RenderJob | None = None
+    job: SessionJob | None = None
+    timeline: Timeline | None = None  # once written
     error: VoicecoachError | None = None
 
 
@@ -228,19 +229,12 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
                 session.error = error
         done_before += len(wanted[voice])
         for session in group if clips is not None else ():
-            try:
-                timeline = layout_session(session.plan, {text: clips[text].length_ms
-                                                         for text in session.plan.phrases()},
-                                          Timing(), strict=options.strict)
-            except VoicecoachError as error:
-                session.error = error
-                renderer.finished()
-                continue
-            session.job = RenderJob(timeline, {text: clips[text] for text in session.plan.phrases()},
-                                    SessionFiles.named(folder, session.name, options.subtitle_formats),
-                                    session_tags(session.plan, (session.track, total)),
-                                    options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs,
-                                    session.plan.tone_gain_db)
+            plan = session.plan
+            assert plan is not None
+            session.job = SessionJob(plan, {text: clips[text] for text in plan.phrases()},
+                                     SessionFiles.named(folder, session.name, options.subtitle_formats),
+                                     session_tags(plan, (session.track, total)), options.sample_rate_hz,
+                                     options.bitrate_kbps, options.loudness_lufs, options.strict)
             renderer.submit(session)
         if clips is None:
             for _ in group:
@@ -248,12 +242,12 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
 
 
 def _outcome(session: _Session) -> SessionOutcome:
-    if session.error is not None or session.job is None:
+    if session.error is not None or session.job is None or session.timeline is None:
         error = session.error or VoicecoachError("was not built")
         return SessionOutcome(session.track, session.name, session.title, session.spec, error=str(error),
                               exit_code=error.exit_code)
     return SessionOutcome(session.track, session.name, session.title, session.spec,
-                          result=BuildResult(session.job.files, session.job.timeline))
+                          result=BuildResult(session.job.files, session.timeline))
 
 
 # ---------------------------------------------------------------- rendering: here, or in a process pool
@@ -284,7 +278,8 @@ class _InlineRenderer(_Renderer):
 
     def submit(self, session: _Session) -> None:
         try:
-            write_session(session.job, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
+            session.timeline = write_session(
+                session.job, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
         except VoicecoachError as error:
             session.error = error
         self.finished()
@@ -313,11 +308,11 @@ def _worker_terminated(signum: int, frame: Any) -> None:
     os._exit(128 + signum)
 
 
-def _worker_render(name: str, job: RenderJob) -> None:
+def _worker_render(name: str, job: SessionJob) -> Timeline:
     global _busy
     _busy = True
     try:
-        write_session(job, on_chunk=lambda done, chunks: _progress_queue.put((name, done, chunks)))
+        return write_session(job, on_chunk=lambda done, chunks: _progress_queue.put((name, done, chunks)))
     finally:
         _busy = False
 
@@ -356,6 +351,8 @@ class _PoolRenderer(_Renderer):
                 session.error = VoicecoachError("its worker process stopped unexpectedly; build it again")
             elif error is not None:
                 session.error = VoicecoachError(f"failed: {error!r}")
+            else:
+                session.timeline = future.result()
             self.finished()
 
     def finish(self) -> None:

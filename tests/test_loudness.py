@@ -49,3 +49,26 @@ def test_tone_gain_moves_the_tones_against_the_speech_and_a_shift_moves_all():
     levels = Levels().with_tones(-6.0).shifted(2.0)
     assert levels.speech_gain_db == pytest.approx(Levels().speech_gain_db + 2.0)
     assert levels.tick_gain_db == pytest.approx(Levels().tick_gain_db - 4.0)
+
+
+def test_cached_clip_statistics_give_the_loudness_of_the_samples_mixed(example_build, speech, cache_dir):
+    # The statistics stored with each cache entry, scaled by the mix's gain, measure the session exactly as
+    # measuring the mixed samples again does.
+    import dataclasses
+
+    from voicecoach.build import open_routine
+    from voicecoach.layout import layout_session
+    from voicecoach.plan import plan_session
+    from voicecoach.render import measure_loudness
+
+    routine = open_routine(None).base
+    plan = plan_session(routine)
+    clips = speech.clips(plan.phrases(), speech.settings_for(routine.voice, routine.language))
+    assert all(clip.stats is not None for clip in clips.values())
+    timeline = layout_session(plan, {text: clip.length_ms for text, clip in clips.items()})
+    stripped = {text: dataclasses.replace(clip, stats=None) for text, clip in clips.items()}
+    for levels in (Levels(), Levels().shifted(-7.5)):
+        cached, measured = measure_loudness(timeline, clips, levels=levels), \
+            measure_loudness(timeline, stripped, levels=levels)
+        assert cached.integrated_lufs == pytest.approx(measured.integrated_lufs, abs=0.01)
+        assert cached.true_peak_dbtp == pytest.approx(measured.true_peak_dbtp, abs=0.01)

@@ -89,6 +89,10 @@ class SoundStats:
     true_peak: float  # linear, full scale = 1.0
     frames: int
 
+    def scaled(self, gain: float) -> SoundStats:
+        """The statistics of the same sound ``gain`` times louder (linear): K-weighting is linear."""
+        return SoundStats(self.cumulative_energy * (gain * gain), self.true_peak * gain, self.frames)
+
 
 def sound_stats(samples: np.ndarray, sample_rate_hz: int) -> SoundStats:
     """``samples``: floats at full scale 1.0, at the level they will be mixed."""

@@ -24,12 +24,13 @@ import platformdirs
 from .engines import ENGINE_NAMES, Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource, make_engine
 from .errors import MissingPartError, RoutineError, SpeechError
 from .files import PendingFile
+from .loudness import SoundStats, sound_stats
 from .routine import Voice
 
 __all__ = ["Clip", "SpeechSettings", "VoiceInfo", "VoiceSource", "PhraseCache", "SpeechService", "finish_clip",
            "voices_for_language", "installed_voices", "describe_voice", "EngineVoices", "default_cache_dir"]
 
-CACHE_FORMAT = 3  # 3: clips are peak-limited when synthesized
+CACHE_FORMAT = 4  # 3: clips are peak-limited when synthesized; 4: entries carry their BS.1770 statistics
 SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
 KEEP_BEFORE_S = 0.005            # kept before the first audible sample
 PEAK_CEILING = 10 ** (-6 / 20)   # speech peaks are limited to -6 dBFS when synthesized
@@ -79,7 +80,7 @@ def describe_voice(settings: SpeechSettings) -> str:
     return f"{settings.engine} ({settings.engine_version}), voice {settings.voice_id}, {settings.rate_wpm} wpm"
 
 
-CLIP_MAGIC = b"VCCLIP2\n"
+CLIP_MAGIC = b"VCCLIP4\n"
 
 
 @dataclass(frozen=True)
@@ -236,27 +237,43 @@ def _settings_dict(settings: SpeechSettings) -> dict:
 
 
 def encode_entry(settings: SpeechSettings, text: str, clip: Clip) -> bytes:
+    """An entry: the magic line, a JSON header line, then the clip's loudness statistics and its samples."""
+    stats = clip.stats if clip.stats is not None else clip_stats(clip.samples, clip.sample_rate_hz)
+    body = stats.cumulative_energy.astype("<f8").tobytes() + clip.samples
     header = {**_settings_dict(settings), "text": text, "sample_rate_hz": clip.sample_rate_hz,
-              "samples": clip.frames, "sha256": hashlib.sha256(clip.samples).hexdigest()}
-    return CLIP_MAGIC + json.dumps(header, ensure_ascii=False).encode() + b"\n" + clip.samples
+              "samples": clip.frames, "stats": {"energy": len(stats.cumulative_energy), "frames": stats.frames,
+                                                "true_peak": stats.true_peak},
+              "sha256": hashlib.sha256(body).hexdigest()}
+    return CLIP_MAGIC + json.dumps(header, ensure_ascii=False).encode() + b"\n" + body
 
 
 def decode_entry(data: bytes) -> tuple[dict, Clip]:
     """The header and clip of a cache entry; ValueError says what is wrong with a damaged one."""
     if not data.startswith(CLIP_MAGIC):
         raise ValueError("not a voicecoach clip")
-    header_line, newline, samples = data[len(CLIP_MAGIC):].partition(b"\n")
+    header_line, newline, body = data[len(CLIP_MAGIC):].partition(b"\n")
     try:
         header = json.loads(header_line) if newline else None
     except (json.JSONDecodeError, UnicodeDecodeError):
         header = None
-    if not isinstance(header, dict) or not isinstance(header.get("samples"), int):
+    stats = header.get("stats") if isinstance(header, dict) else None
+    if not isinstance(header, dict) or not isinstance(header.get("samples"), int) or not isinstance(stats, dict) \
+            or not isinstance(stats.get("energy"), int):
         raise ValueError("unreadable header")
+    energy_bytes = 8 * stats["energy"]
+    samples = body[energy_bytes:]
     if len(samples) != 2 * header["samples"]:
-        raise ValueError(f"{len(samples) // 2} of {header['samples']} samples")
-    if hashlib.sha256(samples).hexdigest() != header.get("sha256"):
+        raise ValueError(f"{max(0, len(samples)) // 2} of {header['samples']} samples")
+    if hashlib.sha256(body).hexdigest() != header.get("sha256"):
         raise ValueError("checksum mismatch")
-    return header, Clip(samples, int(header["sample_rate_hz"]))
+    energy = np.frombuffer(body[:energy_bytes], dtype="<f8")
+    return header, Clip(samples, int(header["sample_rate_hz"]),
+                        SoundStats(energy, float(stats["true_peak"]), int(stats["frames"])))
+
+
+def clip_stats(samples: bytes, rate_hz: int) -> SoundStats:
+    """A clip's BS.1770 statistics at full level (the mix scales them by its gain)."""
+    return sound_stats(np.frombuffer(samples, dtype="<i2").astype(np.float64) / 32768, rate_hz)
 
 
 def finish_clip(raw: Clip, text: str, engine_label: str = "the speech engine") -> Clip:
@@ -272,7 +289,8 @@ def finish_clip(raw: Clip, text: str, engine_label: str = "the speech engine") -
                           "that is implausibly long")
     first = max(0, loud[0] - int(KEEP_BEFORE_S * rate_hz))
     last = min(len(samples), loud[-1] + 1 + int(KEEP_AFTER_S * rate_hz))
-    return Clip(limit_peaks(samples[first:last], rate_hz).tobytes(), rate_hz)
+    finished = limit_peaks(samples[first:last], rate_hz).tobytes()
+    return Clip(finished, rate_hz, clip_stats(finished, rate_hz))
 
 
 def limit_peaks(samples: np.ndarray, rate_hz: int, ceiling: float = PEAK_CEILING) -> np.ndarray:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..loudness import SoundStats
 from ..routine import Voice
 
 # Where a voice was asked for, to locate an error about it: (file, line, field).
@@ -40,10 +41,11 @@ class SpeechSettings:
 
 @dataclass(frozen=True)
 class Clip:
-    """Mono 16-bit speech in memory."""
+    """Mono 16-bit speech in memory; ``stats``: its BS.1770 statistics at full level, once it is finished."""
 
     samples: bytes
     sample_rate_hz: int
+    stats: SoundStats | None = field(default=None, compare=False, repr=False)
 
     @property
     def frames(self) -> int:

@@ -400,9 +400,11 @@ def synthesis_report(engine: str, rates: list[int]) -> dict:
 
     Start-up (making the engine, its settings, and one first phrase, into a
     cache of its own) is timed apart; then every distinct phrase goes through
-    SpeechService.clips into an empty cache, as a cold build does, and that is
-    timed alone. Then, untimed, the same phrases at each of ``rates`` (a fresh
-    cache each), for the seconds of speech they make.
+    SpeechService.clips into an empty cache, and that is timed alone. The
+    engine made at start-up is handed to that SpeechService, so one engine in
+    this process speaks every phrase: the engine's own speed, whatever a build
+    does around it. Then, untimed, the same phrases at each of ``rates`` (a
+    fresh cache each), for the seconds of speech they make.
     """
     import resource
 
@@ -419,13 +421,15 @@ def synthesis_report(engine: str, rates: list[int]) -> dict:
         return sum(clip.frames / clip.sample_rate_hz for clip in clips.values())
 
     with tempfile.TemporaryDirectory(prefix="voicecoach-synthesis-") as folder:
-        speech = SpeechService(PhraseCache(Path(folder) / "cache"))
         started = time.perf_counter()
-        ready = speech.engine_for(engine)
-        settings = speech.settings_for(routine.voice, routine.language)
-        SpeechService(PhraseCache(Path(folder) / "first"), {engine: ready}).clips(
-            phrases[:1], settings, spoken=plan.spoken)
+        starter = SpeechService(PhraseCache(Path(folder) / "first"))
+        ready = starter.engine_for(engine)
+        settings = starter.settings_for(routine.voice, routine.language)
+        starter.clips(phrases[:1], settings, spoken=plan.spoken)
         startup_s = time.perf_counter() - started
+
+        # the engine handed in, so every phrase is spoken by this one engine in this process: the engine's own speed
+        speech = SpeechService(PhraseCache(Path(folder) / "cache"), {engine: ready})
 
         cpu_started, started = time.process_time(), time.perf_counter()
         clips = speech.clips(phrases, settings, spoken=plan.spoken)
@@ -589,7 +593,8 @@ def engine_notes(results: list[EngineResult], repeat: int, rates: list[int]) -> 
         "memory is the cold build's, session length is what the build's timeline says.",
         "- phrases, speech, synthesis: in a fresh process, voicecoach's library plans the example and "
         "SpeechService.clips synthesizes its distinct phrases into an empty cache (trimmed and peak-limited, as a "
-        "build keeps them); speech is the seconds of audio they make, synthesis the wall time that took.",
+        "build keeps them), all spoken by one engine in that process; speech is the seconds of audio they make, "
+        "synthesis the wall time that took.",
         "- real-time factor here is synthesis seconds / seconds of speech made: lower is faster, and 1/RTF is how "
         "many times faster than real time the engine speaks. (The sessions table's real-time factor is the other "
         "way round: session length / build time.)",
@@ -639,6 +644,19 @@ def machine_lines() -> list[str]:
         f"- Python {platform.python_version()}, {ffmpeg_version}, {engine_version('pyttsx3') or 'espeak-ng unknown'} "
         "(through pyttsx3)" + (f", {piper_version} (piper's voice en_US-joe-medium)" if piper_version else ""),
     ]
+
+
+def code_lines() -> list[str]:
+    """Which voicecoach was measured: where it was imported from, its git commit, and whether it had local edits."""
+    import voicecoach
+
+    root = Path(voicecoach.__file__).resolve().parent.parent
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if commit.returncode != 0:
+        return [f"- Code: voicecoach from {root} (not a git checkout)"]
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "voicecoach"],
+                           capture_output=True, text=True).stdout.strip()
+    return [f"- Code: voicecoach at commit {commit.stdout.strip()}" + (" with uncommitted changes" if dirty else "")]
 
 
 def engine_version(engine: str) -> str | None:
@@ -773,6 +791,7 @@ def main() -> int:
     from voicecoach.build import example_routine_path
 
     command_line = shlex.join(["python", *sys.argv])
+    code = code_lines()  # before the run: what is measured
     cpu_before = busy_cpu_s()
     started = time.perf_counter()
     results = []
@@ -815,7 +834,7 @@ def main() -> int:
                  *(["", "Speed against voice.rate (seconds of speech of the example's phrases):", "", *rates]
                    if rates else []),
                  "", "Notes:", "", *engine_notes(engine_results, arguments.repeat, arguments.rates_wpm)]
-    machine = machine_lines() + others
+    machine = machine_lines() + code + others
     print()
     print("\n".join(machine))
     print(f"- Command: {command_line}")

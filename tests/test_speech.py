@@ -153,3 +153,50 @@ def test_when_another_build_stored_the_phrase_first_its_entry_is_used(speech, tm
 
     assert ours.cache.make(settings, "Same words", AnotherBuildFinishesFirst()) == theirs
     assert ours.cache.load(settings, "Same words") == theirs
+
+
+def test_a_cold_cache_is_filled_by_a_pool_of_engine_processes(tmp_path, monkeypatch):
+    # Spawned workers synthesize (each with its own espeak-ng); this process only hands clips on, in order.
+    from voicecoach.engines.pyttsx3_engine import Pyttsx3Engine
+
+    def not_here(self, text, settings):
+        raise AssertionError(f'"{text}" was synthesized in the parent')
+
+    monkeypatch.setattr(Pyttsx3Engine, "synthesize", not_here)
+    service = SpeechService(PhraseCache(tmp_path / "cache"), workers=2)
+    settings = service.settings_for(Voice(), "en")
+    texts = [f"Rep {number} of 8" for number in range(1, 9)]
+    heard = []
+    clips = service.clips(texts, settings, on_clip=lambda text, clip: heard.append(text))
+    assert heard == texts
+    for text in texts:
+        assert service.cache.load(settings, text) == clips[text]
+        assert clips[text].stats is not None and 300 < clips[text].length_ms < 2500
+    assert not list((tmp_path / "cache").rglob("*.part*"))
+
+
+def test_ctrl_c_while_a_pool_synthesizes_stops_it_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from voicecoach.speech import decode_entry
+
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    build = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", "-q", "-o", str(out), "--cache-dir",
+                              str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(cache.rglob("*.clip")):  # the workers have begun to fill the cache
+        assert build.poll() is None and time.monotonic() < deadline, build.communicate()
+        time.sleep(0.01)
+    os.killpg(build.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    _, stderr = build.communicate(timeout=60)
+    assert (build.returncode, stderr) == (130, "interrupted; no output file was left half-written\n")
+    assert not out.exists() or not any(out.iterdir())
+    entries = list(cache.rglob("*"))
+    assert not [path for path in entries if path.name.endswith(".part")]
+    for entry in (path for path in entries if path.suffix == ".clip"):
+        decode_entry(entry.read_bytes())  # every entry is whole

@@ -315,16 +315,25 @@ def limit_peaks(samples: np.ndarray, rate_hz: int, ceiling: float = PEAK_CEILING
     return np.rint(level * smooth * 32768).clip(-32768, 32767).astype("<i2")
 
 
+PARALLEL_MIN_PHRASES = 6  # fewer missing phrases than this are not worth starting processes for
+
+
 class SpeechService:
     """The engines (each made only when a phrase of it is missing from the cache) plus the cache.
 
     ``engines`` may hand in ready engines by name (tests wrap the real ones);
-    any other is made on first use from ``voice.engine``.
+    any other is made on first use from ``voice.engine``. On a cold cache the
+    missing phrases are synthesized by a pool of ``workers`` engine processes
+    (default: one per core; spawned, one engine each), in the order they are
+    heard; an engine handed in always speaks here, in this process.
     """
 
-    def __init__(self, cache: PhraseCache, engines: dict[str, Engine] | None = None) -> None:
+    def __init__(self, cache: PhraseCache, engines: dict[str, Engine] | None = None,
+                 workers: int | None = None) -> None:
         self.cache = cache
         self._engines: dict[str, Engine] = dict(engines or {})
+        self._handed_in = frozenset(self._engines)
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
 
     def engine_for(self, name: str) -> Engine:
         if name not in self._engines:
@@ -345,21 +354,96 @@ class SpeechService:
               on_progress: Callable[[int, int], None] | None = None,
               on_clip: Callable[[str, Clip], None] | None = None,
               spoken: Callable[[str], str] = str) -> dict[str, Clip]:
-        """Every phrase's clip, from the cache or freshly synthesized into it, in the order given.
+        """Every phrase's clip, from the cache or freshly synthesized into it, handed on in the order given.
 
         ``spoken(text)`` is what the engine says for the written ``text`` (the
         routine's lexicon); the result is keyed by the written text.
-        ``on_clip(text, clip)`` hears of each clip as soon as it exists.
+        ``on_clip(text, clip)`` hears of each clip as soon as it and those before it exist.
         """
         texts = list(dict.fromkeys(texts))
-        found: dict[str, Clip] = {}
-        for done, text in enumerate(texts, start=1):
-            said = spoken(text)
-            clip = self.cache.load(settings, said)
-            found[text] = clip if clip is not None else self.cache.make(settings, said,
-                                                                          self.engine_for(settings.engine))
-            if on_clip:
-                on_clip(text, found[text])
-            if on_progress:
-                on_progress(done, len(texts))
-        return found
+        cached = {text: self.cache.load(settings, spoken(text)) for text in texts}
+        missing = [text for text in texts if cached[text] is None]
+        parallel = (self.workers > 1 and len(missing) >= PARALLEL_MIN_PHRASES
+                    and settings.engine not in self._handed_in and self.engine_for(settings.engine).processes)
+        pool = _SynthesisPool(min(self.workers, len(missing)), self.cache.root) if parallel else None
+        try:
+            pending = pool.submit_all(settings, {text: spoken(text) for text in missing}) if pool else {}
+            found: dict[str, Clip] = {}
+            for done, text in enumerate(texts, start=1):
+                clip = cached[text]
+                if clip is None:
+                    clip = pending[text].result() if pool else \
+                        self.cache.make(settings, spoken(text), self.engine_for(settings.engine))
+                found[text] = clip
+                if on_clip:
+                    on_clip(text, clip)
+                if on_progress:
+                    on_progress(done, len(texts))
+            return found
+        except BaseException:
+            if pool:
+                pool.stop()
+            raise
+        finally:
+            if pool:
+                pool.close()
+
+
+class _SynthesisPool:
+    """Engine processes that synthesize phrases into the shared cache and hand back each clip.
+
+    Spawned (pyttsx3 hangs in a child forked after espeak started), one engine
+    each, made on its first phrase. Ctrl-C is the parent's: workers ignore it and
+    are terminated; an entry is linked into the cache only when complete, so a
+    worker stopped mid-phrase leaves nothing behind.
+    """
+
+    def __init__(self, workers: int, cache_root: Path) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_worker_start, initargs=(str(cache_root),))
+
+    def submit_all(self, settings: SpeechSettings, spoken: dict[str, str]) -> dict:
+        """A future per written text. The workers start here, with Ctrl-C held until they ignore it
+        (a child gets the signal mask of its parent), so a Ctrl-C now never prints a worker's traceback."""
+        import signal
+
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return {text: self.executor.submit(_worker_synthesize, settings, said) for text, said in spoken.items()}
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def stop(self) -> None:
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_cache: PhraseCache | None = None
+_worker_engines: dict[str, Engine] = {}
+
+
+def _worker_start(cache_root: str) -> None:
+    import signal
+
+    global _worker_cache
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by the parent while it started us
+    _worker_cache = PhraseCache(Path(cache_root))
+
+
+def _worker_synthesize(settings: SpeechSettings, text: str) -> Clip:
+    assert _worker_cache is not None
+    if settings.engine not in _worker_engines:
+        _worker_engines[settings.engine] = make_engine(settings.engine)
+    clip = _worker_cache.make(settings, text, _worker_engines[settings.engine])
+    _worker_cache.notices.clear()
+    return clip

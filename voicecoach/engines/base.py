@@ -57,11 +57,17 @@ class Clip:
 
 
 class Engine(Protocol):
-    """A speech engine. ``name`` is what ``voice.engine`` says; ``label`` names it in messages."""
+    """A speech engine. ``name`` is what ``voice.engine`` says; ``label`` names it in messages.
+
+    ``processes`` says whether a pool of processes, one engine each, synthesizes
+    faster than one: true for an engine that speaks on one core (espeak-ng),
+    false for one that already uses every core (piper's ONNX runtime).
+    """
 
     name: str
     label: str
     version: str
+    processes: bool
 
     def voices(self) -> list[VoiceInfo]:
         """Every voice this engine has here."""

@@ -41,6 +41,7 @@ class PiperEngine:
 
     name = "piper"
     label = "piper"
+    processes = False  # the ONNX runtime already runs on every core
 
     def __init__(self) -> None:
         try:

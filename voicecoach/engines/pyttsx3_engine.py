@@ -45,6 +45,7 @@ class Pyttsx3Engine:
 
     name = "pyttsx3"
     label = "espeak-ng"
+    processes = True  # espeak-ng speaks on one core
 
     def __init__(self) -> None:
         prepare_espeak()

@@ -316,6 +316,7 @@ def limit_peaks(samples: np.ndarray, rate_hz: int, ceiling: float = PEAK_CEILING
 
 
 PARALLEL_MIN_PHRASES = 6  # fewer missing phrases than this are not worth starting processes for
+STOP_WAIT_S = 10  # on Ctrl-C, how long a synthesis worker may take to finish its phrase
 
 
 class SpeechService:
@@ -379,14 +380,13 @@ class SpeechService:
                     on_clip(text, clip)
                 if on_progress:
                     on_progress(done, len(texts))
-            return found
         except BaseException:
             if pool:
                 pool.stop()
             raise
-        finally:
-            if pool:
-                pool.close()
+        if pool:
+            pool.close()
+        return found
 
 
 class _SynthesisPool:
@@ -417,11 +417,22 @@ class _SynthesisPool:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def stop(self) -> None:
+        """Cancel what has not started; let each worker finish its phrase (under a second) and exit.
+
+        A worker is not terminated mid-phrase: one killed while it sends its result leaves
+        the pool's result pipe with half a message, and the interpreter then hangs at exit
+        waiting for the pool (seen here 1 time in 7). Only one that does not exit is killed.
+        """
         processes = list((getattr(self.executor, "_processes", None) or {}).values())
         self.executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
-            if process.is_alive():
-                process.terminate()
+            process.join(timeout=STOP_WAIT_S)
+        stuck = [process for process in processes if process.is_alive()]
+        for process in stuck:
+            process.kill()
+            process.join()
+        if not stuck:
+            self.executor.shutdown(wait=True)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

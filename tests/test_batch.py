@@ -16,6 +16,7 @@ from voicecoach.batch import BatchOptions, SessionSpec, batch_specs, build_batch
 from voicecoach.errors import RoutineError
 from voicecoach.speech import PhraseCache
 from voicecoach.variants import load_routine_file, parse_matrix, parse_setting
+from voicecoach.cli import message as shown  # a library error as the command line shows it
 
 from .audio_probe import RATE_HZ, decode_mp3, onset_s
 from .conftest import LONG, encoders_writing_into, wait_for, write_routine
@@ -90,14 +91,14 @@ def test_a_repeated_variant_is_built_once(routine_file):
 def test_the_same_matrix_path_twice_is_refused(routine_file):
     with pytest.raises(RoutineError) as caught:
         batch_specs(routine_file, matrix=[RATES, parse_matrix("voice.rate=160")])
-    assert str(caught.value) == ("calf.yaml: --matrix: voice.rate is given twice; put all its values in one "
+    assert shown(caught.value) == ("calf.yaml: --matrix: voice.rate is given twice; put all its values in one "
                                  "--matrix voice.rate=V1,V2,...")
 
 
 def test_an_unknown_variant_is_refused_before_anything_is_built(routine_file):
     with pytest.raises(RoutineError) as caught:
         batch_specs(routine_file, variants=["gentel"])
-    assert str(caught.value) == ('calf.yaml: --variant: there is no variant "gentel"; did you mean "gentle"? '
+    assert shown(caught.value) == ('calf.yaml: --variant: there is no variant "gentel"; did you mean "gentle"? '
                                  "(variants: quick, gentle)")
 
 
@@ -176,8 +177,9 @@ def test_one_failing_session_does_not_stop_the_others(routine_file, tmp_path, ca
                         matrix=[parse_matrix("exercises.toe-spread.hold=2s,0.2s")])
     result = build_batch(routine_file, specs, BatchOptions(output_dir=tmp_path, jobs=1, cache_dir=cache_dir))
     assert [session.ok for session in result.sessions] == [True, False, True, False]
-    assert result.sessions[1].error == ("calf.yaml: --matrix exercises.toe-spread.hold: 0.2 s is too short; a hold "
-                                        "lasts at least 0.5 s (its start tone must fit), e.g. 5s")
+    assert shown(result.sessions[1].failure) == (
+        "calf.yaml: --matrix exercises.toe-spread.hold: 0.2 s is too short; a hold lasts at least 0.5 s (its start "
+        "tone must fit), e.g. 5s")
     assert result.exit_code == 2
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     assert [entry["status"] for entry in manifest["sessions"]] == ["ok", "failed", "ok", "failed"]
@@ -191,7 +193,7 @@ def test_two_sessions_that_would_share_a_file_name_do_not_overwrite_each_other(r
     result = build_batch(routine_file, specs, BatchOptions(output_dir=tmp_path, jobs=1, cache_dir=cache_dir))
     assert [session.name for session in result.sessions] == ["calf-raises--intro-hi"] * 2
     assert result.sessions[0].ok
-    assert result.sessions[1].error == ("has the same file name as session 1; give the variants or values "
+    assert shown(result.sessions[1].failure) == ("has the same file name as session 1; give the variants or values "
                                         "different names")
 
 

@@ -16,6 +16,7 @@ from voicecoach.export import Tags, encode_mp3, write_tags, write_text
 from voicecoach.lyrics import lrc_text
 from voicecoach.files import PendingFile, sweep_stale
 from voicecoach.layout import Chapter, SpeechEvent, Timeline
+from voicecoach.cli import message as shown  # a library error as the command line shows it
 
 from .audio_probe import RATE_HZ, decode_mp3
 from .conftest import LONG, encoders_writing_into, tiny_file_system, wait_for, write_routine
@@ -140,12 +141,12 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
         with pytest.raises(OutputError) as caught:
             encode_mp3(iter([SILENCE_CHUNK] * 60), pending.path, RATE_HZ, 96, target=disk / "a.mp3")
         pending.discard()
-        assert str(caught.value).startswith(f"{disk / 'a.mp3'}: ffmpeg could not encode the MP3: ")
-        assert "No space left on device" in str(caught.value) and "\n" not in str(caught.value)
+        assert shown(caught.value).startswith(f"{disk / 'a.mp3'}: ffmpeg could not encode the MP3: ")
+        assert "No space left on device" in shown(caught.value) and "\n" not in shown(caught.value)
         with pytest.raises(OutputError) as caught:
             with PendingFile(disk / "a.timeline.json") as pending:
                 write_text(pending.path, "x" * 200_000, disk / "a.timeline.json")
-        assert str(caught.value) == (f"{disk / 'a.timeline.json'}: cannot be written (No space left on device); "
+        assert shown(caught.value) == (f"{disk / 'a.timeline.json'}: cannot be written (No space left on device); "
                                      "free some space or choose another folder with -o DIR")
         assert list(disk.iterdir()) == []
 

@@ -11,6 +11,7 @@ from voicecoach.batch import BatchOptions, batch_specs, build_batch
 from voicecoach.errors import OutputError
 from voicecoach.feed import ITUNES, PODCAST, write_feed
 from voicecoach.variants import load_routine_file, parse_matrix
+from voicecoach.cli import message as shown  # a library error as the command line shows it
 
 from .conftest import write_routine
 
@@ -62,11 +63,11 @@ def test_every_session_is_an_item_with_its_enclosure_duration_and_chapters(feed)
 def test_a_feed_needs_a_web_address_and_sessions(tmp_path):
     with pytest.raises(OutputError) as caught:
         write_feed(tmp_path, "192.168.1.20")
-    assert str(caught.value) == ('--base-url: "192.168.1.20" is not a web address; give the address the folder is '
+    assert shown(caught.value) == ('--base-url: "192.168.1.20" is not a web address; give the address the folder is '
                                  "served at, e.g. --base-url http://192.168.1.20:8000/")
     with pytest.raises(OutputError) as caught:
         write_feed(tmp_path, BASE)
-    assert str(caught.value) == (f"{tmp_path}: has no built sessions (an .mp3 with its .timeline.json); build some "
+    assert shown(caught.value) == (f"{tmp_path}: has no built sessions (an .mp3 with its .timeline.json); build some "
                                  "first, e.g. `voicecoach build`")
 
 

@@ -19,7 +19,7 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +79,8 @@ def batch_specs(routine_file: RoutineFile, variants: Sequence[str] = (), all_var
     paths = [group[0].path for group in matrix if group]
     for path in paths:
         if paths.count(path) > 1:
-            raise RoutineError(f"{path} is given twice; put all its values in one --matrix {path}=V1,V2,...",
-                               file=routine_file.source.file, field="--matrix")
+            raise RoutineError(f"{path} is given twice; put all its values in one {{@matrix}} {path}=V1,V2,...",
+                               file=routine_file.source.file, field="{@matrix}")
     specs = [SessionSpec(variant, tuple(settings) + point)
              for variant in dict.fromkeys(chosen)
              for point in itertools.product(*(tuple(group) for group in matrix))]
@@ -106,8 +106,16 @@ class SessionOutcome:
     title: str
     spec: SessionSpec
     result: BuildResult | None = None
-    error: str | None = None
-    exit_code: int = 0
+    failure: VoicecoachError | None = field(default=None, compare=False)
+
+    @property
+    def error(self) -> str | None:
+        """Why the session failed, in one line (the library's words; the CLI names its flags)."""
+        return str(self.failure) if self.failure is not None else None
+
+    @property
+    def exit_code(self) -> int:
+        return self.failure.exit_code if self.failure is not None else 0
 
     @property
     def ok(self) -> bool:
@@ -149,7 +157,10 @@ class _Session:
 def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options: BatchOptions = BatchOptions(),
                 on_progress: BatchProgress | None = None, speech: SpeechService | None = None) -> BatchResult:
     """Build every session of ``specs`` into ``output_dir/<routine-slug>/`` with a playlist and a manifest."""
-    report = on_progress or (lambda stage, done, total, name=None: None)
+    def ignore(stage: str, done: int, total: int, name: str | None = None) -> None:
+        pass
+
+    report: BatchProgress = on_progress or ignore
     base = routine_file.base
     folder = Path(options.output_dir) / base.slug
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
@@ -210,10 +221,11 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
     Sessions of the first voice are encoding while the next voice is synthesized.
     """
     # A voice is its settings plus the lexicon that turns written phrases into spoken ones.
-    by_voice: dict[tuple[SpeechSettings, Lexicon], list[_Session]] = {}
+    by_voice: dict[tuple[SpeechSettings, Lexicon], list[tuple[_Session, Plan]]] = {}
     for session in sessions:
-        by_voice.setdefault((session.voice, session.plan.lexicon), []).append(session)
-    wanted = {voice: tuple(dict.fromkeys(text for session in group for text in session.plan.phrases()))
+        assert session.voice is not None and session.plan is not None  # planned: see build_batch
+        by_voice.setdefault((session.voice, session.plan.lexicon), []).append((session, session.plan))
+    wanted = {voice: tuple(dict.fromkeys(text for _, plan in group for text in plan.phrases()))
               for voice, group in by_voice.items()}
     all_phrases = sum(len(texts) for texts in wanted.values())
     done_before = 0
@@ -224,28 +236,24 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
         try:
             clips = speech.clips(wanted[voice], voice[0], on_progress=synthesized, spoken=voice[1].apply)
         except VoicecoachError as error:
-            clips = None
-            for session in group:
+            for session, _ in group:
                 session.error = error
+                renderer.finished()
+            done_before += len(wanted[voice])
+            continue
         done_before += len(wanted[voice])
-        for session in group if clips is not None else ():
-            plan = session.plan
-            assert plan is not None
+        for session, plan in group:
             session.job = SessionJob(plan, {text: clips[text] for text in plan.phrases()},
                                      SessionFiles.named(folder, session.name, options.subtitle_formats),
                                      session_tags(plan, (session.track, total)), options.sample_rate_hz,
                                      options.bitrate_kbps, options.loudness_lufs, options.strict)
-            renderer.submit(session)
-        if clips is None:
-            for _ in group:
-                renderer.finished()
+            renderer.submit(session, session.job)
 
 
 def _outcome(session: _Session) -> SessionOutcome:
     if session.error is not None or session.job is None or session.timeline is None:
         error = session.error or VoicecoachError("was not built")
-        return SessionOutcome(session.track, session.name, session.title, session.spec, error=str(error),
-                              exit_code=error.exit_code)
+        return SessionOutcome(session.track, session.name, session.title, session.spec, failure=error)
     return SessionOutcome(session.track, session.name, session.title, session.spec,
                           result=BuildResult(session.job.files, session.timeline))
 
@@ -260,7 +268,7 @@ class _Renderer:
         self.report = report
         self.finished = session_finished  # called once per session, built or failed
 
-    def submit(self, session: _Session) -> None:
+    def submit(self, session: _Session, job: SessionJob) -> None:
         raise NotImplementedError
 
     def poll(self) -> None:
@@ -276,10 +284,10 @@ class _Renderer:
 class _InlineRenderer(_Renderer):
     """One session at a time, in this process: for -j 1 or a batch of one."""
 
-    def submit(self, session: _Session) -> None:
+    def submit(self, session: _Session, job: SessionJob) -> None:
         try:
             session.timeline = write_session(
-                session.job, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
+                job, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
         except VoicecoachError as error:
             session.error = error
         self.finished()
@@ -328,8 +336,8 @@ class _PoolRenderer(_Renderer):
                                         initargs=(self.queue,))
         self.futures: dict[Future, _Session] = {}
 
-    def submit(self, session: _Session) -> None:
-        self.futures[self.pool.submit(_worker_render, session.name, session.job)] = session
+    def submit(self, session: _Session, job: SessionJob) -> None:
+        self.futures[self.pool.submit(_worker_render, session.name, job)] = session
 
     def poll(self, timeout_s: float = 0) -> None:
         if self.futures:

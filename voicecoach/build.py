@@ -217,10 +217,10 @@ class _LiveClips(Mapping):
 def voice_source(routine: Routine, options: BuildOptions | None = None) -> VoiceSource:
     """Where the routine's voice was chosen (file, line, field, or the flag), for an error about it."""
     if options is not None and options.voice_name is not None:
-        return None, None, "--voice"
+        return None, None, "{@voice_name}"
     path = ("voice", "name") if routine.voice.name else ("language",)
     line, written_as = routine.source.locate(path)
-    return routine.source.file, line, written_as
+    return routine.source.file, line, written_as or ".".join(path)
 
 
 def session_tags(plan: Plan, track: tuple[int, int] | None = None) -> Tags:

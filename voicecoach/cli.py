@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -77,12 +78,24 @@ CacheDirOption = Annotated[Path | None, typer.Option(
     help="Where synthesized phrases are kept (default: your user cache folder).")]
 
 
+# The library's options as this command line spells them, for its error messages ({@cache_dir} -> --cache-dir).
+FLAGS = {"cache_dir": "--cache-dir", "output_dir": "-o DIR", "strict": "--strict", "sample_rate_hz": "--sample-rate",
+         "bitrate_kbps": "--bitrate", "force": "--force", "base_url": "--base-url", "host": "--host", "port": "--port",
+         "voice_name": "--voice", "set": "--set", "matrix": "--matrix", "time_scale": "--time-scale",
+         "engine": "--engine", "variant": "--variant"}
+
+
+def message(error: VoicecoachError) -> str:
+    """A library error's one line, naming this command line's flags."""
+    return error.format(FLAGS)
+
+
 def run(action: Callable[[], T]) -> T:
     """Call the library; turn a user error into one line on stderr and its exit code."""
     try:
         return action()
     except VoicecoachError as error:
-        typer.echo(str(error), err=True)
+        typer.echo(message(error), err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted; no output file was left half-written", err=True)
@@ -152,7 +165,7 @@ def subtitle_formats(text: str | None) -> tuple[str, ...]:
 
 def overrides(set_: list[str] | None, time_scale: float | None, engine: str | None = None) -> tuple[Setting, ...]:
     """``--engine``, then the ``--set`` flags in order, then ``--time-scale``, which therefore wins."""
-    settings = (engine_setting(engine),) if engine is not None else ()
+    settings: tuple[Setting, ...] = (engine_setting(engine),) if engine is not None else ()
     settings += tuple(parse_setting(text) for text in set_ or ())
     return settings + ((time_scale_setting(time_scale),) if time_scale is not None else ())
 
@@ -310,11 +323,11 @@ def batch(
                     encoded.add(name)
 
         result = run(lambda: build_batch(routine_file, specs, options, on_progress))
-    built = [session for session in result.sessions if session.ok]
+    built = [(session, session.result) for session in result.sessions if session.result is not None]
     for notice in result.notices:
         typer.echo(f"warning: {notice}", err=True)
-    for session in built:
-        warnings = session.result.warnings
+    for session, built_result in built:
+        warnings = built_result.warnings
         for warning in warnings[:2]:
             typer.echo(f"warning: {session.name}: {warning}", err=True)
         if len(warnings) > 2:
@@ -322,14 +335,14 @@ def batch(
                        f"{result.manifest_path}", err=True)
     typer.echo(f"Built {len(built)} of {len(result.sessions)} sessions of {routine_file.base.title} "
                f"into {result.folder}/")
-    for session in built:
-        typer.echo(f"  {session.track:>3}  {format_clock(session.result.timeline.duration_ms):>8}  "
-                   f"{session.result.mp3_path.name}")
+    for session, built_result in built:
+        typer.echo(f"  {session.track:>3}  {format_clock(built_result.timeline.duration_ms):>8}  "
+                   f"{built_result.mp3_path.name}")
     if result.playlist_path:
         typer.echo(f"  playlist  {result.playlist_path}")
     typer.echo(f"  manifest  {result.manifest_path}")
     for session in result.failed:
-        typer.echo(f"failed: {session.name}: {session.error}", err=True)
+        typer.echo(f"failed: {session.name}: {message(session.failure) if session.failure else ''}", err=True)
     if result.failed:
         typer.echo(f"{len(result.failed)} of {len(result.sessions)} sessions failed", err=True)
         raise typer.Exit(result.exit_code)
@@ -384,7 +397,7 @@ def validate(
     failed = 0
     for path in routines:
         try:
-            summary = run(lambda path=path: check_routine(path, speech))
+            summary = run(partial(check_routine, path, speech))
         except typer.Exit:
             failed += 1
             continue
@@ -537,10 +550,11 @@ def cache_clear(cache_dir: CacheDirOption = None) -> None:
                f"({format_bytes(cleared.size_bytes)}) from {cleared.root}")
 
 
-def format_bytes(size: int) -> str:
+def format_bytes(size_bytes: int) -> str:
+    size = float(size_bytes)
     for unit in ("bytes", "kB", "MB", "GB"):
         if size < 1000 or unit == "GB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            return f"{size_bytes} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} GB"
 

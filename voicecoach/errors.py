@@ -2,10 +2,20 @@
 
 Every error carries the whole message a person needs: where (file and line,
 when known), which field, what is wrong and what would be right. The CLI
-prints ``str(error)`` as one line and exits with ``error.exit_code``.
+prints it as one line and exits with ``error.exit_code``.
+
+The library never names a command-line flag. Where a message is about one of
+its options it writes ``{@name}`` (the option's name in the library, e.g.
+``{@cache_dir}``); ``format(options)`` shows each as the caller calls it: the
+CLI passes its flags (``--cache-dir``), and ``str(error)`` shows `` `cache_dir` ``.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_OPTION = re.compile(r"\{@(\w+)\}")
 
 
 class VoicecoachError(Exception):
@@ -21,17 +31,22 @@ class VoicecoachError(Exception):
         self.field = field
         super().__init__(self.format())
 
+    def __reduce__(self):  # pickled whole (a batch worker's error reaches the parent with its parts)
+        return _rebuild, (type(self), self.message, self.file, self.line, self.field)
+
     def about(self, field: str) -> VoicecoachError:
         """The same error, naming ``field`` (the CLI names the flag a library error is about)."""
         return type(self)(self.message, file=self.file, line=self.line, field=field)
 
-    def format(self) -> str:
+    def format(self, options: Mapping[str, str] | None = None) -> str:
+        """The one line; ``options`` names the options the message refers to (``{@cache_dir}``)."""
         prefix = ""
         if self.file is not None:
             prefix = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
         if self.field:
             prefix += f"{self.field}: "
-        return prefix + self.message
+        names = options or {}
+        return _OPTION.sub(lambda match: names.get(match[1], f"`{match[1]}`"), prefix + self.message)
 
 
 class RoutineError(VoicecoachError):
@@ -56,3 +71,8 @@ class SpeechError(VoicecoachError):
     """The speech engine failed to produce audio for a phrase."""
 
     exit_code = 3
+
+
+def _rebuild(cls: type[VoicecoachError], message: str, file: str | None, line: int | None,
+             field: str | None) -> VoicecoachError:
+    return cls(message, file=file, line=line, field=field)

@@ -133,8 +133,8 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
         id3.save(str(mp3), v2_version=3)
     except (OSError, MutagenError) as error:
         reason = getattr(error, "strerror", None) or str(error)
-        raise OutputError(f"cannot be written ({reason}); free some space or choose another folder with -o DIR",
-                          file=str(target or mp3)) from None
+        raise OutputError(f"cannot be written ({reason}); free some space or choose another folder with "
+                          "{@output_dir}", file=str(target or mp3)) from None
 
 
 def timeline_sha256(timeline_json: str) -> str:
@@ -145,11 +145,11 @@ def check_mp3_format(sample_rate_hz: int, bitrate_kbps: int) -> None:
     """Refuse, before any work, a bitrate the MP3 format has no frames for at this sample rate."""
     if sample_rate_hz not in SAMPLE_RATES_HZ:
         raise OutputError(f"{sample_rate_hz} Hz is not offered; use one of "
-                          + ", ".join(str(rate) for rate in SAMPLE_RATES_HZ), field="--sample-rate")
+                          + ", ".join(str(rate) for rate in SAMPLE_RATES_HZ), field="{@sample_rate_hz}")
     highest = 160 if sample_rate_hz < 32_000 else 320
     if not 8 <= bitrate_kbps <= highest:
         raise OutputError(f"an MP3 at {sample_rate_hz} Hz has bitrates from 8 to {highest} kbps, not {bitrate_kbps}; "
-                          f"lower --bitrate, or use --sample-rate 44100 for more", field="--bitrate")
+                          "lower {@bitrate_kbps}, or use {@sample_rate_hz} 44100 for more", field="{@bitrate_kbps}")
 
 
 def check_writable(folder: Path) -> None:
@@ -161,6 +161,6 @@ def check_writable(folder: Path) -> None:
             probe.path.touch()
         probe.discard()
     except OSError as error:
-        raise OutputError(f"the output folder cannot be written ({error.strerror}); choose another with -o DIR",
-                          file=str(folder)) from None
+        raise OutputError(f"the output folder cannot be written ({error.strerror}); choose another with "
+                          "{@output_dir}", file=str(folder)) from None
     sweep_stale(folder)

@@ -87,7 +87,7 @@ def write_feed(folder: Path, base_url: str) -> FeedResult:
     """Write ``feed.xml`` (and each session's chapters and cover) into ``folder``."""
     if not base_url.startswith(("http://", "https://")):
         raise OutputError(f'"{base_url}" is not a web address; give the address the folder is served at, '
-                          "e.g. --base-url http://192.168.1.20:8000/", field="--base-url")
+                          "e.g. {@base_url} http://192.168.1.20:8000/", field="{@base_url}")
     if not folder.is_dir():
         raise OutputError("is not a folder of built sessions; build some first, e.g. `voicecoach build`",
                           file=str(folder))

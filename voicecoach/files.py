@@ -51,7 +51,7 @@ class PendingFile:
         except OSError as error:
             if error.errno not in _NO_TMPFILE:
                 raise OutputError(f"the output folder cannot be written ({error.strerror}); choose another "
-                                  "with -o DIR", file=str(self.target.parent)) from None
+                                  "with {@output_dir}", file=str(self.target.parent)) from None
         if self._fd is not None:
             # A path any process of this user can open, as long as we keep the descriptor.
             self.path = Path(f"/proc/{os.getpid()}/fd/{self._fd}")
@@ -190,7 +190,8 @@ def write_bytes(partial: Path, data: bytes, target: Path | None = None) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as error:
-        raise OutputError(f"cannot be written ({error.strerror}); free some space or choose another folder with -o DIR",
+        raise OutputError(f"cannot be written ({error.strerror}); free some space or choose another folder with "
+                          "{@output_dir}",
                           file=str(target or partial)) from None
 
 
@@ -243,7 +244,7 @@ def write_new_file(path: Path, text: str, force: bool = False) -> None:
     if path.is_dir():
         raise OutputError("already exists; give a file name, not a folder", file=str(path))
     if path.exists() and not force:
-        raise OutputError("already exists; choose another name or add --force", file=str(path))
+        raise OutputError("already exists; choose another name or add {@force}", file=str(path))
     try:
         with PendingFile(path) as pending:
             with open(pending.path, "w", encoding="utf-8") as handle:
@@ -251,7 +252,7 @@ def write_new_file(path: Path, text: str, force: bool = False) -> None:
             if force:
                 pending.publish()
             elif not pending.publish_if_absent():
-                raise OutputError("already exists; choose another name or add --force", file=str(path))
+                raise OutputError("already exists; choose another name or add {@force}", file=str(path))
     except OSError as error:
         raise OutputError(f"cannot be written ({error.strerror}); check the folder exists and is yours",
                           file=str(path)) from None

@@ -17,6 +17,7 @@ from .durations import format_s
 from .errors import LayoutError
 from .plan import Gap, Hold, Line, Plan, Talk
 from .routine import MAX_SESSION_MS
+from .yamlsource import Path as YamlPath
 
 ToneKind = Literal["start", "stop", "tick"]
 
@@ -237,7 +238,7 @@ class _Builder:
     now_ms: int = 0
     after_stop_tone: bool = False
     events: list[Event] = field(default_factory=list)
-    growths: dict[tuple[str, int, int], list[str]] = field(default_factory=dict)
+    growths: dict[tuple[YamlPath, int, int], list[str]] = field(default_factory=dict)
 
     def length(self, text: str) -> int:
         return self.speech_ms[text]
@@ -307,7 +308,7 @@ class _Builder:
         if self.strict:
             raise self.plan.source.error(
                 gap.field,
-                f"{message}; set it to at least {format_s(final_ms).replace(' ', '')}, or build without --strict")
+                f"{message}; set it to at least {format_s(final_ms).replace(' ', '')}, or build without {{@strict}}")
         self.growths.setdefault((gap.field, gap.asked_ms, final_ms), []).append(message)
 
     def hold(self, hold: Hold) -> None:

@@ -8,6 +8,7 @@ merged into every exercise here, so later stages never see a missing value.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Mapping
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
@@ -560,7 +561,7 @@ def _validate(model: type[BaseModel], data: dict, path: YamlPath, source: Source
         raise _routine_error(first, loc, model, source) from None
 
 
-def _routine_error(error: dict, loc: YamlPath, model: type[BaseModel], source: SourceMap) -> RoutineError:
+def _routine_error(error: Mapping[str, Any], loc: YamlPath, model: type[BaseModel], source: SourceMap) -> RoutineError:
     kind = error["type"]
     value = error.get("input")
     field_name = next((part for part in reversed(loc) if isinstance(part, str)), "")

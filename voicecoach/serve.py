@@ -54,8 +54,8 @@ def make_server(folder: Path, host: str, port: int) -> ThreadingHTTPServer:
     try:
         return ThreadingHTTPServer((host, port), Handler)
     except OSError as error:
-        raise OutputError(f"cannot listen on {host}:{port} ({error.strerror}); choose another with --host or "
-                          "--port", field="--port") from None
+        raise OutputError(f"cannot listen on {host}:{port} ({error.strerror}); choose another with {{@host}} or "
+                          "{@port}", field="{@port}") from None
 
 
 def serve_in_background(folder: Path, host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, str]:

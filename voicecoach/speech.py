@@ -140,7 +140,7 @@ class PhraseCache:
             return None
         except OSError as error:
             raise SpeechError(f"the speech cache cannot be read ({error.strerror}); choose another with "
-                              "--cache-dir, or run `voicecoach cache clear`", file=str(path)) from None
+                              "{@cache_dir}, or run `voicecoach cache clear`", file=str(path)) from None
         try:
             return decode_entry(data)[1]
         except ValueError as problem:
@@ -160,7 +160,7 @@ class PhraseCache:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
-                              "choose another with --cache-dir", file=None) from None
+                              "choose another with {@cache_dir}", file=None) from None
         clip = finish_clip(engine.synthesize(text, settings), text, engine.label)
         return self._publish(path, settings, text, clip)
 
@@ -185,7 +185,7 @@ class PhraseCache:
             except OSError as error:
                 entry.discard()
                 raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
-                                  "choose another with --cache-dir", file=None) from None
+                                  "choose another with {@cache_dir}", file=None) from None
             existing = self.load_entry(path)
             if existing is not None:
                 return existing

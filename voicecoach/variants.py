@@ -39,7 +39,7 @@ class Setting:
     path: str
     value: Any
     text: str
-    flag: str = "--set"
+    flag: str = "{@set}"
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -51,7 +51,7 @@ class Setting:
         return self.flag if self.flag in SHORT_FLAGS else f"{self.flag} {self.path}"
 
 
-def parse_setting(text: str, flag: str = "--set") -> Setting:
+def parse_setting(text: str, flag: str = "{@set}") -> Setting:
     """``"voice.rate=140"`` -> Setting("voice.rate", 140)."""
     path, equals, value_text = text.partition("=")
     path = path.strip()
@@ -67,24 +67,24 @@ def parse_matrix(text: str) -> tuple[Setting, ...]:
     """``"voice.rate=140,180"`` -> one Setting per value (commas inside [..] or {..} do not split)."""
     path, equals, values_text = text.partition("=")
     if not equals or not path.strip() or not values_text.strip():
-        raise RoutineError(f'"{text}" is not PATH=V1,V2,...; write e.g. `--matrix exercises.calf-raises.hold=6s,10s`',
-                           field="--matrix")
+        raise RoutineError(f'"{text}" is not PATH=V1,V2,...; write e.g. '
+                           "`{@matrix} exercises.calf-raises.hold=6s,10s`", field="{@matrix}")
     values = _split_values(values_text)
     if any(not value.strip() for value in values):
-        raise RoutineError(f'"{text}" has an empty value; separate values with single commas', field="--matrix")
-    return tuple(parse_setting(f"{path.strip()}={value}", flag="--matrix") for value in values)
+        raise RoutineError(f'"{text}" has an empty value; separate values with single commas', field="{@matrix}")
+    return tuple(parse_setting(f"{path.strip()}={value}", flag="{@matrix}") for value in values)
 
 
 def time_scale_setting(factor: float) -> Setting:
-    return Setting("time_scale", factor, f"{factor:g}", flag="--time-scale")
+    return Setting("time_scale", factor, f"{factor:g}", flag="{@time_scale}")
 
 
 def engine_setting(name: str) -> Setting:
     """``--engine piper``: short for ``--set voice.engine=piper``."""
-    return Setting("voice.engine", name, name, flag="--engine")
+    return Setting("voice.engine", name, name, flag="{@engine}")
 
 
-SHORT_FLAGS = ("--time-scale", "--engine")  # flags that each set one field
+SHORT_FLAGS = ("{@time_scale}", "{@engine}")  # flags that each set one field
 
 
 def _split_values(text: str) -> list[str]:
@@ -160,7 +160,7 @@ class RoutineFile:
             name_parts = ((variant,) if variant else ()) + labels_for(settings)
         return _with_name_parts(routine, tuple(name_parts))
 
-    def check_variant_name(self, name: str, flag: str = "--variant") -> None:
+    def check_variant_name(self, name: str, flag: str = "{@variant}") -> None:
         if name not in self.variant_names:
             raise RoutineError(f'there is no variant "{name}"; {_choices(name, self.variant_names, "variants")}',
                                file=self.source.file, field=flag)
@@ -313,7 +313,7 @@ class _Merger:
         parts = setting.parts
         flag_origin: YamlPath = (setting.origin,)
         if parts[0] == "variants":
-            raise RoutineError("variants cannot be set from the command line; use --variant NAME",
+            raise RoutineError("variants cannot be set from the command line; use {@variant} NAME",
                                file=self.file.source.file, field=setting.origin)
         if parts[0] == "exercises":
             if len(parts) < 3:
@@ -321,7 +321,7 @@ class _Merger:
                                    f".hold=15s`", file=self.file.source.file, field=setting.origin)
             index = self.exercise_index(parts[1], flag_origin, None)
             if parts[2] == "id":
-                raise RoutineError("an exercise's id cannot be changed by --set", file=self.file.source.file,
+                raise RoutineError("an exercise's id cannot be changed by {@set}", file=self.file.source.file,
                                    field=setting.origin)
             path: YamlPath = ("exercises", index, *parts[2:])
         else:
@@ -349,7 +349,7 @@ class _Merger:
     def replace(self, path: YamlPath, value: Any, origin: YamlPath, from_file: bool) -> None:
         parent: Any = self.data
         for depth, part in enumerate(path[:-1]):
-            child = parent[part] if isinstance(parent, list) else parent.get(part)
+            child = parent[part] if isinstance(parent, list) and isinstance(part, int) else parent.get(part)
             if not isinstance(child, (dict, list)):
                 # The base has a plain value (or nothing) where the override goes deeper: make a mapping
                 # so that validation reports the real problem at the right path.

@@ -116,7 +116,7 @@ class PiperEngine:
                 from piper import PiperVoice
 
                 try:
-                    self._loaded[key] = PiperVoice.load(settings.model_path, download_dir=_nowhere())
+                    self._loaded[key] = PiperVoice.load(str(settings.model_path), download_dir=_nowhere())
                 except Exception as error:  # noqa: BLE001 - a damaged model fails inside onnxruntime
                     raise SpeechError(f"piper cannot load the voice {settings.model_path} ({error}); download "
                                       "it again") from None

@@ -87,3 +87,14 @@ def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture()
+def fake_speech(monkeypatch):
+    """Every build in this test speaks through the fake engine (exact lengths, milliseconds of work)."""
+    from voicecoach import engines
+
+    from .fake_engine import FakeEngine
+
+    monkeypatch.setitem(engines._FACTORIES, "pyttsx3", FakeEngine)
+    return FakeEngine

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -77,6 +78,7 @@ class BuildOptions:
     cache_dir: Path | None = None
     subtitle_formats: tuple[str, ...] = ()  # "srt", "vtt": subtitle sidecars on request
     loudness_lufs: float | None = MONO_TARGET_LUFS  # None: no normalization (and encoding starts sooner)
+    encoders: int | None = None  # LAME processes for one session at once (None: every core); batch: 1 each
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     outcome: dict[str, object] = {}
 
     job = SessionJob(plan, clips, files, session_tags(plan), options.sample_rate_hz, options.bitrate_kbps,
-                     options.loudness_lufs, options.strict)
+                     options.loudness_lufs, options.strict, encoders=options.encoders or os.cpu_count() or 1)
 
     def encode() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C is the main thread's to handle

@@ -13,20 +13,26 @@ session.
   target is computed from each sound's BS.1770 statistics; without one, the
   gain is 0 dB and nothing waits.
 - mix: the mixer renders each chunk from the sounds laid out on the timeline.
-- encode: ffmpeg (LAME) into an unnamed file; then the tags.
+- encode: ffmpeg (LAME) into an unnamed file; then the tags. When the gain
+  was known before the encode and there are cores to spare, a long session is
+  cut where it is silent and its pieces are encoded at once, one LAME process
+  each, then joined frame for frame (``mp3join``).
 - publish: the sidecars and the MP3 get their names together, or none does.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from .export import DEFAULT_BITRATE_KBPS, Tags, encode_mp3, write_tags
-from .files import SessionFiles, published_together, write_text
+from .files import PendingFile, SessionFiles, published_together, write_text
 from .layout import LayoutStream, Timeline, Timing, layout_session
 from .loudness import MONO_TARGET_LUFS
 from .lyrics import lrc_text, subtitle_text
+from .mp3join import PREROLL_FRAMES, Piece, frame_length, join
 from .plan import Plan
 from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, ms_to_frame, normalized_levels, \
     session_length_frames
@@ -34,6 +40,8 @@ from .speech import Clip
 
 # on_chunk(done, total): a chunk of samples reached the encoder (total is an estimate until the layout ends).
 ChunkCallback = Callable[[int, int], None]
+MIN_PIECE_S = 120  # a session is cut into pieces for several encoders only where each lasts this long
+CUT_GUARD_FRAMES = PREROLL_FRAMES + 4  # a cut has this much digital silence on both sides (mp3join says why)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class SessionJob:
     bitrate_kbps: int = DEFAULT_BITRATE_KBPS
     loudness_lufs: float | None = MONO_TARGET_LUFS  # None: no normalization (and the encode starts sooner)
     strict: bool = False  # a rest too short for its speech is an error, not a warning
+    encoders: int = 1  # LAME processes that may encode this session at once (in pieces, joined: mp3join)
 
 
 def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
@@ -77,11 +86,117 @@ def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
         finished.append(stream.timeline())
         yield from mixer.finish(session_length_frames(finished[0], rate_hz))
 
+    splits = split_frames(known, rate_hz, job.encoders) if known else []
+    if known and splits:
+        def encode(path: Path, chunk_done: Callable[[], None]) -> None:
+            _encode_in_pieces(job, known, levels, splits, path, chunk_done, should_stop)
+
+        _encode_and_publish(job, encode, lambda: known, session_length_frames(known, rate_hz), on_chunk,
+                            should_stop)
+        return known
+
+    def encode_stream(path: Path, chunk_done: Callable[[], None]) -> None:
+        encode_mp3(chunks(), path, rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=job.files.mp3)
+
     # Until the layout ends the length is an estimate: the rests as asked, plus a guess for the speech.
     frames = session_length_frames(known, rate_hz) if known else \
         ms_to_frame(plan.asked_ms + 2_500 * len(plan.steps) // 2, rate_hz)
-    _encode_and_publish(job, chunks(), lambda: finished[0], frames, on_chunk, should_stop)
+    _encode_and_publish(job, encode_stream, lambda: finished[0], frames, on_chunk, should_stop)
     return finished[0]
+
+
+def split_frames(timeline: Timeline, sample_rate_hz: int, encoders: int) -> list[int]:
+    """Where to cut a session into pieces for ``encoders`` LAME processes: [] for one piece.
+
+    Each cut is a multiple of the frame length in a silence that lasts at least
+    ``CUT_GUARD_FRAMES`` frames on both sides, as near as there is one to an even
+    share of the session. A piece lasts at least ``MIN_PIECE_S``, so a short
+    session is one piece (starting ffmpeg costs more than it would save).
+    """
+    total = session_length_frames(timeline, sample_rate_hz)
+    pieces = min(encoders, total // (MIN_PIECE_S * sample_rate_hz))
+    if pieces < 2:
+        return []
+    length = frame_length(sample_rate_hz)
+    guard = CUT_GUARD_FRAMES * length
+    sounds = sorted((ms_to_frame(e.start_ms, sample_rate_hz), ms_to_frame(e.end_ms, sample_rate_hz) + 1)
+                    for e in timeline.sounds)
+    silences = [(end + guard, start - guard) for (_, end), (start, _) in zip(sounds, sounds[1:])
+                if start - end > 2 * guard + length]
+    cuts: list[int] = []
+    for number in range(1, pieces):
+        wanted = total * number // pieces
+        best = None
+        for first, last in silences:
+            cut = min(max(wanted, first), last)
+            cut = -(-cut // length) * length  # up to the next frame boundary
+            if cut <= last and (best is None or abs(cut - wanted) < abs(best - wanted)):
+                best = cut
+        if best is not None and (not cuts or best > cuts[-1]):
+            cuts.append(best)
+    return cuts
+
+
+def _encode_in_pieces(job: SessionJob, timeline: Timeline, levels: Levels, cuts: list[int], path: Path,
+                      chunk_done: Callable[[], None], should_stop: Callable[[], None] | None) -> None:
+    """Encode the session in pieces, one LAME process each at once, and join them into ``path`` (see mp3join)."""
+    rate_hz = job.sample_rate_hz
+    total = session_length_frames(timeline, rate_hz)
+    margin = PREROLL_FRAMES * frame_length(rate_hz)
+    bounds = list(zip([0, *cuts], [*cuts, total]))
+    lock = threading.Lock()
+    failed: list[BaseException] = []
+
+    def chunks(start: int, end: int) -> Iterator[bytes]:
+        mixer = ChunkRenderer(job.clips, rate_hz, levels, start_frame=start)
+        mixer.add(event for event in timeline.sounds if start <= ms_to_frame(event.start_ms, rate_hz) < end)
+        for chunk in mixer.finish(end):
+            if failed:
+                raise _PieceFailed
+            if should_stop:
+                should_stop()
+            yield chunk
+
+    def counted() -> None:
+        with lock:
+            chunk_done()
+
+    outputs = [PendingFile(job.files.mp3) for _ in bounds]
+    try:
+        def encode(number: int) -> None:
+            first, last = bounds[number]
+            start, end = max(0, first - margin), min(total, last + margin)
+            try:
+                encode_mp3(chunks(start, end), outputs[number].path, rate_hz, job.bitrate_kbps, on_chunk=counted,
+                           target=job.files.mp3)
+            except BaseException as error:  # handed to the caller below
+                failed.append(error)
+
+        threads = [threading.Thread(target=encode, args=(number,), name=f"voicecoach-piece-{number}", daemon=True)
+                   for number in range(1, len(bounds))]
+        for thread in threads:
+            thread.start()
+        encode(0)
+        for thread in threads:
+            thread.join()
+        errors = [error for error in failed if not isinstance(error, _PieceFailed)]
+        if errors:
+            raise errors[0]
+        pieces = []
+        for number, ((first, last), output) in enumerate(zip(bounds, outputs)):
+            keep_from = 0 if number == 0 else margin // frame_length(rate_hz)
+            pieces.append(Piece(output.path.read_bytes(), keep_from,
+                                None if number == len(bounds) - 1 else (last - first) // frame_length(rate_hz)))
+        joined = join(pieces)
+        with open(path, "wb") as handle:
+            handle.write(joined)
+    finally:
+        for output in outputs:
+            output.discard()
+
+
+class _PieceFailed(Exception):
+    """Another piece of the session failed; this one stops too."""
 
 
 class _Lengths(Mapping):
@@ -100,10 +215,11 @@ class _Lengths(Mapping):
         return len(self._clips)
 
 
-def _encode_and_publish(job: SessionJob, chunks: Iterator[bytes], timeline_of: Callable[[], Timeline], frames: int,
-                        on_chunk: ChunkCallback | None, should_stop: Callable[[], None] | None) -> None:
-    """Encode ``chunks`` into the MP3, then write the timeline (known once the chunks are) and the lyrics,
-    tag the MP3, and publish them together."""
+def _encode_and_publish(job: SessionJob, encode: Callable[[Path, Callable[[], None]], None],
+                        timeline_of: Callable[[], Timeline], frames: int, on_chunk: ChunkCallback | None,
+                        should_stop: Callable[[], None] | None) -> None:
+    """Encode the MP3 (``encode(path, chunk_done)``), then write the timeline (known once the encode is done) and
+    the lyrics, tag the MP3, and publish them together."""
     files, tags = job.files, job.tags
     chunk_frames = CHUNK_S * job.sample_rate_hz
     done = [0]
@@ -116,8 +232,7 @@ def _encode_and_publish(job: SessionJob, chunks: Iterator[bytes], timeline_of: C
     # Published in order, the MP3 last: a reader that finds the MP3 finds its sidecars.
     with published_together((files.timeline, files.lrc, *files.subtitles, files.mp3)) as pending:
         timeline_file, lrc_file, *subtitle_files, mp3_file = pending
-        encode_mp3(chunks, mp3_file.path, job.sample_rate_hz, job.bitrate_kbps, on_chunk=chunk_done,
-                   target=files.mp3)
+        encode(mp3_file.path, chunk_done)
         timeline = timeline_of()
         if on_chunk:
             on_chunk(done[0], done[0])

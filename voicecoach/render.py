@@ -104,12 +104,12 @@ class ChunkRenderer:
     """
 
     def __init__(self, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ, levels: Levels = Levels(),
-                 chunk_frames: int | None = None) -> None:
+                 chunk_frames: int | None = None, start_frame: int = 0) -> None:
         self.clips = clips
         self.sample_rate_hz = sample_rate_hz
         self.levels = levels
         self.chunk_frames = chunk_frames or CHUNK_S * sample_rate_hz
-        self.next_frame = 0  # the first frame not yet handed out
+        self.next_frame = start_frame  # the first frame not yet handed out (a piece of a session starts later)
         # (first frame, samples, gain factor or None when the samples are at their level), by first frame
         self.pending: list[tuple[int, np.ndarray, float | None]] = []
         self.made: dict[tuple, tuple[np.ndarray, float | None]] = {}

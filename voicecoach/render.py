@@ -11,9 +11,10 @@ from __future__ import annotations
 import bisect
 import functools
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import warnings
 
@@ -94,8 +95,59 @@ def ms_to_frame(ms: int, sample_rate_hz: int) -> int:
     return (ms * sample_rate_hz + 500) // 1000
 
 
+class SoundSource(Protocol):
+    """Where the samples of one kind of sound come from: speech clips and tones today, a music bed tomorrow.
+
+    ``samples(event)`` gives the sound's samples at the session's rate and the gain
+    still to apply when mixing (None when they are at their level already), or
+    None when the event is not this source's kind. ``key(event)`` names the
+    distinct sound, so that each is made once however often it is placed.
+    """
+
+    def key(self, event: SpeechEvent | ToneEvent) -> tuple | None: ...
+
+    def samples(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]: ...
+
+
+class SpeechSource:
+    """Speech events from their clips, at the speech level."""
+
+    def __init__(self, clips: Mapping[str, Clip], sample_rate_hz: int, levels: Levels) -> None:
+        self.clips, self.sample_rate_hz, self.levels = clips, sample_rate_hz, levels
+
+    def key(self, event: SpeechEvent | ToneEvent) -> tuple | None:
+        return ("speech", event.text) if isinstance(event, SpeechEvent) else None
+
+    def samples(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
+        assert isinstance(event, SpeechEvent)
+        clip = self.clips[event.text]
+        if clip.sample_rate_hz == self.sample_rate_hz:
+            # The clip's own bytes, not a copy: its level is applied as it is mixed in.
+            return np.frombuffer(clip.samples, dtype="<i2"), 10 ** (self.levels.speech_gain_db / 20)
+        return _samples(speech_segment(clip, self.levels.speech_gain_db, self.sample_rate_hz)), None
+
+
+class ToneSource:
+    """The start, stop and tick tones, made at their level."""
+
+    def __init__(self, sample_rate_hz: int, levels: Levels) -> None:
+        self.sample_rate_hz, self.levels = sample_rate_hz, levels
+
+    def key(self, event: SpeechEvent | ToneEvent) -> tuple | None:
+        if not isinstance(event, ToneEvent):
+            return None
+        return ("tone", event.tone, event.freq_hz, event.end_ms - event.start_ms)
+
+    def samples(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
+        assert isinstance(event, ToneEvent)
+        return _samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
+                                     self.levels.tone_gain_db(event.tone), self.sample_rate_hz)), None
+
+
 class ChunkRenderer:
-    """Turns sounds into PCM chunks as they become known, keeping only the sounds still to be heard.
+    """The mixer: renders PCM chunks from the sounds laid out on the timeline, from any frame on.
+
+    It keeps only the sounds still to be heard.
 
     ``add()`` takes events in any order, as long as none starts before the point
     already handed out; ``chunks_until()`` yields every whole chunk before a frame;
@@ -104,10 +156,13 @@ class ChunkRenderer:
     """
 
     def __init__(self, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ, levels: Levels = Levels(),
-                 chunk_frames: int | None = None, start_frame: int = 0) -> None:
+                 chunk_frames: int | None = None, start_frame: int = 0,
+                 sources: Sequence[SoundSource] | None = None) -> None:
         self.clips = clips
         self.sample_rate_hz = sample_rate_hz
         self.levels = levels
+        self.sources: list[SoundSource] = list(sources) if sources is not None else [
+            SpeechSource(clips, sample_rate_hz, levels), ToneSource(sample_rate_hz, levels)]
         self.chunk_frames = chunk_frames or CHUNK_S * sample_rate_hz
         self.next_frame = start_frame  # the first frame not yet handed out (a piece of a session starts later)
         # (first frame, samples, gain factor or None when the samples are at their level), by first frame
@@ -149,25 +204,14 @@ class ChunkRenderer:
         return np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
 
     def samples_of(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
-        """The sound's samples (each distinct sound made once) and the gain still to apply when mixing."""
-        if isinstance(event, SpeechEvent):
-            key: tuple = ("speech", event.text)
-            if key not in self.made:
-                clip = self.clips[event.text]
-                if clip.sample_rate_hz == self.sample_rate_hz:
-                    # The clip's own bytes, not a copy: its level is applied as it is mixed in.
-                    self.made[key] = (np.frombuffer(clip.samples, dtype="<i2"),
-                                      10 ** (self.levels.speech_gain_db / 20))
-                else:
-                    self.made[key] = (_samples(speech_segment(clip, self.levels.speech_gain_db,
-                                                              self.sample_rate_hz)), None)
-        else:
-            key = ("tone", event.tone, event.freq_hz, event.end_ms - event.start_ms)
-            if key not in self.made:
-                self.made[key] = (_samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
-                                                        self.levels.tone_gain_db(event.tone), self.sample_rate_hz)),
-                                  None)
-        return self.made[key]
+        """The sound's samples (each distinct sound made once, by its source) and the gain still to apply."""
+        for source in self.sources:
+            key = source.key(event)
+            if key is not None:
+                if key not in self.made:
+                    self.made[key] = source.samples(event)
+                return self.made[key]
+        raise ValueError(f"no source makes {event}")
 
 
 def measure_loudness(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,

@@ -613,8 +613,8 @@ def engine_notes(results: list[EngineResult], repeat: int, rates: list[int]) -> 
              for r in results if r.cold and r.warm and r.synthesis]
     if added:
         lines.append("- what synthesis adds to a build, cold minus warm: " + "; ".join(added) + ". A cold build "
-                     "synthesizes on one thread while another renders and feeds ffmpeg (voicecoach/build.py), so "
-                     "the two compete for the cores.")
+                     "synthesizes while it renders and encodes what it already has (and pyttsx3 in a pool of engine "
+                     "processes, one per core), so synthesis and encoding share the cores.")
     if rates and any(r.synthesis and r.synthesis.rates for r in results):
         lines.append(f"- speed against voice.rate: the same phrases at {', '.join(str(r) for r in rates)} wpm "
                      "(`dataclasses.replace(settings, rate_wpm=R)`, a fresh cache each), measured once. piper has no "

@@ -618,7 +618,7 @@ def engine_notes(results: list[EngineResult], repeat: int, rates: list[int]) -> 
     if rates and any(r.synthesis and r.synthesis.rates for r in results):
         lines.append(f"- speed against voice.rate: the same phrases at {', '.join(str(r) for r in rates)} wpm "
                      "(`dataclasses.replace(settings, rate_wpm=R)`, a fresh cache each), measured once. piper has no "
-                     "words-per-minute setting; voicecoach sets its length scale to NATURAL_WPM / rate "
+                     "words-per-minute setting; voicecoach sets its length scale to 250 / rate - 0.35 "
                      "(voicecoach/engines/piper_engine.py), so a rate should take about as long with either engine.")
     lines += [f"- {r.engine}: skipped, {r.missing}" for r in results if r.missing]
     failed = [r.engine for r in results if r.error or (r.cold and not r.cold.ok) or (r.warm and not r.warm.ok)]

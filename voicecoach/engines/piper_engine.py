@@ -7,10 +7,12 @@ is piper's default voice here (``voice.name: en_US-joe-medium``). Any other
 piper voice is a model file the user downloaded, ``voice.model:``, with its
 ``.onnx.json`` beside it. Nothing is ever downloaded at run time.
 
-Rate: ``voice.rate`` is words per minute, as for espeak-ng. piper speaks a
-voice at its own pace when the length scale is 1, about ``NATURAL_WPM`` for
-joe, so the length scale is ``NATURAL_WPM / rate`` times the voice's own
-length scale: at 160 both engines take about as long over the same text.
+Rate: ``voice.rate`` is words per minute, as for espeak-ng, whose speech
+lasts in proportion to 1 / rate. piper's length scale stretches the sounds of
+speech but not all of its pauses, so its time is affine in the length scale;
+``length_scale(rate)`` is fitted so that at 120, 160 and 200 wpm joe takes as
+long as espeak-ng over the bundled example's phrases (docs/benchmarks.md has
+the measured table), times the voice's own length scale.
 Volume: each sentence is brought to a peak of -6 dBFS (the ceiling every clip
 is limited to) times ``voice.volume``, so 1.0 is full level, as with espeak-ng.
 """
@@ -30,7 +32,10 @@ from ..errors import MissingPartError, RoutineError, SpeechError
 from ..routine import Voice
 from .base import Clip, SpeechSettings, VoiceInfo, VoiceSource
 
-NATURAL_WPM = 197          # measured: at 160, joe then takes as long as espeak-ng over the example (1.01x)
+# length scale = RATE_SCALE / rate - RATE_OFFSET: measured piper time = 22.5 s + 63.8 s x length scale over the
+# example's phrases, espeak-ng's = 15,952 s / rate, so equal at every rate for these two numbers.
+RATE_SCALE = 250.0
+RATE_OFFSET = 0.35
 SENTENCE_PAUSE_S = 0.25    # between the sentences of one phrase (piper returns one chunk per sentence)
 PEAK = 10 ** (-6 / 20)
 BUNDLED_VOICE = "en_US-joe-medium"
@@ -93,7 +98,7 @@ class PiperEngine:
         from piper import SynthesisConfig
 
         voice = self._voice(settings)
-        length_scale = voice.config.length_scale * NATURAL_WPM / settings.rate_wpm
+        length_scale = voice.config.length_scale * length_scale_for(settings.rate_wpm)
         config = SynthesisConfig(length_scale=length_scale, normalize_audio=True, volume=PEAK * settings.volume)
         rate_hz = voice.config.sample_rate
         pause = np.zeros(int(SENTENCE_PAUSE_S * rate_hz), dtype=np.float32)
@@ -121,6 +126,11 @@ class PiperEngine:
                     raise SpeechError(f"piper cannot load the voice {settings.model_path} ({error}); download "
                                       "it again") from None
             return self._loaded[key]
+
+
+def length_scale_for(rate_wpm: int) -> float:
+    """piper's length scale for ``rate_wpm`` words per minute (1.21 at 160; see the module's docstring)."""
+    return max(0.1, RATE_SCALE / rate_wpm - RATE_OFFSET)
 
 
 def bundled_model() -> Path | None:

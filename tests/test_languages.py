@@ -113,10 +113,10 @@ def test_titles_and_id3_language_fields_follow_the_language(built, language):
     assert tags["TLAN"].text == [code]
     title = {"en": "Morning feet", "de": "Füße am Morgen", "fr": "Pieds du matin"}.get(language)
     if title:
-        assert tags["TIT2"].text == [f"{title} (language {language})"]
-        assert result.mp3_path.name == {"en": "morning-feet--language-en.mp3",
-                                        "de": "fusse-am-morgen--language-de.mp3",
-                                        "fr": "pieds-du-matin--language-fr.mp3"}[language]
+        assert tags["TIT2"].text == [f"{title} ({phrases_for(language).name})"]  # "Füße am Morgen (Deutsch)"
+        assert result.mp3_path.name == {"en": "morning-feet--english.mp3",
+                                        "de": "fusse-am-morgen--deutsch.mp3",
+                                        "fr": "pieds-du-matin--francais.mp3"}[language]
 
 
 def _spectrogram(samples: np.ndarray, frame: int = 512, hop: int = 256) -> np.ndarray:
@@ -152,11 +152,10 @@ def test_the_german_cue_heard_is_the_german_phrase(built, tmp_path):
 def test_a_matrix_of_languages_makes_one_session_per_language(routine_file, tmp_path, cache_dir):
     specs = batch_specs(routine_file, matrix=[parse_matrix("language=en,de")])
     result = build_batch(routine_file, specs, BatchOptions(output_dir=tmp_path, jobs=1, cache_dir=cache_dir))
-    assert [session.name for session in result.sessions] == ["morning-feet--language-en",
-                                                             "fusse-am-morgen--language-de"]
+    assert [session.name for session in result.sessions] == ["morning-feet--english", "fusse-am-morgen--deutsch"]
     for session, language, title in zip(result.sessions, ("en", "de"), ("Morning feet", "Füße am Morgen")):
         tags = ID3(session.result.mp3_path)
-        assert tags["TIT2"].text == [f"{title} (language {language})"]
+        assert tags["TIT2"].text == [f"{title} ({phrases_for(language).name})"]
         assert tags.getall("USLT")[0].lang == phrases_for(language).id3_language
         said = [event.text for event in session.result.timeline.events if event.kind == "speech"]
         assert said[0] == {"en": "Sit down.", "de": "Setz dich hin."}[language]

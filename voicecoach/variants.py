@@ -24,6 +24,7 @@ import yaml
 from .cover import MAX_COVER_BYTES, image_mime
 from .durations import show_value
 from .errors import RoutineError
+from .phrases import SUPPORTED_LANGUAGES, phrases_for
 from .routine import Routine, read_routine_source, resolve_routine
 from .slug import slugify
 from .yamlsource import Path as YamlPath
@@ -113,10 +114,17 @@ def _yaml_value(text: str, origin: str) -> Any:
 
 
 def labels_for(settings: Sequence[Setting]) -> tuple[str, ...]:
-    """Readable name parts: ``rate 140``, ``hold 6s``; more of the path where two settings share a key."""
+    """Readable name parts: ``rate 140``, ``hold 6s``; more of the path where two settings share a key.
+
+    A language is named in itself (``Deutsch``), so a session's title is in its own language.
+    """
     last_keys = [setting.parts[-1] for setting in settings]
     labels = []
     for setting, key in zip(settings, last_keys):
+        code = setting.value.strip().lower() if isinstance(setting.value, str) else None
+        if setting.parts == ("language",) and code in SUPPORTED_LANGUAGES:
+            labels.append(phrases_for(code).name)
+            continue
         words = setting.parts[-2:] if last_keys.count(key) > 1 and len(setting.parts) > 1 else setting.parts[-1:]
         labels.append(" ".join(word.replace("_", " ") for word in words) + f" {setting.text}")
     return tuple(labels)

@@ -27,13 +27,18 @@ every tone at its time.
 from __future__ import annotations
 
 import functools
+import io
 import struct
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 PREROLL_FRAMES = 8  # silence encoded before and after a piece's own part, in frames
+READ_BYTES = 1 << 20  # the join reads its pieces a megabyte at a time
 _BITRATES_KBPS = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
                   2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
 _RATES_HZ = {1: (44_100, 48_000, 32_000), 2: (22_050, 24_000, 16_000)}
@@ -49,19 +54,30 @@ def frame_length(sample_rate_hz: int) -> int:
 
 @dataclass(frozen=True)
 class Piece:
-    """An encoded piece: its MP3 bytes, and which of its audio frames belong to the session."""
+    """An encoded piece: its MP3 file, and which of its audio frames belong to the session."""
 
-    mp3: bytes
+    path: Path
     first_frame: int  # index among the piece's audio frames (the Info frame not counted)
     frames: int | None  # how many from there; None: to the end (the last piece)
 
 
-def frames_of(data: bytes) -> list[tuple[int, int]]:
-    """(offset, size) of every MPEG audio frame in ``data``, which starts with one."""
-    found = []
+def frames_of(data: bytes | BinaryIO) -> tuple[array, array]:
+    """The offset and the size of every MPEG audio frame in an MP3 (bytes or a file), which starts with one.
+
+    A file is read a block at a time and the answer is two compact arrays (about
+    10 bytes a frame; a two-hour session has 275,000), so memory stays flat.
+    """
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    offsets, sizes = array("q"), array("q")
     position = 0
-    while position + 4 <= len(data):
-        header = struct.unpack_from(">I", data, position)[0]
+    buffer, buffer_start = b"", 0
+    while True:
+        if position + 4 > buffer_start + len(buffer):  # the next header is not in the block read: read on
+            stream.seek(position)
+            buffer, buffer_start = stream.read(READ_BYTES), position
+            if len(buffer) < 4:
+                break
+        header = struct.unpack_from(">I", buffer, position - buffer_start)[0]
         if header >> 21 != 0x7FF:
             raise ValueError(f"no MPEG frame at byte {position}")
         version = 1 if (header >> 19) & 3 == 3 else 2
@@ -70,51 +86,72 @@ def frames_of(data: bytes) -> list[tuple[int, int]]:
         size = (144_000 if version == 1 else 72_000) * bitrate_kbps // rate_hz + ((header >> 9) & 1)
         if size <= 4:
             raise ValueError(f"a frame of {size} bytes at byte {position}")
-        found.append((position, size))
+        offsets.append(position)
+        sizes.append(size)
         position += size
-    if position != len(data):
+    stream.seek(0, io.SEEK_END)
+    if position != stream.tell():
         raise ValueError("the last frame is cut short")
-    return found
+    return offsets, sizes
 
 
-def join(pieces: Sequence[Piece]) -> bytes:
-    """One MP3 from the kept frames of ``pieces``, with the first piece's Info frame rewritten for the whole."""
-    kept: list[bytes] = []
-    last_info = b""
-    info = bytearray()
-    offset = 0
+def join(pieces: Sequence[Piece], output: BinaryIO) -> None:
+    """Write to ``output`` one MP3 from the kept frames of ``pieces``, with the first piece's Info frame
+    rewritten for the whole. Two passes over the pieces' files, a block at a time: memory stays flat."""
+    ranges: list[tuple[Path, int, int]] = []  # (file, first byte, end byte) kept of each piece
+    sizes = array("q")
+    info, offset, last_info = bytearray(), 0, b""
     for number, piece in enumerate(pieces):
-        frames = frames_of(piece.mp3)
-        head = piece.mp3[frames[0][0]:frames[0][0] + frames[0][1]]
+        with open(piece.path, "rb") as handle:
+            offsets, frame_sizes = frames_of(handle)
+            handle.seek(offsets[0])
+            head = handle.read(frame_sizes[0])
         tag = _tag_offset(head)
-        if piece.mp3[tag:tag + 4] not in (b"Info", b"Xing"):
+        if head[tag:tag + 4] not in (b"Info", b"Xing"):
             raise ValueError("a piece has no Info frame; it must be encoded to a file")
         if number == 0:
             info, offset = bytearray(head), tag
         last_info = head
-        audio = frames[1:]
-        end = len(audio) if piece.frames is None else piece.first_frame + piece.frames
-        if end > len(audio) or piece.first_frame > end:
-            raise ValueError(f"piece {number} has {len(audio)} frames, not the {end} it should")
-        kept.extend(piece.mp3[position:position + size] for position, size in audio[piece.first_frame:end])
-    audio_bytes = b"".join(kept)
-    total_bytes = len(info) + len(audio_bytes)
+        audio_frames = len(offsets) - 1  # the first is the Info frame
+        end = audio_frames if piece.frames is None else piece.first_frame + piece.frames
+        if end > audio_frames or piece.first_frame >= end:
+            raise ValueError(f"piece {number} has {audio_frames} frames, not the {end} it should")
+        first, last = 1 + piece.first_frame, end  # in offsets: the kept frames are [first, last]
+        ranges.append((piece.path, offsets[first], offsets[last] + frame_sizes[last]))
+        sizes.extend(frame_sizes[first:last + 1])
+    audio_bytes = sum(end - start for _, start, end in ranges)
+    crc = Crc16()
+    for block in _blocks(ranges):
+        crc.update(block)
+    total_bytes = len(info) + audio_bytes
     lame = offset + 120  # after "Info", flags, frames, bytes, the 100-byte seek table and the quality
-    struct.pack_into(">I", info, offset + 8, len(kept))
+    struct.pack_into(">I", info, offset + 8, len(sizes))
     struct.pack_into(">I", info, offset + 12, total_bytes)
-    sizes = [len(frame) for frame in kept]
-    starts = [0]
-    for size in sizes[:-1]:
-        starts.append(starts[-1] + size)
+    starts = np.concatenate(([0], np.cumsum(np.frombuffer(sizes, dtype=np.int64)[:-1])))
     info[offset + 16:offset + 116] = bytes(
-        min(255, (len(info) + starts[min(len(kept) - 1, percent * len(kept) // 100)]) * 256 // total_bytes)
+        min(255, int(len(info) + starts[min(len(sizes) - 1, percent * len(sizes) // 100)]) * 256 // total_bytes)
         for percent in range(100))
     info[lame + 21:lame + 24] = last_info[lame + 21:lame + 24]  # the encoder delay (same) and the last padding
     struct.pack_into(">I", info, lame + 28, total_bytes)
-    struct.pack_into(">H", info, lame + 32, crc16(audio_bytes))
+    struct.pack_into(">H", info, lame + 32, crc.value)
     struct.pack_into(">H", info, lame + 34, 0)
     struct.pack_into(">H", info, lame + 34, _crc_bytewise(bytes(info[:_INFO_TAG_CRC_SPAN])))
-    return bytes(info) + audio_bytes
+    output.write(bytes(info))
+    for block in _blocks(ranges):
+        output.write(block)
+
+
+def _blocks(ranges: Sequence[tuple[Path, int, int]]) -> Iterator[bytes]:
+    for path, start, end in ranges:
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            left = end - start
+            while left:
+                block = handle.read(min(READ_BYTES, left))
+                if not block:
+                    raise ValueError(f"{path} ended early")
+                left -= len(block)
+                yield block
 
 
 def _tag_offset(frame: bytes) -> int:
@@ -126,26 +163,49 @@ def _tag_offset(frame: bytes) -> int:
     return 4 + _SIDE_INFO_BYTES[version]
 
 
-def crc16(data: bytes) -> int:
-    """CRC-16/ARC (polynomial 0x8005, reflected, initial value 0), the LAME tag's, of ``data``.
+class Crc16:
+    """CRC-16/ARC (polynomial 0x8005, reflected, initial value 0), the LAME tag's, fed a block at a time.
 
-    Byte by byte in Python this takes about a second for a 15-minute MP3, so the
-    data is cut into equal blocks whose CRCs are computed side by side with
+    Byte by byte in Python it takes about a second for a 15-minute MP3, so the
+    data is cut into 512-byte blocks whose CRCs are computed side by side with
     numpy, then chained: with an initial value of 0 the CRC is linear, so the
     CRC of X then Y is the CRC of X carried through len(Y) zero bytes, XOR the
-    CRC of Y. Leading zero bytes change nothing, so the data is padded in front.
+    CRC of Y. The last bytes short of a block are done one by one.
     """
-    block = 512
-    padded = np.frombuffer(bytes(-len(data) % block) + data, dtype=np.uint8).reshape(-1, block)
-    table = np.array(_crc_table(), dtype=np.uint16)
-    states = np.zeros(len(padded), dtype=np.uint16)
-    for column in range(block):
-        states = (states >> 8) ^ table[(states ^ padded[:, column]) & 0xFF]
-    low, high = _zero_bytes_tables(block)
-    crc = 0
-    for state in states.tolist():
-        crc = low[crc & 0xFF] ^ high[crc >> 8] ^ state
-    return crc
+
+    BLOCK = 512
+
+    def __init__(self) -> None:
+        self._crc = 0
+        self._rest = b""
+
+    def update(self, data: bytes) -> None:
+        data = self._rest + data
+        whole = len(data) - len(data) % self.BLOCK
+        self._rest = data[whole:]
+        if not whole:
+            return
+        blocks = np.frombuffer(data, dtype=np.uint8, count=whole).reshape(-1, self.BLOCK)
+        table = np.array(_crc_table(), dtype=np.uint16)
+        states = np.zeros(len(blocks), dtype=np.uint16)
+        for column in range(self.BLOCK):
+            states = (states >> 8) ^ table[(states ^ blocks[:, column]) & 0xFF]
+        low, high = _zero_bytes_tables(self.BLOCK)
+        crc = self._crc
+        for state in states.tolist():
+            crc = low[crc & 0xFF] ^ high[crc >> 8] ^ state
+        self._crc = crc
+
+    @property
+    def value(self) -> int:
+        return _crc_bytewise(self._rest, self._crc)
+
+
+def crc16(data: bytes) -> int:
+    """The CRC-16/ARC of ``data``."""
+    crc = Crc16()
+    crc.update(data)
+    return crc.value
 
 
 @functools.cache

@@ -185,11 +185,10 @@ def _encode_in_pieces(job: SessionJob, timeline: Timeline, levels: Levels, cuts:
         pieces = []
         for number, ((first, last), output) in enumerate(zip(bounds, outputs)):
             keep_from = 0 if number == 0 else margin // frame_length(rate_hz)
-            pieces.append(Piece(output.path.read_bytes(), keep_from,
+            pieces.append(Piece(output.path, keep_from,
                                 None if number == len(bounds) - 1 else (last - first) // frame_length(rate_hz)))
-        joined = join(pieces)
         with open(path, "wb") as handle:
-            handle.write(joined)
+            join(pieces, handle)
     finally:
         for output in outputs:
             output.discard()

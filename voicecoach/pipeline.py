@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .export import DEFAULT_BITRATE_KBPS, Tags, encode_mp3, write_tags
 from .files import PendingFile, SessionFiles, published_together, write_text
 from .layout import LayoutStream, Timeline, Timing, layout_session
@@ -41,6 +43,7 @@ from .speech import Clip
 # on_chunk(done, total): a chunk of samples reached the encoder (total is an estimate until the layout ends).
 ChunkCallback = Callable[[int, int], None]
 MIN_PIECE_S = 120  # a session is cut into pieces for several encoders only where each lasts this long
+SOUND_COST = 3  # LAME's CPU for a second of sound over a second of silence (measured: 0.50 vs 0.17 CPU-s per 120 s)
 CUT_GUARD_FRAMES = PREROLL_FRAMES + 4  # a cut has this much digital silence on both sides (mp3join says why)
 
 
@@ -110,8 +113,11 @@ def split_frames(timeline: Timeline, sample_rate_hz: int, encoders: int) -> list
 
     Each cut is a multiple of the frame length in a silence that lasts at least
     ``CUT_GUARD_FRAMES`` frames on both sides, as near as there is one to an even
-    share of the session. A piece lasts at least ``MIN_PIECE_S``, so a short
-    session is one piece (starting ffmpeg costs more than it would save).
+    share of LAME's work: measured, LAME spends about ``SOUND_COST`` times as much
+    on a second of sound as on a second of silence, so an even share of samples
+    made the build wait for the piece with more speech. A piece lasts at least
+    ``MIN_PIECE_S``, so a short session is one piece (starting ffmpeg costs more
+    than it would save).
     """
     total = session_length_frames(timeline, sample_rate_hz)
     pieces = min(encoders, total // (MIN_PIECE_S * sample_rate_hz))
@@ -123,9 +129,16 @@ def split_frames(timeline: Timeline, sample_rate_hz: int, encoders: int) -> list
                     for e in timeline.sounds)
     silences = [(end + guard, start - guard) for (_, end), (start, _) in zip(sounds, sounds[1:])
                 if start - end > 2 * guard + length]
+    # LAME's work up to each MP3 frame: a silent frame costs 1, one with sound SOUND_COST.
+    frames = total // length + 1
+    heard = np.zeros(frames + 1, dtype=np.int64)
+    for start, end in sounds:
+        heard[min(start // length, frames)] += 1
+        heard[min(end // length + 1, frames)] -= 1
+    work = np.cumsum(np.where(np.cumsum(heard)[:frames] > 0, SOUND_COST, 1))
     cuts: list[int] = []
     for number in range(1, pieces):
-        wanted = total * number // pieces
+        wanted = int(np.searchsorted(work, work[-1] * number / pieces)) * length
         best = None
         for first, last in silences:
             cut = min(max(wanted, first), last)

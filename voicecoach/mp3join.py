@@ -54,21 +54,29 @@ def frame_length(sample_rate_hz: int) -> int:
 
 @dataclass(frozen=True)
 class Piece:
-    """An encoded piece: its MP3 file, and which of its audio frames belong to the session."""
+    """An encoded piece: its MP3 file, and which of its audio frames belong to the session.
+
+    ``sizes`` are its frames' sizes (``frames_of``), when already read: each piece
+    of a build is read by its own thread as soon as LAME has written it.
+    """
 
     path: Path
     first_frame: int  # index among the piece's audio frames (the Info frame not counted)
     frames: int | None  # how many from there; None: to the end (the last piece)
+    sizes: array | None = None
 
 
-def frames_of(data: bytes | BinaryIO) -> tuple[array, array]:
-    """The offset and the size of every MPEG audio frame in an MP3 (bytes or a file), which starts with one.
+def frames_of(data: bytes | BinaryIO | Path) -> array:
+    """The size of every MPEG audio frame in an MP3 (bytes, a file or its path), which starts with one.
 
-    A file is read a block at a time and the answer is two compact arrays (about
-    10 bytes a frame; a two-hour session has 275,000), so memory stays flat.
+    A file is read a block at a time and the answer is a compact array (2 bytes
+    a frame; a two-hour session has 275,000), so memory stays flat.
     """
+    if isinstance(data, Path):
+        with open(data, "rb") as handle:
+            return frames_of(handle)
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    offsets, sizes = array("q"), array("q")
+    sizes = array("H")
     position = 0
     buffer, buffer_start = b"", 0
     while True:
@@ -86,25 +94,23 @@ def frames_of(data: bytes | BinaryIO) -> tuple[array, array]:
         size = (144_000 if version == 1 else 72_000) * bitrate_kbps // rate_hz + ((header >> 9) & 1)
         if size <= 4:
             raise ValueError(f"a frame of {size} bytes at byte {position}")
-        offsets.append(position)
         sizes.append(size)
         position += size
     stream.seek(0, io.SEEK_END)
     if position != stream.tell():
         raise ValueError("the last frame is cut short")
-    return offsets, sizes
+    return sizes
 
 
 def join(pieces: Sequence[Piece], output: BinaryIO) -> None:
     """Write to ``output`` one MP3 from the kept frames of ``pieces``, with the first piece's Info frame
     rewritten for the whole. Two passes over the pieces' files, a block at a time: memory stays flat."""
     ranges: list[tuple[Path, int, int]] = []  # (file, first byte, end byte) kept of each piece
-    sizes = array("q")
+    sizes = array("H")
     info, offset, last_info = bytearray(), 0, b""
     for number, piece in enumerate(pieces):
+        frame_sizes = piece.sizes if piece.sizes is not None else frames_of(piece.path)
         with open(piece.path, "rb") as handle:
-            offsets, frame_sizes = frames_of(handle)
-            handle.seek(offsets[0])
             head = handle.read(frame_sizes[0])
         tag = _tag_offset(head)
         if head[tag:tag + 4] not in (b"Info", b"Xing"):
@@ -112,13 +118,14 @@ def join(pieces: Sequence[Piece], output: BinaryIO) -> None:
         if number == 0:
             info, offset = bytearray(head), tag
         last_info = head
-        audio_frames = len(offsets) - 1  # the first is the Info frame
+        audio_frames = len(frame_sizes) - 1  # the first is the Info frame
         end = audio_frames if piece.frames is None else piece.first_frame + piece.frames
         if end > audio_frames or piece.first_frame >= end:
             raise ValueError(f"piece {number} has {audio_frames} frames, not the {end} it should")
-        first, last = 1 + piece.first_frame, end  # in offsets: the kept frames are [first, last]
-        ranges.append((piece.path, offsets[first], offsets[last] + frame_sizes[last]))
-        sizes.extend(frame_sizes[first:last + 1])
+        kept = frame_sizes[1 + piece.first_frame:1 + end]
+        start = sum(frame_sizes[:1 + piece.first_frame])
+        ranges.append((piece.path, start, start + sum(kept)))
+        sizes.extend(kept)
     audio_bytes = sum(end - start for _, start, end in ranges)
     crc = Crc16()
     for block in _blocks(ranges):
@@ -127,7 +134,7 @@ def join(pieces: Sequence[Piece], output: BinaryIO) -> None:
     lame = offset + 120  # after "Info", flags, frames, bytes, the 100-byte seek table and the quality
     struct.pack_into(">I", info, offset + 8, len(sizes))
     struct.pack_into(">I", info, offset + 12, total_bytes)
-    starts = np.concatenate(([0], np.cumsum(np.frombuffer(sizes, dtype=np.int64)[:-1])))
+    starts = np.concatenate(([0], np.cumsum(np.frombuffer(sizes, dtype=np.uint16)[:-1], dtype=np.int64)))
     info[offset + 16:offset + 116] = bytes(
         min(255, int(len(info) + starts[min(len(sizes) - 1, percent * len(sizes) // 100)]) * 256 // total_bytes)
         for percent in range(100))

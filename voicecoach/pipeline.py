@@ -23,6 +23,7 @@ session.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from .files import PendingFile, SessionFiles, published_together, write_text
 from .layout import LayoutStream, Timeline, Timing, layout_session
 from .loudness import MONO_TARGET_LUFS
 from .lyrics import lrc_text, subtitle_text
-from .mp3join import PREROLL_FRAMES, Piece, frame_length, join
+from .mp3join import PREROLL_FRAMES, Piece, frame_length, frames_of, join
 from .plan import Plan
 from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, ms_to_frame, normalized_levels, \
     session_length_frames
@@ -175,6 +176,7 @@ def _encode_in_pieces(job: SessionJob, timeline: Timeline, levels: Levels, cuts:
             chunk_done()
 
     outputs = [PendingFile(job.files.mp3) for _ in bounds]
+    sizes: dict[int, array] = {}
     try:
         def encode(number: int) -> None:
             first, last = bounds[number]
@@ -182,6 +184,7 @@ def _encode_in_pieces(job: SessionJob, timeline: Timeline, levels: Levels, cuts:
             try:
                 encode_mp3(chunks(start, end), outputs[number].path, rate_hz, job.bitrate_kbps, on_chunk=counted,
                            target=job.files.mp3)
+                sizes[number] = frames_of(outputs[number].path)  # read here, while the other pieces encode
             except BaseException as error:  # handed to the caller below
                 failed.append(error)
 
@@ -199,7 +202,8 @@ def _encode_in_pieces(job: SessionJob, timeline: Timeline, levels: Levels, cuts:
         for number, ((first, last), output) in enumerate(zip(bounds, outputs)):
             keep_from = 0 if number == 0 else margin // frame_length(rate_hz)
             pieces.append(Piece(output.path, keep_from,
-                                None if number == len(bounds) - 1 else (last - first) // frame_length(rate_hz)))
+                                None if number == len(bounds) - 1 else (last - first) // frame_length(rate_hz),
+                                sizes[number]))
         with open(path, "wb") as handle:
             join(pieces, handle)
     finally:

@@ -17,15 +17,18 @@ import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import platformdirs
 
-from .engines import ENGINE_NAMES, Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource, make_engine
+from .engines import DEFAULT_ENGINE, ENGINE_NAMES, Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource, make_engine
 from .errors import MissingPartError, RoutineError, SpeechError
 from .files import PendingFile
 from .loudness import SoundStats, sound_stats
-from .routine import Voice
+
+if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
+    from .routine import Voice
 
 __all__ = ["Clip", "SpeechSettings", "VoiceInfo", "VoiceSource", "PhraseCache", "SpeechService", "finish_clip",
            "voices_for_language", "installed_voices", "describe_voice", "EngineVoices", "default_cache_dir"]
@@ -344,7 +347,7 @@ class SpeechService:
     @property
     def engine(self) -> Engine:
         """The default engine (pyttsx3)."""
-        return self.engine_for(Voice().engine)
+        return self.engine_for(DEFAULT_ENGINE)
 
     def settings_for(self, voice: Voice, language: str,
                      where: VoiceSource = (None, None, "voice.name")) -> SpeechSettings:

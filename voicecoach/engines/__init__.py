@@ -21,6 +21,7 @@ __all__ = ["Clip", "Engine", "SpeechSettings", "VoiceInfo", "VoiceSource", "ENGI
            "NEURAL_INSTALL"]
 
 NEURAL_INSTALL = "pip install 'voicecoach[neural]'"
+DEFAULT_ENGINE = "pyttsx3"
 
 
 def _pyttsx3() -> Engine:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..loudness import SoundStats
-from ..routine import Voice
+
+if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken
+    from ..routine import Voice
 
 # Where a voice was asked for, to locate an error about it: (file, line, field).
 VoiceSource = tuple[str | None, int | None, str]

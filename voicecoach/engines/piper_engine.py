@@ -25,12 +25,15 @@ import json
 import threading
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import MissingPartError, RoutineError, SpeechError
-from ..routine import Voice
 from .base import Clip, SpeechSettings, VoiceInfo, VoiceSource
+
+if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken
+    from ..routine import Voice
 
 # length scale = RATE_SCALE / rate - RATE_OFFSET: measured piper time = 22.5 s + 63.8 s x length scale over the
 # example's phrases, espeak-ng's = 15,952 s / rate, so equal at every rate for these two numbers.

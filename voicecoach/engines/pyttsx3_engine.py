@@ -27,14 +27,17 @@ import tempfile
 import threading
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import RoutineError, SpeechError
 from ..files import PendingFile
 from ..parts import prepare_espeak
-from ..routine import Voice
 from .base import Clip, SpeechSettings, VoiceInfo, VoiceSource
+
+if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken
+    from ..routine import Voice
 
 SYNTHESIS_ATTEMPTS = 3  # a phrase that comes back empty or unreadable is spoken again
 AUDIBLE = 200           # of 32767: a WAV with no sample above this came back empty

@@ -15,7 +15,7 @@ from typing import Literal
 
 from .durations import format_s
 from .errors import LayoutError
-from .plan import Gap, Hold, Line, Plan, Talk
+from .plan import Count, Gap, Hold, Line, Plan, Talk
 from .routine import MAX_SESSION_MS
 from .yamlsource import Path as YamlPath
 
@@ -264,8 +264,31 @@ class _Builder:
         self.events.append(event)
         return event
 
-    def ticks(self, end_ms: int, countdown: int) -> list[ToneEvent]:
-        return [self.tone("tick", end_ms - k * 1000) for k in range(countdown, 0, -1)]
+    def countdown(self, end_ms: int, countdown: int, count: Count) -> tuple[list[ToneEvent], list[SpeechEvent]]:
+        """The last ``countdown`` seconds before ``end_ms``: a tick on each whole second, the number said there,
+        or both (then the number follows its tick by the clearance after a tone).
+
+        A number must end the clearance before the next second's sound (or the tone at ``end_ms``); one that
+        cannot is a LayoutError naming the exercise.
+        """
+        t = self.timing
+        tones, said = [], []
+        for k in range(countdown, 0, -1):
+            at_ms = end_ms - k * 1000
+            if count.ticks:
+                tones.append(self.tone("tick", at_ms))
+            if count.words:
+                word = count.words[k - 1]
+                start_ms = at_ms + (t.tick_ms + t.speech_after_tone_ms if count.ticks else 0)
+                room_ms = at_ms + 1000 - t.speech_before_tone_ms - start_ms
+                if self.length(word) > room_ms:
+                    raise LayoutError(
+                        f'{count.exercise}: the count "{word}" lasts {format_s(self.length(word))}, but a number has '
+                        f"{format_s(room_ms)} in its second; use a faster voice.rate, countdown_style: ticks, "
+                        "or a shorter countdown", file=self.plan.source.file)
+                said.append(SpeechEvent(start_ms, start_ms + self.length(word), word))
+        self.events.extend(said)
+        return tones, said
 
     def talk(self, talk: Talk) -> None:
         start_ms = self.now_ms
@@ -299,7 +322,7 @@ class _Builder:
         countdown_start_ms = end_ms - gap.countdown * 1000 if has_ticks else end_ms
         self.say(gap.tail, countdown_start_ms - t.speech_before_tone_ms - self.block_ms(gap.tail))
         if has_ticks:
-            self.ticks(end_ms, gap.countdown)
+            self.countdown(end_ms, gap.countdown, gap.count)
         self.now_ms = end_ms
         self.after_stop_tone = False
 
@@ -316,11 +339,14 @@ class _Builder:
         start_ms, end_ms = self.now_ms, self.now_ms + hold.hold_ms
         tones = [self.tone("start", start_ms)]
         self.events.append(HoldEvent(start_ms, end_ms, hold.exercise_id, hold.side, hold.set, hold.rep))
+        placed: list[SpeechEvent] = []
         if _has_ticks(hold.hold_ms, hold.countdown):
-            tones += self.ticks(end_ms, hold.countdown)
+            ticks, numbers = self.countdown(end_ms, hold.countdown, hold.count)
+            tones += ticks
+            placed += numbers
         stop = self.tone("stop", end_ms)
         tones.append(stop)
-        placed: list[SpeechEvent] = []
+        counted = len(placed)
         for call in hold.calls:
             at_ms = start_ms + (call.at_ms if call.at_ms is not None else t.start_tone_ms + t.speech_after_tone_ms)
             event = SpeechEvent(at_ms, at_ms + self.length(call.text), call.text)
@@ -332,7 +358,7 @@ class _Builder:
                     f"{format_s(hold.hold_ms)} hold ({clash}); shorten it, lengthen the hold, or lower countdown",
                     file=self.plan.source.file, line=line, field=field_text)
             placed.append(event)
-        self.events.extend(placed)
+        self.events.extend(placed[counted:])  # the numbers are placed already
         self.now_ms = end_ms
         self.after_stop_tone = True
 

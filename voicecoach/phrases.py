@@ -75,6 +75,10 @@ class CuePhrases:
     def halfway(self) -> str:
         return self.spoken["halfway"]
 
+    def count(self, number: int) -> str:
+        """A number of the spoken countdown, 1 to 10, as a word ("three", "drei")."""
+        return self.spoken["count"][number]
+
     def time_left(self, ms: int) -> str:
         """``"1 minute 30 seconds left"``, ``"noch 1 Minute und 30 Sekunden"``, ``"10 secondes restantes"``."""
         minutes, seconds = divmod(round(ms / 1000), 60)

@@ -38,6 +38,18 @@ class Talk:
 
 
 @dataclass(frozen=True)
+class Count:
+    """How a countdown sounds: ticks, and (``countdown_style: voice`` or ``both``) the numbers said.
+
+    ``words[k - 1]`` is said for k seconds left; ``exercise`` names whose countdown it is, for an error.
+    """
+
+    ticks: bool = True
+    words: tuple[str, ...] = ()
+    exercise: str = ""
+
+
+@dataclass(frozen=True)
 class Call:
     """Speech inside a hold. ``at_ms`` is from the hold's start; None means right after the start tone."""
 
@@ -58,6 +70,7 @@ class Hold:
     hold_ms: int
     countdown: int
     calls: tuple[Call, ...]
+    count: Count = Count()
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class Gap:
     tail: tuple[Line, ...]
     name: str
     field: YamlPath  # where this rest is written: ("exercises", 0, "rep_rest")
+    count: Count = Count()
 
 
 Step = Talk | Gap | Hold
@@ -123,6 +137,8 @@ class Plan:
                 texts.update((line.text, None) for line in step.head + step.tail)
             else:
                 texts.update((call.text, None) for call in step.calls)
+            if not isinstance(step, Talk):
+                texts.update((word, None) for word in step.count.words[:step.countdown][::-1])
         return tuple(texts)
 
     def to_dict(self) -> dict:
@@ -150,6 +166,9 @@ def plan_session(routine: Routine) -> Plan:
         opening.append(Line(routine.intro, chapter=phrases.intro_chapter))
     release_after_last: tuple[Line, ...] = ()
     for exercise in routine.exercises:
+        count = Count(ticks=exercise.countdown_style != "voice",
+                      words=tuple(phrases.count(k) for k in range(1, exercise.countdown + 1))
+                      if exercise.countdown_style != "ticks" else (), exercise=exercise.name)
         announcement = phrases.exercise(exercise.index + 1, total, exercise.name)
         intro_lines = [Line(announcement if exercise.index == 0 else phrases.next_up(announcement),
                             chapter=exercise.name)]
@@ -166,21 +185,21 @@ def plan_session(routine: Routine) -> Plan:
                         # the rep label is what ``prepare`` leads into.
                         steps.append(Talk("opening", tuple(opening) + tuple(intro_lines) + labels))
                         steps.append(Gap("prepare", routine.prepare_ms, exercise.countdown, (), rep_label,
-                                         "prepare", ("prepare",)))
+                                         "prepare", ("prepare",), count))
                     elif first:
                         previous = routine.exercises[exercise.index - 1]
                         steps.append(Gap("exercise", previous.rest_ms, exercise.countdown,
                                          release_after_last + (Line(phrases.rest()),),
                                          tuple(intro_lines) + labels + rep_label, f"rest before {exercise.name}",
-                                         previous.path + ("rest",)))
+                                         previous.path + ("rest",), count))
                     else:
                         after, asked_ms, field_path = _gap_kind(exercise, set_number, rep)
                         head = (release,) if after == "rep" else (release, Line(phrases.rest()))
                         steps.append(Gap(after, asked_ms, exercise.countdown, head, labels + rep_label,
-                                         _gap_name(after, exercise, side, set_number, rep), field_path))
+                                         _gap_name(after, exercise, side, set_number, rep), field_path, count))
                     first = False
                     steps.append(Hold(exercise.id, exercise.name, exercise.index, side, set_number, rep,
-                                      exercise.hold_ms, exercise.countdown, _calls(exercise, phrases)))
+                                      exercise.hold_ms, exercise.countdown, _calls(exercise, phrases), count))
         release_after_last = (release,)
     closing = [*release_after_last,
                Line(phrases.session_complete(), chapter=phrases.outro_chapter if routine.outro else None)]
@@ -254,7 +273,9 @@ def format_script(plan: Plan, voice: str | None = None) -> str:
         elif isinstance(step, Gap):
             lines.extend(_said(line, plan, indent="    ") for line in step.head)
             what = "prepare" if step.after == "prepare" else "rest"
-            countdown = f", countdown {step.countdown}" if step.countdown else ""
+            spoken = {(True, True): "", (False, True): ", said", (True, False): ", ticked and said"}[
+                (step.count.ticks, bool(step.count.words))] if step.count.words else ""
+            countdown = f", countdown {step.countdown}{spoken}" if step.countdown else ""
             lines.append(f"  {what:<7} {format_s(step.asked_ms)}{countdown}")
             lines.extend(_said(line, plan, indent="    ") for line in step.tail)
         else:

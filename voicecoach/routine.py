@@ -154,6 +154,7 @@ class ExerciseFieldsDoc(_Doc):
     side_rest: Duration | None = None
     rest: Duration | None = None
     countdown: StrictInt | None = Field(None, ge=0, le=10)
+    countdown_style: Literal["ticks", "voice", "both"] | None = None
     announce: AnnounceList | None = None
     count_reps: StrictBool | None = None
 
@@ -208,6 +209,7 @@ class Exercise:
     side_rest_ms: int = 5000
     rest_ms: int = 20000
     countdown: int = 3
+    countdown_style: str = "ticks"  # "ticks", "voice" (the numbers spoken) or "both"
     announce: tuple[Announcement, ...] = ()
     count_reps: bool = True
 
@@ -492,6 +494,7 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
         side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
         rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
         countdown=pick("countdown", 3),
+        countdown_style=pick("countdown_style", "ticks"),
         announce=tuple(dict.fromkeys(announcements)),
         count_reps=pick("count_reps", True),
     )
@@ -522,6 +525,7 @@ _EXAMPLES = {
     "side_rest": "side_rest: 5s",
     "rest": "rest: 20s",
     "countdown": "countdown: 3",
+    "countdown_style": "countdown_style: voice",
     "announce": "announce: [halfway, 10s]",
     "count_reps": "count_reps: false",
     "rate": "rate: 160",

@@ -12,7 +12,8 @@ import pytest
 from mutagen.id3 import ID3
 
 from voicecoach.errors import OutputError
-from voicecoach.export import Tags, encode_mp3, write_tags, write_text
+from voicecoach.export import Tags, encode_mp3, write_tags
+from voicecoach.files import write_text
 from voicecoach.lyrics import lrc_text
 from voicecoach.files import PendingFile, sweep_stale
 from voicecoach.layout import Chapter, SpeechEvent, Timeline

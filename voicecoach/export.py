@@ -25,7 +25,7 @@ from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, SYLT, TALB, TCON, TDRC, TI
 
 from .errors import MissingPartError, OutputError
 from .cover import cover_png, image_mime
-from .files import PendingFile, sweep_stale, write_text  # noqa: F401 - write_text: re-exported
+from .files import PendingFile, sweep_stale
 from .layout import Timeline
 from .lyrics import lrc_text, synced_lines
 from .parts import FFMPEG_INSTALL_HINT, ffmpeg_path

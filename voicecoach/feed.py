@@ -20,7 +20,7 @@ from urllib.parse import quote
 from mutagen.id3 import ID3, ID3NoHeaderError
 
 from .errors import OutputError
-from .phrases import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, phrases_for
+from .phrases import DEFAULT_LANGUAGE, prevailing_language, words_for
 from .files import SessionFiles, write_all
 from .layout import Timeline
 
@@ -118,8 +118,8 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
     albums = list(dict.fromkeys(session.album for session in sessions))
     # RSS has one language per feed: the sessions', or the one most of them are in.
     languages = [session.language for session in sessions]
-    language = max(dict.fromkeys(languages), key=languages.count) if languages else DEFAULT_LANGUAGE
-    words = phrases_for(language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE)
+    language = prevailing_language(languages)
+    words = words_for(language)
     title = albums[0] if len(albums) == 1 else words.label("sessions")
 
     def url(path: Path) -> str:

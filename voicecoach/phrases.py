@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -134,6 +135,19 @@ def phrases_for(language: str) -> CuePhrases:
     return CuePhrases(language=data["language"], name=data["name"], id3_language=data["id3_language"],
                       plural_one=frozenset(data["plural_one"]), spoken=data["spoken"], written=data["written"],
                       say=tuple((written, said) for written, said in (data.get("say") or {}).items()))
+
+
+def words_for(language: str) -> CuePhrases:
+    """The words of ``language``, or English for a language voicecoach does not have (a damaged timeline)."""
+    return phrases_for(language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def prevailing_language(languages: Sequence[str]) -> str:
+    """The language most of ``languages`` are in (the first of them on a tie); English for none.
+
+    A feed has one language, and a page its own words: those of the sessions it lists.
+    """
+    return max(dict.fromkeys(languages), key=list(languages).count) if languages else DEFAULT_LANGUAGE
 
 
 def language_names() -> str:

@@ -76,6 +76,16 @@ def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
     if job.loudness_lufs is not None:
         known = layout_session(plan, lengths, Timing(), strict=job.strict)  # waits for every phrase
         levels = normalized_levels(known, job.clips, job.loudness_lufs, rate_hz, levels)
+    splits = split_frames(known, rate_hz, job.encoders) if known else []
+    if known and splits:
+        def encode(path: Path, chunk_done: Callable[[], None]) -> None:
+            _encode_in_pieces(job, known, levels, splits, path, chunk_done, should_stop)
+
+        _encode_and_publish(job, encode, lambda: known, session_length_frames(known, rate_hz), on_chunk,
+                            should_stop)
+        return known
+
+    # One encoder, fed as far as the layout is settled (with a gain, it is settled already: every phrase exists).
     stream = LayoutStream(plan, lengths, Timing(), strict=job.strict)
     mixer = ChunkRenderer(job.clips, rate_hz, levels)
     finished: list[Timeline] = []
@@ -89,15 +99,6 @@ def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
                 yield chunk
         finished.append(stream.timeline())
         yield from mixer.finish(session_length_frames(finished[0], rate_hz))
-
-    splits = split_frames(known, rate_hz, job.encoders) if known else []
-    if known and splits:
-        def encode(path: Path, chunk_done: Callable[[], None]) -> None:
-            _encode_in_pieces(job, known, levels, splits, path, chunk_done, should_stop)
-
-        _encode_and_publish(job, encode, lambda: known, session_length_frames(known, rate_hz), on_chunk,
-                            should_stop)
-        return known
 
     def encode_stream(path: Path, chunk_done: Callable[[], None]) -> None:
         encode_mp3(chunks(), path, rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=job.files.mp3)

@@ -45,7 +45,6 @@ def _within_limit(seconds: float) -> float:
 
 Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit)]
 Text = Annotated[StrictStr, Field(min_length=1)]
-ENGINES = ("pyttsx3", "piper")  # the names `voice.engine` accepts; voicecoach.engines has them
 
 
 def _local_text(value: object, handler: Any) -> object:

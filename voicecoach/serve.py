@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .errors import OutputError
 from .feed import find_sessions
 from .layout import SpeechEvent
-from .phrases import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, CuePhrases, phrases_for
+from .phrases import prevailing_language, words_for
 
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
                    ".png": "image/png", ".jpg": "image/jpeg", ".m3u8": "audio/x-mpegurl", ".xml": "application/rss+xml",
@@ -147,7 +147,7 @@ def page(folder: Path) -> str:
     sections = []
     sessions = find_sessions(folder)
     for number, session in enumerate(sessions):
-        words = _words(session.language)
+        words = words_for(session.language)
         relative = session.mp3.relative_to(folder).as_posix()
         lines = [event for event in session.timeline.sounds if isinstance(event, SpeechEvent)] \
             if session.timeline else []
@@ -165,15 +165,11 @@ def page(folder: Path) -> str:
             f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p></section>')
     # The page's own words are in the language most of its sessions are in; each session says its own.
     languages = [session.language for session in sessions]
-    words = _words(max(dict.fromkeys(languages), key=languages.count) if languages else DEFAULT_LANGUAGE)
+    words = words_for(prevailing_language(languages))
     empty = html.escape(words.label("no_sessions", command="\0")).replace("\0", "<code>voicecoach build</code>")
     body = "".join(sections) or f"<p>{empty}</p>"
     return (_PAGE.replace("{{lang}}", html.escape(words.language))
             .replace("{{sessions}}", html.escape(words.label("sessions"))).replace("{{body}}", body))
-
-
-def _words(language: str) -> CuePhrases:
-    return phrases_for(language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE)
 
 
 _PAGE = """<!doctype html>

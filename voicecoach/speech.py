@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import platformdirs
 
+from .engines.base import SILENCE_THRESHOLD
 from .engines import DEFAULT_ENGINE, ENGINE_NAMES, Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource, make_engine
 from .errors import MissingPartError, RoutineError, SpeechError
 from .files import PendingFile
@@ -34,7 +35,6 @@ __all__ = ["Clip", "SpeechSettings", "VoiceInfo", "VoiceSource", "PhraseCache", 
            "voices_for_language", "installed_voices", "describe_voice", "EngineVoices", "default_cache_dir"]
 
 CACHE_FORMAT = 4  # 3: clips are peak-limited when synthesized; 4: entries carry their BS.1770 statistics
-SILENCE_THRESHOLD = 200          # of 32767: below this a sample counts as silence when trimming
 KEEP_BEFORE_S = 0.005            # kept before the first audible sample
 PEAK_CEILING = 10 ** (-6 / 20)   # speech peaks are limited to -6 dBFS when synthesized
 KEEP_AFTER_S = 0.020             # kept after the last one, so word endings are not clipped

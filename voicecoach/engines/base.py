@@ -11,6 +11,8 @@ from ..loudness import SoundStats
 if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken
     from ..routine import Voice
 
+SILENCE_THRESHOLD = 200  # of 32767: below this a sample counts as silence (an empty WAV, the trim around speech)
+
 # Where a voice was asked for, to locate an error about it: (file, line, field).
 VoiceSource = tuple[str | None, int | None, str]
 

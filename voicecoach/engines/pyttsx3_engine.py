@@ -34,13 +34,12 @@ import numpy as np
 from ..errors import RoutineError, SpeechError
 from ..files import PendingFile
 from ..parts import prepare_espeak
-from .base import Clip, SpeechSettings, VoiceInfo, VoiceSource
+from .base import SILENCE_THRESHOLD, Clip, SpeechSettings, VoiceInfo, VoiceSource
 
 if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken
     from ..routine import Voice
 
 SYNTHESIS_ATTEMPTS = 3  # a phrase that comes back empty or unreadable is spoken again
-AUDIBLE = 200           # of 32767: a WAV with no sample above this came back empty
 
 
 class Pyttsx3Engine:
@@ -133,7 +132,7 @@ def _read_wav(path: Path) -> Clip:
         rate_hz = wav.getframerate()
         data = wav.readframes(wav.getnframes())
     samples = np.frombuffer(data, dtype="<i2")
-    if len(samples) < rate_hz * 0.05 or not np.any(np.abs(samples.astype(np.int32)) > AUDIBLE):
+    if len(samples) < rate_hz * 0.05 or not np.any(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD):
         raise SpeechError("empty")
     return Clip(data, rate_hz)
 

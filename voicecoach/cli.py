@@ -82,7 +82,7 @@ CacheDirOption = Annotated[Path | None, typer.Option(
 FLAGS = {"cache_dir": "--cache-dir", "output_dir": "-o DIR", "strict": "--strict", "sample_rate_hz": "--sample-rate",
          "bitrate_kbps": "--bitrate", "force": "--force", "base_url": "--base-url", "host": "--host", "port": "--port",
          "voice_name": "--voice", "set": "--set", "matrix": "--matrix", "time_scale": "--time-scale",
-         "engine": "--engine", "variant": "--variant"}
+         "engine": "--engine", "variant": "--variant", "language": "--language"}
 
 
 def message(error: VoicecoachError) -> str:
@@ -100,14 +100,6 @@ def run(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("interrupted; no output file was left half-written", err=True)
         raise typer.Exit(130) from None
-
-
-def about_flag(flag: str, action: Callable[[], T]) -> T:
-    """Call the library; an error it raises is about the command line's ``flag``, so it names it."""
-    try:
-        return action()
-    except VoicecoachError as error:
-        raise error.about(flag) from None
 
 
 class _NoProgress:
@@ -421,7 +413,7 @@ def voices(
 
       voicecoach voices -l en        # espeak-ng's English voices, and piper's when the neural extra is installed
     """
-    engines = run(lambda: about_flag("--language", lambda: installed_voices(language)))
+    engines = run(lambda: installed_voices(language))
     typer.echo(f"{'engine':<8} {'id':<24} {'language':<16} name")
     for found in engines:
         if found.missing:

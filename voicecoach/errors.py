@@ -34,10 +34,6 @@ class VoicecoachError(Exception):
     def __reduce__(self):  # pickled whole (a batch worker's error reaches the parent with its parts)
         return _rebuild, (type(self), self.message, self.file, self.line, self.field)
 
-    def about(self, field: str) -> VoicecoachError:
-        """The same error, naming ``field`` (the CLI names the flag a library error is about)."""
-        return type(self)(self.message, file=self.file, line=self.line, field=field)
-
     def format(self, options: Mapping[str, str] | None = None) -> str:
         """The one line; ``options`` names the options the message refers to (``{@cache_dir}``)."""
         prefix = ""

@@ -74,7 +74,8 @@ def installed_voices(language: str | None = None) -> list[EngineVoices]:
             continue
         found.append(EngineVoices(name, engine.version, tuple(voices_for_language(engine.voices(), language))))
     if language and not any(engine.voices for engine in found):
-        raise RoutineError(f'no voice for language "{language}"; run `voicecoach voices` to see them all')
+        raise RoutineError(f'no voice for language "{language}"; run `voicecoach voices` to see them all',
+                           field="{@language}")
     return found
 
 

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ from .export import check_mp3_format, check_writable
 from .files import SessionFiles, write_all
 from .layout import Timeline
 from .parts import ffmpeg_path
+from .music import TrackInfo, measure_tracks
 from .pipeline import SessionJob, write_session
 from .plan import Plan, plan_session
 from .slug import session_slug
@@ -149,6 +150,7 @@ class _Session:
     title: str
     plan: Plan | None = None
     voice: SpeechSettings | None = None
+    tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
     job: SessionJob | None = None
     timeline: Timeline | None = None  # once written
     error: VoicecoachError | None = None
@@ -184,6 +186,9 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
                                    "give the variants or values different names")
             names[session.name] = session.track
             session.voice = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
+            if session.plan.music is not None:
+                session.tracks = measure_tracks(session.plan.music, options.sample_rate_hz, speech.cache.root,
+                                                session.plan.source)
         except VoicecoachError as error:
             session.error = error
 
@@ -246,7 +251,8 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
             session.job = SessionJob(plan, {text: clips[text] for text in plan.phrases()},
                                      SessionFiles.named(folder, session.name, options.subtitle_formats),
                                      session_tags(plan, (session.track, total)), options.sample_rate_hz,
-                                     options.bitrate_kbps, options.loudness_lufs, options.strict)
+                                     options.bitrate_kbps, options.loudness_lufs, options.strict,
+                                     tracks=session.tracks)
             renderer.submit(session, session.job)
 
 

@@ -22,6 +22,7 @@ from .files import SessionFiles
 from .layout import Timeline
 from .loudness import MONO_TARGET_LUFS
 from .parts import ffmpeg_path
+from .music import measure_tracks
 from .pipeline import SessionJob, write_session
 from .plan import Plan, plan_session
 from .render import SAMPLE_RATE_HZ
@@ -137,13 +138,16 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
     ffmpeg_path()  # a missing part is reported before any synthesis, too
+    tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.root, plan.source) \
+        if plan.music is not None else None
     check_writable(output_dir)  # before any synthesis; after every check of the routine
     files = SessionFiles.named(output_dir, plan.slug, options.subtitle_formats)
     clips = _LiveClips()
     outcome: dict[str, object] = {}
 
     job = SessionJob(plan, clips, files, session_tags(plan), options.sample_rate_hz, options.bitrate_kbps,
-                     options.loudness_lufs, options.strict, encoders=options.encoders or os.cpu_count() or 1)
+                     options.loudness_lufs, options.strict, encoders=options.encoders or os.cpu_count() or 1,
+                     tracks=tracks)
 
     def encode() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C is the main thread's to handle

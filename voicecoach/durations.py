@@ -11,10 +11,11 @@ import re
 
 DURATION_HINT = "write 5s, 1m30s or 90"
 
-_UNITS_S = {
+_UNITS_S: dict[str, float] = {
     "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "ms": 0.001,
 }
 _NUMBER = r"\d+(?:\.\d+)?|\.\d+"
 _PART = re.compile(rf"\s*({_NUMBER})\s*([a-z]+)\s*")
@@ -61,7 +62,7 @@ def _parse_text_s(text: str) -> float:
         return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
     total = 0.0
     position = 0
-    seen_units: set[int] = set()
+    seen_units: set[float] = set()
     while position < len(cleaned):
         part = _PART.match(cleaned, position)
         if not part or part.group(2) not in _UNITS_S:

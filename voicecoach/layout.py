@@ -8,6 +8,7 @@ and countdown do not fit, by just enough, with a warning.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -83,8 +84,22 @@ class GapEvent:
     kind: Literal["gap"] = "gap"
 
 
-Event = SpeechEvent | ToneEvent | HoldEvent | GapEvent
-_KIND_ORDER = {"tone": 0, "hold": 1, "gap": 2, "speech": 3}
+@dataclass(frozen=True)
+class MusicEvent:
+    """A stretch of one music file, played from ``offset_ms`` into it; it fades in and out over its edges
+    (a crossfade with the track before or after it, or the switch between holds' and rests' music)."""
+
+    start_ms: int
+    end_ms: int
+    file: str
+    offset_ms: int
+    fade_in_ms: int = 0
+    fade_out_ms: int = 0
+    kind: Literal["music"] = "music"
+
+
+Event = SpeechEvent | ToneEvent | HoldEvent | GapEvent | MusicEvent
+_KIND_ORDER = {"tone": 0, "hold": 1, "gap": 2, "speech": 3, "music": 4}
 
 
 @dataclass(frozen=True)
@@ -105,8 +120,18 @@ class Timeline:
 
     @property
     def sounds(self) -> tuple[SpeechEvent | ToneEvent, ...]:
-        """What is actually heard, in order: speech and tones."""
+        """What the coach says and signals, in order: speech and tones (the music plays under them)."""
         return tuple(event for event in self.events if isinstance(event, (SpeechEvent, ToneEvent)))
+
+    @property
+    def music(self) -> tuple[MusicEvent, ...]:
+        return tuple(event for event in self.events if isinstance(event, MusicEvent))
+
+    def with_music(self, music: tuple[MusicEvent, ...]) -> Timeline:
+        """The timeline with its music events (any it had are replaced)."""
+        events = [event for event in self.events if not isinstance(event, MusicEvent)] + list(music)
+        events.sort(key=lambda e: (e.start_ms, _KIND_ORDER[e.kind]))
+        return dataclasses.replace(self, events=tuple(events))
 
     def to_dict(self) -> dict:
         return {
@@ -177,6 +202,9 @@ def _event_from(item: dict) -> Event:
         return HoldEvent(start_ms, end_ms, str(item["exercise"]), item["side"], int(item["set"]), int(item["rep"]))
     if kind == "gap":
         return GapEvent(start_ms, end_ms, str(item["after"]), _ms(item["asked"]))
+    if kind == "music":
+        return MusicEvent(start_ms, end_ms, str(item["file"]), _ms(item["offset"]), _ms(item.get("fade_in", 0)),
+                          _ms(item.get("fade_out", 0)))
     raise KeyError(f"kind {kind!r}")
 
 
@@ -188,6 +216,9 @@ def _event_dict(event: Event) -> dict:
         return {**head, "tone": event.tone, "freq": event.freq_hz}
     if isinstance(event, HoldEvent):
         return {**head, "exercise": event.exercise, "side": event.side, "set": event.set, "rep": event.rep}
+    if isinstance(event, MusicEvent):
+        return {**head, "file": event.file, "offset": _s(event.offset_ms), "fade_in": _s(event.fade_in_ms),
+                "fade_out": _s(event.fade_out_ms)}
     return {**head, "after": event.after, "asked": _s(event.asked_ms)}
 
 

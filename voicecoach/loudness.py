@@ -143,6 +143,12 @@ def session_loudness(placements: Iterable[tuple[int, SoundStats]], total_frames:
         edges = np.clip(np.arange(first, last + 2) * step - start, 0, stats.frames)
         energy = np.diff(stats.cumulative_energy[edges // ENERGY_STRIDE])
         bins[first:first + len(energy)] += energy
+    return _gated(bins, total_frames, sample_rate_hz, peak)
+
+
+def _gated(bins: np.ndarray, total_frames: int, sample_rate_hz: int, peak: float) -> Loudness:
+    """BS.1770's gating over 100 ms energy bins: 400 ms blocks, absolute and relative gates."""
+    step = sample_rate_hz // 10
     blocks = np.convolve(bins, np.ones(4), mode="valid")[: max(1, (total_frames - 4 * step) // step + 1)]
     mean_square = blocks / (4 * step)
     with np.errstate(divide="ignore"):
@@ -153,6 +159,53 @@ def session_loudness(placements: Iterable[tuple[int, SoundStats]], total_frames:
     relative_gate = -0.691 + 10 * math.log10(above.mean()) + RELATIVE_GATE_LU
     gated = mean_square[(loudness > ABSOLUTE_GATE_LUFS) & (loudness > relative_gate)]
     return Loudness(-0.691 + 10 * math.log10(gated.mean()), _db(peak))
+
+
+class LoudnessMeter:
+    """The same measurement over a stream of samples, a chunk at a time, when sounds overlap (music under
+    the voice) and so cannot be measured one by one: the K-weighting runs on across chunks, memory holds
+    one 100 ms bin per 100 ms of sound.
+    """
+
+    def __init__(self, sample_rate_hz: int, with_true_peak: bool = True) -> None:
+        self.sample_rate_hz, self.with_true_peak = sample_rate_hz, with_true_peak
+        self._ir = k_weighting_ir(sample_rate_hz)
+        self._history = np.zeros(len(self._ir) - 1)  # the input before this chunk that the filter still hears
+        self._bins = np.zeros(0)
+        self.frames = 0
+        self.peak = 0.0
+
+    def add(self, samples: np.ndarray) -> None:
+        """``samples``: floats at full scale 1.0, the next stretch of the stream."""
+        count = len(samples)
+        if not count:
+            return
+        signal = np.concatenate((self._history, samples))
+        size = 1 << (len(signal) + len(self._ir) - 1).bit_length()
+        weighted = np.fft.irfft(np.fft.rfft(signal, size) * np.fft.rfft(self._ir, size), size)[
+            len(self._history):len(self._history) + count]
+        step = self.sample_rate_hz // 10
+        first = self.frames // step
+        where = (self.frames + np.arange(count)) // step - first
+        energy = np.bincount(where, weights=weighted * weighted)
+        needed = first + len(energy)
+        if len(self._bins) < needed:
+            self._bins = np.concatenate((self._bins, np.zeros(needed - len(self._bins))))
+        self._bins[first:needed] += energy
+        if self.with_true_peak:
+            # Only where the interpolator sees whole input: the last samples are seen again with the next chunk.
+            seen = np.concatenate((self._history[-24:], samples))
+            self.peak = max(self.peak, float(np.max(np.abs(samples))),
+                            *(float(np.max(np.abs(np.convolve(seen, phase, mode="valid"))))
+                              for phase in _interpolator(4)))
+        else:
+            self.peak = max(self.peak, float(np.max(np.abs(samples))))
+        self._history = signal[-(len(self._ir) - 1):]
+        self.frames += count
+
+    def result(self) -> Loudness:
+        bins = np.concatenate((self._bins, np.zeros(8)))
+        return _gated(bins, self.frames, self.sample_rate_hz, self.peak)
 
 
 def normalizing_gain_db(measured: Loudness, target_lufs: float,

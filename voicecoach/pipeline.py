@@ -30,15 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .export import DEFAULT_BITRATE_KBPS, Tags, encode_mp3, write_tags
+from .export import DEFAULT_BITRATE_KBPS, ENCODER_GAIN_DB, Tags, encode_mp3, write_tags
 from .files import PendingFile, SessionFiles, published_together, write_text
 from .layout import LayoutStream, Timeline, Timing, layout_session
-from .loudness import MONO_TARGET_LUFS
+from .loudness import MONO_TARGET_LUFS, LoudnessMeter, normalizing_gain_db
 from .lyrics import lrc_text, subtitle_text
+from .music import MusicBed, TrackInfo, measure_tracks, music_lengths_ms, schedule_music
 from .mp3join import PREROLL_FRAMES, Piece, frame_length, frames_of, join
 from .plan import Plan
-from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, ms_to_frame, normalized_levels, \
-    session_length_frames
+from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, measure_loudness, ms_to_frame, \
+    normalized_levels, session_length_frames
 from .speech import Clip
 
 # on_chunk(done, total): a chunk of samples reached the encoder (total is an estimate until the layout ends).
@@ -61,6 +62,7 @@ class SessionJob:
     loudness_lufs: float | None = MONO_TARGET_LUFS  # None: no normalization (and the encode starts sooner)
     strict: bool = False  # a rest too short for its speech is an error, not a warning
     encoders: int = 1  # LAME processes that may encode this session at once (in pieces, joined: mp3join)
+    tracks: Mapping[Path, TrackInfo] | None = None  # the music files measured (``music.measure_tracks``)
 
 
 def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
@@ -72,10 +74,12 @@ def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
     plan, rate_hz = job.plan, job.sample_rate_hz
     lengths = _Lengths(job.clips)
     levels = Levels().with_tones(plan.tone_gain_db)
+    if plan.music is not None:
+        return _write_with_music(job, levels, on_chunk, should_stop)
     known: Timeline | None = None
     if job.loudness_lufs is not None:
         known = layout_session(plan, lengths, Timing(), strict=job.strict)  # waits for every phrase
-        levels = normalized_levels(known, job.clips, job.loudness_lufs, rate_hz, levels)
+        levels = normalized_levels(known, job.clips, job.loudness_lufs - ENCODER_GAIN_DB, rate_hz, levels)
     splits = split_frames(known, rate_hz, job.encoders) if known else []
     if known and splits:
         def encode(path: Path, chunk_done: Callable[[], None]) -> None:
@@ -108,6 +112,56 @@ def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
         ms_to_frame(plan.asked_ms + 2_500 * len(plan.steps) // 2, rate_hz)
     _encode_and_publish(job, encode_stream, lambda: finished[0], frames, on_chunk, should_stop)
     return finished[0]
+
+
+def _write_with_music(job: SessionJob, levels: Levels, on_chunk: ChunkCallback | None,
+                      should_stop: Callable[[], None] | None) -> Timeline:
+    """The path with a music bed: the whole layout first (the music's schedule follows the holds to the end),
+    then, with a loudness target, a measuring pass over the mix itself (the music is under the voice, so the
+    sounds cannot be measured one by one), then the encode. One encoder: a session with music has no silence
+    to cut it at."""
+    plan, rate_hz = job.plan, job.sample_rate_hz
+    music = plan.music
+    assert music is not None
+    tracks = job.tracks if job.tracks is not None else measure_tracks(music, rate_hz, None, plan.source)
+    timeline = layout_session(plan, _Lengths(job.clips), Timing(), strict=job.strict)  # waits for every phrase
+    timeline = timeline.with_music(schedule_music(timeline, music, music_lengths_ms(tracks, rate_hz)))
+    voice_lufs = measure_loudness(timeline, job.clips, rate_hz, levels).integrated_lufs
+    total = session_length_frames(timeline, rate_hz)
+    chunks_in_pass = -(-total // (CHUNK_S * rate_hz))
+    passes = 2 if job.loudness_lufs is not None else 1
+
+    def mix(gain_db: float) -> Iterator[np.ndarray]:
+        bed = MusicBed(timeline, music, tracks, voice_lufs, rate_hz, gain_db)
+        try:
+            mixer = ChunkRenderer(job.clips, rate_hz, levels.shifted(gain_db), streams=[bed])
+            mixer.add(timeline.sounds)
+            for samples in mixer.mixed_until(total):
+                if should_stop:
+                    should_stop()
+                yield samples
+        finally:
+            bed.close()
+
+    gain_db = 0.0
+    if job.loudness_lufs is not None:
+        meter = LoudnessMeter(rate_hz)
+        for done, samples in enumerate(mix(0.0), start=1):
+            meter.add(samples / 32768)
+            if on_chunk:
+                on_chunk(done, passes * chunks_in_pass)
+        gain_db = normalizing_gain_db(meter.result(), job.loudness_lufs - ENCODER_GAIN_DB)
+
+    def chunks() -> Iterator[bytes]:
+        for samples in mix(gain_db):
+            yield np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes()
+
+    def encode_stream(path: Path, chunk_done: Callable[[], None]) -> None:
+        encode_mp3(chunks(), path, rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=job.files.mp3)
+
+    _encode_and_publish(job, encode_stream, lambda: timeline, total, on_chunk, should_stop,
+                        done_before=(passes - 1) * chunks_in_pass)
+    return timeline
 
 
 def split_frames(timeline: Timeline, sample_rate_hz: int, encoders: int) -> list[int]:
@@ -234,17 +288,17 @@ class _Lengths(Mapping):
 
 def _encode_and_publish(job: SessionJob, encode: Callable[[Path, Callable[[], None]], None],
                         timeline_of: Callable[[], Timeline], frames: int, on_chunk: ChunkCallback | None,
-                        should_stop: Callable[[], None] | None) -> None:
+                        should_stop: Callable[[], None] | None, done_before: int = 0) -> None:
     """Encode the MP3 (``encode(path, chunk_done)``), then write the timeline (known once the encode is done) and
     the lyrics, tag the MP3, and publish them together."""
     files, tags = job.files, job.tags
     chunk_frames = CHUNK_S * job.sample_rate_hz
-    done = [0]
+    done = [done_before]  # a measuring pass before the encode counts as much work as the encode
 
     def chunk_done() -> None:
         done[0] += 1
         if on_chunk:
-            on_chunk(done[0], max(done[0], -(-frames // chunk_frames)))
+            on_chunk(done[0], max(done[0], done_before - (-frames // chunk_frames)))
 
     # Published in order, the MP3 last: a reader that finds the MP3 finds its sidecars.
     with published_together((files.timeline, files.lrc, *files.subtitles, files.mp3)) as pending:

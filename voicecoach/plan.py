@@ -14,7 +14,7 @@ from typing import Literal
 from .durations import format_clock, format_s
 from .lexicon import Lexicon
 from .phrases import phrases_for
-from .routine import Exercise, Routine, Voice
+from .routine import Exercise, Music, Routine, Voice
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap, format_path
 
@@ -108,6 +108,7 @@ class Plan:
     tone_gain_db: float = 0.0  # the tones against the speech (`audio.tone_gain_db`)
     cover: Path | None = None
     lexicon: Lexicon = Lexicon()  # how words are said; the written text stays as it is
+    music: Music | None = None  # the music bed, its files found (``routine.Music``)
 
     def spoken(self, text: str) -> str:
         """What the engine is asked to say for the written ``text``: the lexicon applied."""
@@ -209,7 +210,8 @@ def plan_session(routine: Routine) -> Plan:
     return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
                 routine.description, routine.source, album=routine.title,
                 version=", ".join(routine.name_parts) or None, cover=routine.cover,
-                tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries))
+                tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
+                music=routine.music)
 
 
 def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,

@@ -96,7 +96,8 @@ def ms_to_frame(ms: int, sample_rate_hz: int) -> int:
 
 
 class SoundSource(Protocol):
-    """Where the samples of one kind of sound come from: speech clips and tones today, a music bed tomorrow.
+    """Where the samples of one kind of placed sound come from: speech clips and tones (the music, which lasts,
+    is a ``StreamSource``).
 
     ``samples(event)`` gives the sound's samples at the session's rate and the gain
     still to apply when mixing (None when they are at their level already), or
@@ -144,6 +145,13 @@ class ToneSource:
                                      self.levels.tone_gain_db(event.tone), self.sample_rate_hz)), None
 
 
+class StreamSource(Protocol):
+    """A sound that lasts (the music bed): its samples for any stretch, asked for in order, in 16-bit units
+    (not rounded), or None where it is silent."""
+
+    def render(self, start_frame: int, end_frame: int) -> np.ndarray | None: ...
+
+
 class ChunkRenderer:
     """The mixer: renders PCM chunks from the sounds laid out on the timeline, from any frame on.
 
@@ -157,12 +165,13 @@ class ChunkRenderer:
 
     def __init__(self, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ, levels: Levels = Levels(),
                  chunk_frames: int | None = None, start_frame: int = 0,
-                 sources: Sequence[SoundSource] | None = None) -> None:
+                 sources: Sequence[SoundSource] | None = None, streams: Sequence[StreamSource] = ()) -> None:
         self.clips = clips
         self.sample_rate_hz = sample_rate_hz
         self.levels = levels
         self.sources: list[SoundSource] = list(sources) if sources is not None else [
             SpeechSource(clips, sample_rate_hz, levels), ToneSource(sample_rate_hz, levels)]
+        self.streams = list(streams)
         self.chunk_frames = chunk_frames or CHUNK_S * sample_rate_hz
         self.next_frame = start_frame  # the first frame not yet handed out (a piece of a session starts later)
         # (first frame, samples, gain factor or None when the samples are at their level), by first frame
@@ -186,9 +195,21 @@ class ChunkRenderer:
         while self.next_frame < total_frames:
             yield self._chunk(min(total_frames, self.next_frame + self.chunk_frames))
 
+    def mixed_until(self, total_frames: int) -> Iterator[np.ndarray]:
+        """The remaining chunks as the mix adds them up (16-bit units, neither rounded nor clipped): what a
+        loudness meter measures."""
+        while self.next_frame < total_frames:
+            yield self._mixed(min(total_frames, self.next_frame + self.chunk_frames))
+
     def _chunk(self, chunk_end: int) -> bytes:
+        chunk = self._mixed(chunk_end)
+        if chunk.dtype != np.int32:
+            chunk = np.rint(chunk)
+        return np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
+
+    def _mixed(self, chunk_end: int) -> np.ndarray:
         chunk_start = self.next_frame
-        chunk = np.zeros(chunk_end - chunk_start, dtype=np.int32)
+        chunk: np.ndarray = np.zeros(chunk_end - chunk_start, dtype=np.int32)
         cut = bisect.bisect_left(self.pending, chunk_end, key=lambda item: item[0])
         still_heard = []
         for start, samples, gain in self.pending[:cut]:
@@ -200,8 +221,12 @@ class ChunkRenderer:
             if start + len(samples) > chunk_end:
                 still_heard.append((start, samples, gain))
         self.pending = still_heard + self.pending[cut:]  # still sorted: those start before chunk_end
+        for stream in self.streams:
+            lasting = stream.render(chunk_start, chunk_end)
+            if lasting is not None:
+                chunk = chunk + lasting
         self.next_frame = chunk_end
-        return np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
+        return chunk
 
     def samples_of(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
         """The sound's samples (each distinct sound made once, by its source) and the gain still to apply."""

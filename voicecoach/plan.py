@@ -266,7 +266,8 @@ def format_script(plan: Plan, voice: str | None = None) -> str:
     lines = [plan.title,
              f"{exercises} exercise{'s' if exercises != 1 else ''}, {len(holds)} hold{'s' if len(holds) != 1 else ''}, "
              f"at least {format_clock(plan.asked_ms)} of holds and rests plus speech",
-             f"in {words.name} ({plan.language})" + (f", spoken by {voice}" if voice else ""), ""]
+             f"in {words.name} ({plan.language})" + (f", spoken by {voice}" if voice else ""),
+             *(describe_music(plan.music) if plan.music else ()), ""]
     multi_set = {hold.exercise_index for hold in holds if hold.set > 1}
     multi_rep = {hold.exercise_index for hold in holds if hold.rep > 1}
     for step in plan.steps:
@@ -291,6 +292,21 @@ def format_script(plan: Plan, voice: str | None = None) -> str:
                 at = "after the start tone" if call.at_ms is None else f"at {format_s(call.at_ms)}"
                 lines.append(f'    say "{call.text}" {at}' + _spoken_as(plan, call.text))
     return "\n".join(lines) + "\n"
+
+
+def describe_music(music: Music) -> list[str]:
+    """Which music plays where, for the script: the files in the order they play."""
+    def files(tracks: tuple[Path, ...]) -> str:
+        names = [music.name_of(path) for path in tracks]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return shown + (f" (in this order, music_seed {music.seed}; looping)" if len(names) > 1 else " (looping)")
+
+    lines = [f"music under the {'holds' if music.rest_tracks else 'whole session'}: {files(music.bed_tracks)}"]
+    if music.rest_tracks:
+        lines.append(f"music in the rests: {files(music.rest_tracks)}")
+    lines.append(f"  {-music.gain_db:g} dB under the voice, {-music.duck_db:g} dB lower under every word and tone; "
+                 f"crossfade {format_s(music.crossfade_ms)}")
+    return lines
 
 
 def _said(line: Line, plan: Plan, indent: str = "  ") -> str:

@@ -268,6 +268,16 @@ class Music:
     bed_tracks: tuple[Path, ...] = ()
     rest_tracks: tuple[Path, ...] = ()
 
+    def name_of(self, track: Path) -> str:
+        """A track as the timeline and the script name it: its path from the folder that holds the music
+        (``music/track.mp3``, or ``calm.mp3`` for a file)."""
+        for root in filter(None, (self.bed, self.rest)):
+            try:
+                return track.relative_to(root.parent).as_posix()
+            except ValueError:
+                continue
+        return track.name
+
 
 @dataclass(frozen=True)
 class Routine:

@@ -86,7 +86,19 @@ def engine_setting(name: str) -> Setting:
     return Setting("voice.engine", name, name, flag="{@engine}")
 
 
-SHORT_FLAGS = ("{@time_scale}", "{@engine}")  # flags that each set one field
+def music_settings(music: Path | None, no_music: bool) -> tuple[Setting, ...]:
+    """``--music PATH`` (a path from where the command runs, not from the routine) or ``--no-music``."""
+    if music is not None and no_music:
+        raise RoutineError("give either a music file or folder, or no music, not both", field="{@no_music}")
+    if no_music:
+        return (Setting("music", None, "none", flag="{@no_music}"), Setting("music_rest", None, "none",
+                                                                             flag="{@no_music}"))
+    if music is not None:
+        return (Setting("music", str(music.resolve()), music.stem or music.name, flag="{@music}"),)
+    return ()
+
+
+SHORT_FLAGS = ("{@time_scale}", "{@engine}", "{@music}", "{@no_music}")  # flags that each set one field
 
 
 def _split_values(text: str) -> list[str]:
@@ -122,6 +134,10 @@ def labels_for(settings: Sequence[Setting]) -> tuple[str, ...]:
     last_keys = [setting.parts[-1] for setting in settings]
     labels = []
     for setting, key in zip(settings, last_keys):
+        if setting.flag == "{@no_music}":
+            if "no music" not in labels:
+                labels.append("no music")
+            continue
         code = setting.value.strip().lower() if isinstance(setting.value, str) else None
         if setting.parts == ("language",) and code in SUPPORTED_LANGUAGES:
             labels.append(phrases_for(code).name)
@@ -233,8 +249,9 @@ def _music_files(routine: Routine, field: YamlPath, written: Path, folder: Path,
         random.Random(seed).shuffle(files)
         return path, tuple(files)
     if not path.is_file():
+        where = "" if written.is_absolute() else ", relative to the routine file"
         raise routine.source.error(field, f'"{written}" cannot be read (there is no such file or folder); give the '
-                                          "path of a music file or folder, relative to the routine file")
+                                          f"path of a music file or folder{where}")
     return path, (path,)
 
 

@@ -1,0 +1,303 @@
+"""The music bed: scheduled from the timeline, ducked under every sound, measured in the decoded MP3."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from voicecoach.build import BuildOptions, build_file
+from voicecoach.cli import app
+from voicecoach.errors import RoutineError
+from voicecoach.layout import HoldEvent, Timeline
+from voicecoach.music import TrackInfo, measure_tracks, schedule_music
+from voicecoach.routine import Music
+from voicecoach.variants import load_routine_file
+
+from .audio_probe import RATE_HZ, decode_mp3, ffmpeg_loudness
+from .conftest import write_routine
+from .session_checks import check_holds, check_length, check_tones, events
+
+# Each file has its own bass note (two notes of one pitch would cancel where they crossfade).
+BED_BASS_HZ, SECOND_BASS_HZ, REST_BASS_HZ = 33.0, 39.0, 52.0
+
+ROUTINE = """\
+title: Music under the coach
+prepare: 6s
+music: {music}
+exercises:
+  - name: Plank
+    hold: 8s
+    reps: 2
+    rep_rest: 7s
+    rest: 8s
+  - name: Bridge
+    hold: 8s
+"""
+
+
+def write_music(path: Path, seconds: float, root_hz: float, bass_hz: float, seed: int, rate_hz: int = 44_100) -> Path:
+    """A stereo WAV: a chord whose partials keep clear of the tones (660, 880, 1320 Hz), a bass note (the test
+    measures the music by it: speech has almost nothing that low), and some noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate_hz)) / rate_hz
+    signal = 0.25 * np.sin(2 * np.pi * bass_hz * t)
+    for ratio in (1.0, 1.26, 1.5, 2.0, 2.52):
+        assert all(abs(root_hz * ratio - tone) > 40 for tone in (660, 880, 1320))
+        signal += 0.12 * np.sin(2 * np.pi * root_hz * ratio * t + rng.uniform(0, 2 * np.pi))
+    signal = 0.5 * (signal + 0.02 * rng.standard_normal(len(t)))
+    stereo = (np.clip(np.stack([signal, 0.9 * signal], axis=1), -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(2)
+        handle.setsampwidth(2)
+        handle.setframerate(rate_hz)
+        handle.writeframes(stereo.tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def music_folder(tmp_path_factory) -> Path:
+    """Two files of different lengths, so that the bed crossfades from one to the other and loops."""
+    folder = tmp_path_factory.mktemp("routine") / "music"
+    folder.mkdir()
+    write_music(folder / "first.wav", 9.3, 196.0, BED_BASS_HZ, 1)
+    write_music(folder / "second.wav", 6.1, 233.0, SECOND_BASS_HZ, 2)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def music_build(music_folder, cache_dir):
+    path = write_routine(music_folder.parent, ROUTINE.format(music="music/"))
+    result = build_file(path, BuildOptions(output_dir=music_folder.parent / "out", cache_dir=cache_dir))
+    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
+    return result, timeline, decode_mp3(result.mp3_path)
+
+
+def level_db(samples: np.ndarray, start_s: float, end_s: float,
+             freqs_hz: tuple[float, ...] = (BED_BASS_HZ, SECOND_BASS_HZ)) -> float:
+    """The level of the music's bass notes between two times (Hann-windowed DFT bins, their powers added), in dB
+    of full scale."""
+    block = samples[int(start_s * RATE_HZ):int(end_s * RATE_HZ)]
+    window = np.hanning(len(block))
+    power = 0.0
+    for freq_hz in freqs_hz:
+        bin_ = np.sum(block * window * np.exp(-2j * np.pi * freq_hz * np.arange(len(block)) / RATE_HZ))
+        power += (2 * abs(bin_) / window.sum()) ** 2
+    return 10 * np.log10(power + 1e-24)
+
+
+def hold_middles(timeline: dict) -> list[tuple[float, float]]:
+    """In each 8 s hold: from 1 s (after the start tone and the duck's release) to 4.5 s (before the countdown)."""
+    return [(hold["start"] + 1.0, hold["start"] + 4.5) for hold in events(timeline, "hold")]
+
+
+def test_every_tone_and_hold_is_exact_with_music_under_them(music_build):
+    _, timeline, decoded = music_build
+    check_length(decoded, timeline)
+    assert check_tones(decoded, timeline) == 3 * (2 + 3) + 3 * 3  # 3 holds: start, stop, 3 ticks; 3 ticks before each
+    assert check_holds(decoded, timeline, {"plank": 8000, "bridge": 8000}) == 3
+
+
+def test_the_music_is_ducked_at_least_10_db_under_every_word(music_build):
+    _, timeline, decoded = music_build
+    in_holds = [level_db(decoded, start, end) for start, end in hold_middles(timeline)]
+    assert max(in_holds) - min(in_holds) < 3  # the same bed level in every hold
+    heard = min(in_holds)
+    speech = events(timeline, "speech")
+    assert len(speech) >= 9
+    for said in speech:
+        under = level_db(decoded, said["start"], said["end"])
+        assert heard - under >= 10, (said, heard, under)
+
+
+def test_the_music_is_heard_in_the_holds(music_build):
+    _, timeline, decoded = music_build
+    for start, end in hold_middles(timeline):
+        block = decoded[int(start * RATE_HZ):int(end * RATE_HZ)]
+        assert np.sqrt(np.mean(block ** 2)) > 0.01  # -40 dBFS: clearly audible, not ducked
+        assert level_db(decoded, start, end) > -40
+
+
+def test_the_mix_with_its_music_is_at_the_loudness_target(music_build):
+    result, _, _ = music_build
+    integrated_lufs, true_peak_dbtp = ffmpeg_loudness(result.mp3_path)
+    assert abs(integrated_lufs - (-19.0)) <= 0.5
+    assert true_peak_dbtp <= -1.0
+
+
+def test_the_timeline_says_which_music_plays_when_and_the_lyrics_are_unchanged(music_build):
+    result, timeline, _ = music_build
+    music = events(timeline, "music")
+    assert {event["file"] for event in music} == {"music/first.wav", "music/second.wav"}
+    assert music[0]["start"] == 0 and music[-1]["end"] == timeline["duration"]
+    files = [event["file"] for event in music]
+    assert len(files) > 2 and len(files) > len(set(files))  # the playlist looped
+    for before, after in zip(music, music[1:]):  # each track crossfades into the next: 3 s, or half a track
+        assert before["end"] - after["start"] == pytest.approx(min(3.0, 6.1 / 2), abs=0.002)
+        assert after["offset"] == 0
+    assert "music" not in result.lrc_path.read_text(encoding="utf-8")
+    assert [chapter["title"] for chapter in timeline["chapters"]] == ["Plank", "Bridge"]
+
+
+def test_music_rest_plays_in_the_rests_and_the_bed_in_the_holds(tmp_path, music_folder, cache_dir):
+    write_music(tmp_path / "calm.wav", 5.3, 131.0, REST_BASS_HZ, 3)
+    (tmp_path / "music").symlink_to(music_folder)
+    path = write_routine(tmp_path, ROUTINE.format(music="music/") + "music_rest: calm.wav\n")
+    result = build_file(path, BuildOptions(output_dir=tmp_path / "out", cache_dir=cache_dir))
+    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
+    decoded = decode_mp3(result.mp3_path)
+    check_tones(decoded, timeline)
+    for start, end in hold_middles(timeline):
+        assert level_db(decoded, start, end) - level_db(decoded, start, end, (REST_BASS_HZ,)) > 20
+    for gap in events(timeline, "gap"):
+        # The middle of the rest's countdown-free part, clear of its speech and of the switch's crossfade.
+        quiet = [e for e in events(timeline, "speech") if gap["start"] <= e["start"] < gap["end"]]
+        start, end = max(e["end"] for e in quiet) + 0.5, gap["end"] - 3.2
+        if end - start >= 0.5:
+            assert level_db(decoded, start, end, (REST_BASS_HZ,)) - level_db(decoded, start, end) > 10
+    music = events(timeline, "music")
+    calm = [event for event in music if event["file"] == "calm.wav"]
+    assert calm and all(event["start"] < event["end"] for event in calm)
+
+
+def test_no_music_and_music_from_the_command_line(music_folder, tmp_path, cache_dir):
+    path = write_routine(music_folder.parent, ROUTINE.format(music="music/"), "cli.yaml")
+    runner = CliRunner()
+    result = runner.invoke(app, ["build", str(path), "-o", str(tmp_path / "a"), "-q", "--cache-dir", str(cache_dir),
+                                 "--no-music"])
+    assert result.exit_code == 0, result.output
+    built = json.loads(next((tmp_path / "a").glob("*.timeline.json")).read_text())
+    assert built["title"] == "Music under the coach (no music)"
+    assert not events(built, "music")
+    result = runner.invoke(app, ["script", str(path), "--music", str(music_folder / "second.wav")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[3] == "music under the whole session: second.wav (looping)"
+
+
+def test_the_script_says_which_music_plays_where(music_folder):
+    path = write_routine(music_folder.parent, ROUTINE.format(music="music/") + "music_seed: 3\n", "seed.yaml")
+    result = CliRunner().invoke(app, ["script", str(path)])
+    lines = result.output.splitlines()
+    assert lines[3].startswith("music under the whole session: music/")
+    assert lines[3].endswith("(in this order, music_seed 3; looping)")
+    assert lines[4] == "  14 dB under the voice, 12 dB lower under every word and tone; crossfade 3 s"
+
+
+# ---------------------------------------------------------------- bad input: one line each, nothing written
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("music: nothing.mp3", 'r.yaml:3: music: "nothing.mp3" cannot be read (there is no such file or folder); give '
+                           "the path of a music file or folder, relative to the routine file"),
+    ("music: empty/", 'r.yaml:3: music: the folder "empty" has no files; put music files in it (mp3, m4a, ogg, flac '
+                      "or wav), or give the path of one file"),
+    ("music_gain_db: 5", "r.yaml:4: music_gain_db: 5 is out of range; use a value from -40.0 to 0.0"),
+    ("duck_db: -60", "r.yaml:4: duck_db: -60 is out of range; use a value from -40.0 to 0.0"),
+    ("duck_attack: 2s", "r.yaml:4: duck_attack: 2 s is out of range; use at most 1 s, e.g. `duck_attack: 80ms`"),
+    ("crossfade: loud", 'r.yaml:4: crossfade: "loud" is not a duration; write 5s, 1m30s or 90'),
+])
+def test_bad_music_settings_are_one_line(tmp_path, extra, expected):
+    (tmp_path / "empty").mkdir()
+    write_music(tmp_path / "ok.wav", 2.0, 196.0, BED_BASS_HZ, 1)
+    base = "music: ok.wav\n" if not extra.startswith("music:") else ""
+    text = f"title: T\nexercises: [{{name: Plank, hold: 5s}}]\n{base}{extra}\n"
+    write_routine(tmp_path, text, "r.yaml")
+    with pytest.raises(RoutineError) as caught:
+        load_routine_file(tmp_path / "r.yaml", "r.yaml")
+    assert str(caught.value) == expected
+
+
+def test_music_rest_without_music_is_one_line(tmp_path):
+    write_routine(tmp_path, "title: T\nmusic_rest: calm.mp3\nexercises: [{name: Plank, hold: 5s}]\n", "r.yaml")
+    with pytest.raises(RoutineError) as caught:
+        load_routine_file(tmp_path / "r.yaml", "r.yaml")
+    assert str(caught.value) == ("r.yaml:2: music_rest: is music for the rests, but there is no `music:` for the "
+                                 "holds; add e.g. `music: music/` or remove music_rest")
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"these are not the songs you are looking for\n" * 20, "it is not audio ffmpeg can read"),
+    (b"", "the file is empty"),
+])
+def test_a_file_that_is_not_audio_is_one_line_and_nothing_is_written(tmp_path, content, reason):
+    folder = tmp_path / "music"
+    folder.mkdir()
+    write_music(folder / "a.wav", 2.0, 196.0, BED_BASS_HZ, 1)
+    (folder / "notes.mp3").write_bytes(content)
+    path = write_routine(tmp_path, ROUTINE.format(music="music/"), "r.yaml")
+    result = CliRunner().invoke(app, ["build", str(path), "-o", str(tmp_path / "out"), "-q",
+                                      "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 2
+    assert result.output == (f'{path}:3: music: "music/notes.mp3" cannot be played ({reason}); give a music file: '
+                             "mp3, m4a, ogg, flac or wav\n")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_both_music_flags_are_one_line(tmp_path):
+    path = write_routine(tmp_path, "title: T\nexercises: [{name: Plank, hold: 5s}]\n")
+    result = CliRunner().invoke(app, ["script", str(path), "--music", "x.mp3", "--no-music"])
+    assert result.exit_code == 2
+    assert result.output == "--no-music: give either a music file or folder, or no music, not both\n"
+
+
+def test_a_track_is_measured_once_and_again_when_it_changes(tmp_path):
+    track = write_music(tmp_path / "a.wav", 2.0, 196.0, BED_BASS_HZ, 1)
+    music = Music(track, bed_tracks=(track,))
+    routine = load_routine_file(write_routine(tmp_path, "title: T\nexercises: [{name: P, hold: 5s}]\n"))
+    first = measure_tracks(music, RATE_HZ, tmp_path / "cache", routine.source)[track]
+    assert first.frames == 2 * RATE_HZ
+    assert len(list((tmp_path / "cache" / "music").iterdir())) == 1
+    write_music(track, 3.0, 196.0, BED_BASS_HZ, 1)
+    assert measure_tracks(music, RATE_HZ, tmp_path / "cache", routine.source)[track].frames == 3 * RATE_HZ
+
+
+# ---------------------------------------------------------------- the schedule (pure)
+
+
+def _timeline(holds: list[tuple[int, int]], duration_ms: int) -> Timeline:
+    return Timeline("T", duration_ms, tuple(HoldEvent(start, end, "x", None, 1, 1) for start, end in holds), ())
+
+
+@settings(max_examples=200, deadline=None)
+@given(lengths=st.lists(st.integers(1_000, 40_000), min_size=1, max_size=4),
+       rest_lengths=st.lists(st.integers(1_000, 40_000), min_size=0, max_size=3),
+       spans=st.lists(st.tuples(st.integers(500, 30_000), st.integers(500, 30_000)), min_size=1, max_size=6),
+       crossfade_ms=st.integers(0, 6_000))
+def test_the_schedule_covers_the_session_and_each_player_resumes_where_it_paused(lengths, rest_lengths, spans,
+                                                                              crossfade_ms):
+    bed = tuple(Path(f"/m/bed{k}.mp3") for k in range(len(lengths)))
+    rest = tuple(Path(f"/m/rest{k}.mp3") for k in range(len(rest_lengths)))
+    music = Music(Path("/m"), Path("/m") if rest else None, crossfade_ms=crossfade_ms, bed_tracks=bed,
+                  rest_tracks=rest)
+    holds, at_ms = [], 0
+    for gap_ms, hold_ms in spans:
+        holds.append((at_ms + gap_ms, at_ms + gap_ms + hold_ms))
+        at_ms += gap_ms + hold_ms
+    duration_ms = at_ms + 2_000
+    timeline = _timeline(holds, duration_ms)
+    track_ms = dict(zip(bed + rest, lengths + rest_lengths))
+    schedule = schedule_music(timeline, music, track_ms)
+    by_name = {music.name_of(path): ms for path, ms in track_ms.items()}
+    covered = 0
+    for event in sorted(schedule, key=lambda e: e.start_ms):
+        assert event.start_ms <= covered, "a silence in the music"
+        covered = max(covered, event.end_ms)
+        assert 0 <= event.offset_ms and event.offset_ms + event.end_ms - event.start_ms <= by_name[event.file]
+        assert event.fade_in_ms <= crossfade_ms and event.fade_out_ms <= crossfade_ms
+    assert covered >= duration_ms
+    if rest:
+        for start, end in holds:  # in the middle of every hold, the bed plays and nothing else
+            middle = (start + end) // 2
+            playing = [e.file for e in schedule if e.start_ms <= middle < e.end_ms]
+            if end - start > 2 * crossfade_ms:
+                assert playing and all("bed" in name for name in playing)
+
+
+def test_a_track_info_knows_its_length():
+    assert TrackInfo(44_100, -20.0).length_ms(22_050) == 2_000

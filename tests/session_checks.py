@@ -10,7 +10,7 @@ from .audio_probe import RATE_HZ, dominant_tone, onset_s
 
 TOLERANCE_S = 0.010
 TIMING = Timing()
-FREQS = [TIMING.start_freq_hz, TIMING.stop_freq_hz, TIMING.tick_freq_hz]
+FREQS = [TIMING.start_freq_hz, TIMING.stop_freq_hz, TIMING.tick_freq_hz, TIMING.phase_freq_hz]
 
 
 def events(timeline: dict, kind: str) -> list[dict]:

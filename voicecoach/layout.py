@@ -16,11 +16,11 @@ from typing import Literal
 
 from .durations import format_s
 from .errors import LayoutError
-from .plan import Count, Gap, Hold, Line, Plan, Talk
+from .plan import Count, Gap, Hold, Line, Plan, Talk, Tempo
 from .routine import MAX_SESSION_MS
 from .yamlsource import Path as YamlPath
 
-ToneKind = Literal["start", "stop", "tick"]
+ToneKind = Literal["start", "stop", "tick", "phase"]
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,11 @@ class Timing:
     start_tone_ms: int = 300
     stop_tone_ms: int = 300
     tick_ms: int = 80
+    phase_ms: int = 80                # the soft tone that starts each phase of a tempo rep
     start_freq_hz: int = 880
     stop_freq_hz: int = 660
     tick_freq_hz: int = 1320
+    phase_freq_hz: int = 1100
     speech_after_tone_ms: int = 100   # speech starts at least this long after a tone or tick ends
     speech_before_tone_ms: int = 250  # speech ends at least this long before a tone or tick begins
     tone_after_tone_ms: int = 100     # silence between two tones that have no speech between them
@@ -40,10 +42,12 @@ class Timing:
     tail_ms: int = 1000               # silence after the last word
 
     def tone_ms(self, tone: ToneKind) -> int:
-        return {"start": self.start_tone_ms, "stop": self.stop_tone_ms, "tick": self.tick_ms}[tone]
+        return {"start": self.start_tone_ms, "stop": self.stop_tone_ms, "tick": self.tick_ms,
+                "phase": self.phase_ms}[tone]
 
     def freq_hz(self, tone: ToneKind) -> int:
-        return {"start": self.start_freq_hz, "stop": self.stop_freq_hz, "tick": self.tick_freq_hz}[tone]
+        return {"start": self.start_freq_hz, "stop": self.stop_freq_hz, "tick": self.tick_freq_hz,
+                "phase": self.phase_freq_hz}[tone]
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,19 @@ class HoldEvent:
 
 
 @dataclass(frozen=True)
+class PhaseEvent:
+    """One phase of one rep of a tempo set: ``down`` of rep 3."""
+
+    start_ms: int
+    end_ms: int
+    exercise: str
+    phase: str
+    rep: int
+    set: int
+    kind: Literal["phase"] = "phase"
+
+
+@dataclass(frozen=True)
 class GapEvent:
     start_ms: int
     end_ms: int
@@ -98,8 +115,8 @@ class MusicEvent:
     kind: Literal["music"] = "music"
 
 
-Event = SpeechEvent | ToneEvent | HoldEvent | GapEvent | MusicEvent
-_KIND_ORDER = {"tone": 0, "hold": 1, "gap": 2, "speech": 3, "music": 4}
+Event = SpeechEvent | ToneEvent | HoldEvent | PhaseEvent | GapEvent | MusicEvent
+_KIND_ORDER = {"tone": 0, "hold": 1, "phase": 2, "gap": 3, "speech": 4, "music": 5}
 
 
 @dataclass(frozen=True)
@@ -202,6 +219,9 @@ def _event_from(item: dict) -> Event:
         return HoldEvent(start_ms, end_ms, str(item["exercise"]), item["side"], int(item["set"]), int(item["rep"]))
     if kind == "gap":
         return GapEvent(start_ms, end_ms, str(item["after"]), _ms(item["asked"]))
+    if kind == "phase":
+        return PhaseEvent(start_ms, end_ms, str(item["exercise"]), str(item["phase"]), int(item["rep"]),
+                          int(item["set"]))
     if kind == "music":
         return MusicEvent(start_ms, end_ms, str(item["file"]), _ms(item["offset"]), _ms(item.get("fade_in", 0)),
                           _ms(item.get("fade_out", 0)))
@@ -216,6 +236,8 @@ def _event_dict(event: Event) -> dict:
         return {**head, "tone": event.tone, "freq": event.freq_hz}
     if isinstance(event, HoldEvent):
         return {**head, "exercise": event.exercise, "side": event.side, "set": event.set, "rep": event.rep}
+    if isinstance(event, PhaseEvent):
+        return {**head, "exercise": event.exercise, "phase": event.phase, "rep": event.rep, "set": event.set}
     if isinstance(event, MusicEvent):
         return {**head, "file": event.file, "offset": _s(event.offset_ms), "fade_in": _s(event.fade_in_ms),
                 "fade_out": _s(event.fade_out_ms)}
@@ -375,8 +397,12 @@ class _Builder:
             ticks, numbers = self.countdown(end_ms, hold.countdown, hold.count)
             tones += ticks
             placed += numbers
+        said = self.tempo(hold, hold.tempo, start_ms, tones) if hold.tempo else []
         stop = self.tone("stop", end_ms)
         tones.append(stop)
+        if hold.tempo:
+            self.check_tempo_words(hold, tones, said)
+            self.events.extend(said)
         counted = len(placed)
         for call in hold.calls:
             at_ms = start_ms + (call.at_ms if call.at_ms is not None else t.start_tone_ms + t.speech_after_tone_ms)
@@ -392,6 +418,47 @@ class _Builder:
         self.events.extend(placed[counted:])  # the numbers are placed already
         self.now_ms = end_ms
         self.after_stop_tone = True
+
+    def tempo(self, hold: Hold, tempo: Tempo, start_ms: int, tones: list[ToneEvent]) -> list[SpeechEvent]:
+        """The phases of every rep of a tempo set: each starts with a phase tone (the set's first with its start
+        tone) or its word; the number of the rep just done is said as the next one begins (right after its
+        phase tone, or instead of its first word). The last number follows the stop tone (the plan puts it
+        first in the rest)."""
+        t = self.timing
+        said: list[SpeechEvent] = []
+        for rep in range(tempo.reps):
+            at_ms = start_ms + rep * tempo.rep_ms
+            for position, phase in enumerate(tempo.phases):
+                self.events.append(PhaseEvent(at_ms, at_ms + phase.ms, hold.exercise_id, phase.name, rep + 1,
+                                              hold.set))
+                set_start = rep == 0 and position == 0
+                if tempo.cue == "tone" and not set_start:
+                    tones.append(self.tone("phase", at_ms))
+                word = phase.word
+                if position == 0 and rep > 0 and tempo.counts:
+                    word = tempo.counts[rep - 1]
+                if word is not None:
+                    say_ms = at_ms
+                    if set_start:
+                        say_ms += t.start_tone_ms + t.speech_after_tone_ms
+                    elif tempo.cue == "tone":
+                        say_ms += t.phase_ms + t.speech_after_tone_ms
+                    said.append(SpeechEvent(say_ms, say_ms + self.length(word), word))
+                at_ms += phase.ms
+        return said
+
+    def check_tempo_words(self, hold: Hold, tones: list[ToneEvent], said: list[SpeechEvent]) -> None:
+        """Every word of a tempo set clear of the tones and of each other, or a LayoutError naming the exercise."""
+        assert hold.tempo is not None
+        for position, event in enumerate(said):
+            clash = self.clash(event, tones, said[:position])
+            if clash:
+                voice = hold.tempo.cue == "voice"
+                raise LayoutError(
+                    f'{hold.exercise_name}: "{event.text}" lasts {format_s(event.end_ms - event.start_ms)} and does '
+                    f"not fit in its phase of the {hold.tempo.describe()} tempo ({clash}); use longer phases or a "
+                    "faster voice.rate" + (", or phase_cue: tone" if voice else ", or count: silent"),
+                    file=self.plan.source.file)
 
     def clash(self, speech: SpeechEvent, tones: list[ToneEvent], placed: list[SpeechEvent]) -> str | None:
         t = self.timing

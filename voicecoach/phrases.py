@@ -77,8 +77,13 @@ class CuePhrases:
         return self.spoken["halfway"]
 
     def count(self, number: int) -> str:
-        """A number of the spoken countdown, 1 to 10, as a word ("three", "drei")."""
-        return self.spoken["count"][number]
+        """A number said aloud: 1 to 10 as a word ("three", "drei"), a larger one as digits the voice reads."""
+        return self.spoken["count"].get(number, str(number))
+
+    def phase(self, name: str) -> str:
+        """A tempo phase said aloud: ``down``, ``bottom``, ``up`` and ``top`` in this language; any other name (a
+        routine's own) as written."""
+        return self.spoken["phases"].get(name.strip().lower(), name)
 
     def time_left(self, ms: int) -> str:
         """``"1 minute 30 seconds left"``, ``"noch 1 Minute und 30 Sekunden"``, ``"10 secondes restantes"``."""

@@ -60,6 +60,33 @@ class Call:
 
 
 @dataclass(frozen=True)
+class PhaseCue:
+    """A phase of a tempo rep: its name, length and (``phase_cue: voice``) the word said as it starts."""
+
+    name: str
+    ms: int
+    word: str | None = None
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """A set of moving reps: each rep goes through ``phases``; ``counts[k - 1]`` is said as rep k ends."""
+
+    phases: tuple[PhaseCue, ...]
+    reps: int
+    cue: Literal["tone", "voice"]
+    counts: tuple[str, ...] = ()
+
+    @property
+    def rep_ms(self) -> int:
+        return sum(phase.ms for phase in self.phases)
+
+    def describe(self) -> str:
+        """``3-1-1-0`` for the four standard phases, else ``down 3 s, up 1 s``."""
+        return ", ".join(f"{phase.name} {format_s(phase.ms)}" for phase in self.phases)
+
+
+@dataclass(frozen=True)
 class Hold:
     exercise_id: str
     exercise_name: str
@@ -71,6 +98,7 @@ class Hold:
     countdown: int
     calls: tuple[Call, ...]
     count: Count = Count()
+    tempo: Tempo | None = None  # moving reps: the hold is a whole set of them
 
 
 @dataclass(frozen=True)
@@ -138,6 +166,9 @@ class Plan:
                 texts.update((line.text, None) for line in step.head + step.tail)
             else:
                 texts.update((call.text, None) for call in step.calls)
+                if step.tempo:
+                    texts.update((phase.word, None) for phase in step.tempo.phases if phase.word)
+                    texts.update((word, None) for word in step.tempo.counts)
             if not isinstance(step, Talk):
                 texts.update((word, None) for word in step.count.words[:step.countdown][::-1])
         return tuple(texts)
@@ -176,10 +207,13 @@ def plan_session(routine: Routine) -> Plan:
         if exercise.instructions:
             intro_lines.append(Line(exercise.instructions))
         release = Line(exercise.release or phrases.release())
+        tempo = _tempo(exercise, phrases)
+        # After a set of tempo reps, its last number is said as the stop tone ends, before the release.
+        releases = ((Line(tempo.counts[-1]),) if tempo and tempo.counts else ()) + (release,)
         first = True
         for side in exercise.sides:
             for set_number in range(1, exercise.sets + 1):
-                for rep in range(1, exercise.reps + 1):
+                for rep in range(1, (1 if tempo else exercise.reps) + 1):
                     labels, rep_label = _labels(exercise, side, set_number, rep, phrases)
                     if first and exercise.index == 0:
                         # The opening speech announces the exercise and its first side or set;
@@ -195,13 +229,14 @@ def plan_session(routine: Routine) -> Plan:
                                          previous.path + ("rest",), count))
                     else:
                         after, asked_ms, field_path = _gap_kind(exercise, set_number, rep)
-                        head = (release,) if after == "rep" else (release, Line(phrases.rest()))
+                        head = releases if after == "rep" else releases + (Line(phrases.rest()),)
                         steps.append(Gap(after, asked_ms, exercise.countdown, head, labels + rep_label,
                                          _gap_name(after, exercise, side, set_number, rep), field_path, count))
                     first = False
                     steps.append(Hold(exercise.id, exercise.name, exercise.index, side, set_number, rep,
-                                      exercise.hold_ms, exercise.countdown, _calls(exercise, phrases), count))
-        release_after_last = (release,)
+                                      exercise.hold_ms, 0 if tempo else exercise.countdown,
+                                      () if tempo else _calls(exercise, phrases), count, tempo))
+        release_after_last = releases
     closing = [*release_after_last,
                Line(phrases.session_complete(), chapter=phrases.outro_chapter if routine.outro else None)]
     if routine.outro:
@@ -212,6 +247,16 @@ def plan_session(routine: Routine) -> Plan:
                 version=", ".join(routine.name_parts) or None, cover=routine.cover,
                 tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
                 music=routine.music)
+
+
+def _tempo(exercise: Exercise, phrases) -> Tempo | None:
+    if not exercise.tempo:
+        return None
+    voice = exercise.phase_cue == "voice"
+    return Tempo(tuple(PhaseCue(phase.name, phase.ms, phrases.phase(phase.name) if voice else None)
+                       for phase in exercise.tempo if phase.ms),
+                 exercise.reps, "voice" if voice else "tone",
+                 tuple(phrases.count(k) for k in range(1, exercise.reps + 1)) if exercise.count_aloud else ())
 
 
 def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,
@@ -287,11 +332,35 @@ def format_script(plan: Plan, voice: str | None = None) -> str:
                 f"set {step.set}" if step.exercise_index in multi_set else None,
                 f"rep {step.rep}" if step.exercise_index in multi_rep else None,
             ) if part)
+            if step.tempo:
+                lines.extend(_tempo_lines(step, where, plan))
+                continue
             lines.append(f"  HOLD    {format_s(step.hold_ms)}  {step.exercise_name}" + (f" ({where})" if where else ""))
             for call in step.calls:
                 at = "after the start tone" if call.at_ms is None else f"at {format_s(call.at_ms)}"
                 lines.append(f'    say "{call.text}" {at}' + _spoken_as(plan, call.text))
     return "\n".join(lines) + "\n"
+
+
+def _tempo_lines(step: Hold, where: str, plan: Plan) -> list[str]:
+    """A set of tempo reps: its length, one rep's phases and how each is cued, and the counting."""
+    tempo = step.tempo
+    assert tempo is not None
+    reps = f"{tempo.reps} rep{'s' if tempo.reps != 1 else ''} of {format_s(tempo.rep_ms)}"
+    lines = [f"  REPS    {format_s(step.hold_ms)}  {step.exercise_name}" + (f" ({where})" if where else "")
+             + f": {reps}"]
+    if tempo.cue == "voice":
+        cues = ", ".join(f'say "{phase.word}" {format_s(phase.ms)}' + _spoken_as(plan, phase.word or "")
+                         for phase in tempo.phases)
+    else:
+        cues = ", ".join(f"{phase.name} {format_s(phase.ms)}" for phase in tempo.phases) + \
+            " (a phase tone starts each)"
+    lines.append(f"    each rep: {cues}")
+    if tempo.counts:
+        shown = tempo.counts if len(tempo.counts) <= 4 else (*tempo.counts[:2], "…", tempo.counts[-1])
+        lines.append("    counted aloud as each rep ends: " + ", ".join(
+            word if word == "…" else f'"{word}"' for word in shown))
+    return lines
 
 
 def describe_music(music: Music) -> list[str]:

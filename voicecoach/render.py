@@ -46,19 +46,23 @@ class Levels:
     start_tone_gain_db: float = -8.0
     stop_tone_gain_db: float = -8.0
     tick_gain_db: float = -14.0
+    phase_tone_gain_db: float = -14.0  # soft, like a tick
 
     def shifted(self, gain_db: float) -> Levels:
         """Every sound ``gain_db`` louder (or quieter): the balance between them stays."""
         return Levels(self.speech_gain_db + gain_db, self.start_tone_gain_db + gain_db,
-                      self.stop_tone_gain_db + gain_db, self.tick_gain_db + gain_db)
+                      self.stop_tone_gain_db + gain_db, self.tick_gain_db + gain_db,
+                      self.phase_tone_gain_db + gain_db)
 
     def with_tones(self, tone_gain_db: float) -> Levels:
         """The tones ``tone_gain_db`` louder relative to the speech (``audio.tone_gain_db``)."""
         return Levels(self.speech_gain_db, self.start_tone_gain_db + tone_gain_db,
-                      self.stop_tone_gain_db + tone_gain_db, self.tick_gain_db + tone_gain_db)
+                      self.stop_tone_gain_db + tone_gain_db, self.tick_gain_db + tone_gain_db,
+                      self.phase_tone_gain_db + tone_gain_db)
 
     def tone_gain_db(self, tone: str) -> float:
-        return {"start": self.start_tone_gain_db, "stop": self.stop_tone_gain_db, "tick": self.tick_gain_db}[tone]
+        return {"start": self.start_tone_gain_db, "stop": self.stop_tone_gain_db, "tick": self.tick_gain_db,
+                "phase": self.phase_tone_gain_db}[tone]
 
 
 def tone_segment(freq_hz: int, duration_ms: int, gain_db: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> AudioSegment:

@@ -123,7 +123,46 @@ def _announce_item(value: object) -> object:
         raise ValueError(f"{show_value(value)} is not halfway or a duration; write halfway, 1m or 10s") from None
 
 
+TEMPO_PHASES = ("down", "bottom", "up", "top")  # the phases of a tempo written as "3-1-1-0"
+MIN_PHASE_MS = 250
+TEMPO_HINT = 'write seconds down-bottom-up-top, e.g. "3-1-1-0", or name each phase, e.g. `tempo: {down: 3s, up: 1s}`'
+
+
+def _tempo(value: object) -> object:
+    """``"3-1-1-0"`` (down, bottom, up, top) or ``{down: 3s, up: 1s}``: each phase's name and seconds."""
+    if isinstance(value, str):
+        parts = value.split("-")
+        if len(parts) != len(TEMPO_PHASES):
+            raise ValueError(f"{show_value(value)} has {len(parts)} phase{'s' if len(parts) != 1 else ''}; "
+                             + TEMPO_HINT)
+        try:
+            lengths_s = [parse_duration_s(part.strip()) for part in parts]
+        except ValueError:
+            raise ValueError(f"{show_value(value)} is not a tempo; {TEMPO_HINT}") from None
+        phases: list[tuple[str, float]] = list(zip(TEMPO_PHASES, lengths_s))
+    elif isinstance(value, dict) and value:
+        phases = []
+        for name, length in value.items():
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"{show_value(name)} is not a phase name; {TEMPO_HINT}")
+            try:
+                phases.append((name.strip(), _within_limit(parse_duration_s(length))))
+            except ValueError as error:
+                raise ValueError(f'phase "{name}": {error}') from None
+    else:
+        raise ValueError(f"{show_value(value)} is not a tempo; {TEMPO_HINT}")
+    for name, seconds in phases:
+        if 0 < to_ms(seconds) < MIN_PHASE_MS:
+            raise ValueError(f'the {name} phase lasts {format_s(to_ms(seconds))}; a phase lasts 0 (none) or at least '
+                             f"{format_s(MIN_PHASE_MS)}, so that its cue fits")
+    if sum(to_ms(seconds) for _, seconds in phases) < MIN_HOLD_MS:
+        raise ValueError(f"a rep of {show_value(value)} lasts under {format_s(MIN_HOLD_MS)}; give its phases more "
+                         'time, e.g. "3-1-1-0"')
+    return tuple(phases)
+
+
 SideLabels = Annotated[list[StrictStr | None], BeforeValidator(_sides), Field(min_length=1)]
+Tempo = Annotated[tuple[tuple[str, float], ...], BeforeValidator(_tempo)]
 AnnounceList = Annotated[list[Annotated[str | float, BeforeValidator(_announce_item)]],
                          BeforeValidator(_announce_list)]
 
@@ -170,6 +209,9 @@ class ExerciseFieldsDoc(_Doc):
     countdown_style: Literal["ticks", "voice", "both"] | None = None
     announce: AnnounceList | None = None
     count_reps: StrictBool | None = None
+    tempo: Tempo | None = None
+    phase_cue: Literal["tone", "voice"] | None = None
+    count: Literal["aloud", "silent"] | None = None
 
 
 class ExerciseDoc(ExerciseFieldsDoc):
@@ -214,6 +256,14 @@ class Announcement:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One phase of a tempo rep: ``down`` for 3000 ms."""
+
+    name: str
+    ms: int
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     name: str
@@ -233,6 +283,14 @@ class Exercise:
     countdown_style: str = "ticks"  # "ticks", "voice" (the numbers spoken) or "both"
     announce: tuple[Announcement, ...] = ()
     count_reps: bool = True
+    # A tempo exercise moves through its phases rep after rep; ``hold_ms`` is then a whole set (reps x a rep).
+    tempo: tuple[Phase, ...] = ()
+    phase_cue: str = "tone"  # "tone": a soft tone starts each phase; "voice": its word is said
+    count_aloud: bool = False  # each rep's number said at its end
+
+    @property
+    def rep_ms(self) -> int:
+        return sum(phase.ms for phase in self.tempo)
 
     @property
     def path(self) -> YamlPath:
@@ -452,6 +510,8 @@ def _check_size(routine: Routine, factor: float) -> None:
 def _asked_ms(exercise: Exercise, last: bool) -> int:
     """An exercise's holds and rests as asked (the rest after it too, unless it is the last)."""
     sides, sets, reps = len(exercise.sides), exercise.sets, exercise.reps
+    if exercise.tempo:  # a set is one stretch of reps, with no rest between them
+        reps = 1
     return (sides * sets * reps * exercise.hold_ms + sides * sets * (reps - 1) * exercise.rep_rest_ms
             + sides * (sets - 1) * exercise.set_rest_ms + (sides - 1) * exercise.side_rest_ms
             + (0 if last else exercise.rest_ms))
@@ -474,7 +534,8 @@ def scale_times(routine: Routine, factor: float) -> Routine:
 
     exercises = []
     for exercise in routine.exercises:
-        hold_ms = scaled(exercise.hold_ms, f"the hold of {exercise.name}")
+        # A tempo is how fast to move, not how long to stay: its reps keep their pace.
+        hold_ms = exercise.hold_ms if exercise.tempo else scaled(exercise.hold_ms, f"the hold of {exercise.name}")
         if hold_ms < MIN_HOLD_MS:
             raise source.error(("time_scale",), f"{factor:g} makes the hold of {exercise.name} {format_s(hold_ms)}; "
                                                 f"a hold lasts at least {format_s(MIN_HOLD_MS)}, so use a larger "
@@ -511,9 +572,17 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
     name = pick("name")
     if name is None:
         raise source.error(path, "name is missing; add e.g. `name: Ankle circles`")
+    tempo = pick("tempo", local=False)
+    if tempo is not None:
+        return _tempo_exercise(doc, index, source, pick, written_name, name, tempo)
+    for only_tempo in ("phase_cue", "count"):
+        if getattr(doc, only_tempo) is not None:
+            raise source.error(path + (only_tempo,), f"{only_tempo} is for an exercise with a tempo (moving reps, "
+                                                     'e.g. `tempo: "3-1-1-0"`); this one holds, so remove it')
     hold_s = pick("hold")
     if hold_s is None:
-        raise source.error(path, "hold is missing; add e.g. `hold: 5s` (or set it once under defaults)")
+        raise source.error(path, "hold is missing; add e.g. `hold: 5s` or a tempo, e.g. `tempo: \"3-1-1-0\"` (or "
+                                 "set hold once under defaults)")
     hold_ms = to_ms(hold_s)
     hold_path = path + ("hold",) if "hold" in doc.model_fields_set else ("defaults", "hold")
     if hold_ms < MIN_HOLD_MS:
@@ -560,6 +629,40 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
     )
 
 
+def _tempo_exercise(doc: ExerciseDoc, index: int, source: SourceMap, pick: Any, written_name: Any, name: str,
+                    tempo: tuple[tuple[str, float], ...]) -> Exercise:
+    """An exercise of moving reps: each rep goes through the tempo's phases; a set is its reps back to back."""
+    path: YamlPath = ("exercises", index)
+    for held in ("hold", "cue", "announce"):
+        if held in doc.model_fields_set:
+            raise source.error(path + (held,), f"a tempo exercise has no {held}: its reps last their phases, and "
+                                               "each phase has its cue; remove it, or remove tempo")
+    phases = tuple(Phase(phase_name, to_ms(seconds)) for phase_name, seconds in tempo)
+    reps = pick("reps", 1)
+    rep_ms = sum(phase.ms for phase in phases)
+    id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name
+    return Exercise(
+        id=doc.id if doc.id is not None else slugify(id_name, fallback=f"exercise-{index + 1}"),
+        name=name.strip(),
+        index=index,
+        hold_ms=reps * rep_ms,
+        sides=tuple(pick("sides", [None])),
+        sets=pick("sets", 1),
+        reps=reps,
+        instructions=pick("instructions"),
+        release=pick("release"),
+        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
+        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
+        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
+        countdown=pick("countdown", 3),
+        countdown_style=pick("countdown_style", "ticks"),
+        count_reps=False,
+        tempo=phases,
+        phase_cue=pick("phase_cue", "tone"),
+        count_aloud=pick("count", "aloud") == "aloud",
+    )
+
+
 # ---------------------------------------------------------------- error messages
 
 _EXAMPLES = {
@@ -588,6 +691,9 @@ _EXAMPLES = {
     "countdown_style": "countdown_style: voice",
     "announce": "announce: [halfway, 10s]",
     "count_reps": "count_reps: false",
+    "tempo": 'tempo: "3-1-1-0"',
+    "phase_cue": "phase_cue: voice",
+    "count": "count: aloud",
     "rate": "rate: 160",
     "volume": "volume: 0.8",
     "engine": "engine: pyttsx3",
@@ -610,7 +716,7 @@ _NEEDS_VALUE = {"name", "hold", "sets", "reps", "rep_rest", "set_rest", "side_re
 # Words people use for a key voicecoach calls something else.
 _SAME_AS = {
     "duration": "hold", "time": "hold", "length": "hold", "seconds": "hold", "hold_time": "hold",
-    "repetitions": "reps", "repeats": "reps", "times": "reps", "count": "reps",
+    "repetitions": "reps", "repeats": "reps", "times": "reps",
     "rounds": "sets", "pause": "rest", "break": "rest", "side": "sides",
     "speed": "rate", "wpm": "rate", "playlist": "music", "soundtrack": "music", "background": "music",
     "loudness": "volume", "lang": "language", "voice_name": "name",

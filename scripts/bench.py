@@ -4,6 +4,7 @@
     python scripts/bench.py                          # 5, 30 and 120 minutes, the bundled example, each engine
     python scripts/bench.py --sizes 5 --skip-naive-over 10 --repeat 3
     python scripts/bench.py --only-engines --engines piper   # only the speech engines section
+    python scripts/bench.py --only-music --repeat 3          # only the music section
     python scripts/bench.py --write docs/benchmarks.md
 
 It writes routines of about 5, 30 and 120 minutes into a temporary folder
@@ -48,6 +49,25 @@ with a note when `import piper` fails), each on the bundled example:
   seconds of speech made (lower is faster);
 - speed against voice.rate: the seconds of speech the same phrases make at
   each of --rates (default 120,160,200 wpm), a fresh cache for each.
+
+Then the music under the voice (--only-music runs only this section; with
+--only-engines too, both sections and no sessions table). The benchmark first
+makes its own music, untimed and the same on every run (seeded numpy: soft
+chords of sine partials between 110 and 587 Hz, away from voicecoach's tones,
+a slow pulse and a little noise, piped into ffmpeg as mono MP3, 128 kbps,
+44.1 kHz): a folder of four tracks of 3 to 6 minutes and a one-hour folder of
+twelve 5-minute tracks. Every build is warm for speech (one untimed build
+fills the cache first), and each session has a cache of its own:
+
+- 30 minutes without music, and with `--music FOLDER` (the four tracks), the
+  tracks already measured (their lengths and loudness read from
+  CACHE/music/); and the first build with that folder, CACHE/music/ removed
+  just before it, so it also decodes every track once to measure it;
+- 120 minutes with `--music` the one-hour folder (tracks already measured),
+  and without music;
+- 5 minutes without music: the memory baseline. The target, printed as met
+  or missed: peak memory of the 120-minute build with a one-hour music folder
+  at most 1.25x the 5-minute build's (without music) and under 200 MB.
 """
 
 from __future__ import annotations
@@ -86,6 +106,23 @@ WARM_EXAMPLE_OVER_FLOOR_MAX = 1.1
 DEFAULT_ENGINES = ("pyttsx3", "piper")
 ENGINE_MODULES = {"pyttsx3": "pyttsx3", "piper": "piper"}
 DEFAULT_RATES_WPM = (120, 160, 200)
+
+# The music section: sessions (minutes) built with and without music, the music folders (each track's seconds),
+# and its target.
+MUSIC_SHORT_MIN, MUSIC_SESSION_MIN, MUSIC_LONG_MIN = 5, 30, 120
+MUSIC_FOLDER_S = (190, 245, 300, 355)  # "music-4": four tracks of 3 to 6 minutes, for the 30-minute session
+MUSIC_HOUR_S = (300,) * 12             # "music-hour": twelve 5-minute tracks, for the 120-minute session
+PEAK_MUSIC_120_OVER_5_MAX = 1.25
+PEAK_MUSIC_120_MAX_MB = 200.0
+# The generated music: made at voicecoach's own rate (nothing in it is above 600 Hz but the noise), encoded at
+# 44.1 kHz like most music files. Chords of the A minor pentatonic from A2 to D5, 110 to 587 Hz: well away from
+# voicecoach's tones (660, 880, 1100 and 1320 Hz), so a test listening for a tone would not hear the music.
+MUSIC_MAKE_RATE_HZ = 22_050
+MUSIC_MP3_RATE_HZ = 44_100
+MUSIC_BITRATE_KBPS = 128
+MUSIC_NOTES_HZ = (110.0, 130.81, 146.83, 164.81, 196.0, 220.0, 261.63, 293.66, 329.63, 392.0, 440.0, 523.25, 587.33)
+MUSIC_CHORD_S = 8     # each chord glides into the next over this long
+MUSIC_PULSE_HZ = 0.2  # the slow amplitude pulse
 
 # Runs one command and reports its wall time and the peak memory of its process tree.
 # A fresh wrapper per command, so RUSAGE_CHILDREN covers that command (and the ffmpeg it waits for) only.
@@ -260,9 +297,7 @@ def cold_and_warm(session: Session, folder: Path, repeat: int) -> tuple[Run, Run
             runs.append(measure(build_command(session, output, cache)))
             status = "" if runs[-1].ok else "  FAILED: " + _last_line(runs[-1].stderr)
             _progress(f"{session.label}: {kind} build, run {number}: {runs[-1].wall_s:.2f} s{status}")
-    timelines = sorted(output.glob("*.timeline.json"))
-    length_s = json.loads(timelines[0].read_text(encoding="utf-8"))["duration"] if timelines else None
-    return median_run(colds), median_run(warms), length_s
+    return median_run(colds), median_run(warms), _timeline_length_s(output)
 
 
 def bench_session(result: Result, workdir: Path, repeat: int, skip_naive_over_min: float) -> None:
@@ -447,6 +482,192 @@ def synthesis_report(engine: str, rates: list[int]) -> dict:
                                                          spoken=plan.spoken))
     return {"engine": engine, "phrases": len(clips), "speech_s": speech_seconds(clips), "synthesis_s": synthesis_s,
             "startup_s": startup_s, "cpu_s": cpu_s, "threads": threads, "rates": at_rate, "peak_rss_mb": peak_rss_mb}
+
+
+# ---------------------------------------------------------------- music
+
+
+def music_chord(seed: int, index: int) -> list[tuple[float, float, float]]:
+    """Chord ``index`` of a track: four notes of MUSIC_NOTES_HZ as (frequency, phase, amplitude), from ``seed``."""
+    import numpy as np
+
+    rng = np.random.default_rng([seed, index + 1])  # index -1 is the chord before the first
+    root = int(rng.integers(0, 5))
+    notes = (root, root + 2, root + 4, root + int(rng.integers(5, 9)))
+    return [(MUSIC_NOTES_HZ[note], float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0.5, 1.0))) for note in notes]
+
+
+def music_samples(seed: int, number: int, frames: int):
+    """Piece ``number`` of a track (``frames`` samples from number * MUSIC_CHORD_S on, floats in -1..1): the
+    previous chord gliding into this piece's chord, a slow pulse and a little noise."""
+    import numpy as np
+
+    rate = MUSIC_MAKE_RATE_HZ
+    steps = np.arange(frames, dtype=np.float64)
+    seconds = number * MUSIC_CHORD_S + steps / rate
+    rise = np.sin(0.5 * np.pi * steps / (MUSIC_CHORD_S * rate)) ** 2
+    samples = np.zeros(frames)
+    for index, weight in ((number - 1, 1.0 - rise), (number, rise)):
+        chord = np.zeros(frames)
+        for frequency_hz, phase, amplitude in music_chord(seed, index):
+            chord += amplitude * np.sin(2 * np.pi * frequency_hz * seconds + phase)
+        samples += weight * chord
+    samples *= 0.09 * (0.75 + 0.25 * np.sin(2 * np.pi * MUSIC_PULSE_HZ * seconds))
+    return samples + np.random.default_rng([seed, 0, number]).normal(0.0, 0.004, frames)
+
+
+def write_music_track(path: Path, seconds: float, seed: int) -> Path:
+    """A track of ``seconds`` to ``path`` (MP3), piece by piece through ffmpeg's stdin: never whole in memory."""
+    import numpy as np
+
+    from voicecoach.parts import ffmpeg_path
+
+    command = [ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+               "-f", "s16le", "-ar", str(MUSIC_MAKE_RATE_HZ), "-ac", "1", "-i", "pipe:0",
+               "-ar", str(MUSIC_MP3_RATE_HZ), "-c:a", "libmp3lame", "-b:a", f"{MUSIC_BITRATE_KBPS}k",
+               "-compression_level", "7", str(path)]  # LAME's faster search: the same file size, made in half the time
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdin is not None and process.stderr is not None
+    total, piece = round(seconds * MUSIC_MAKE_RATE_HZ), MUSIC_CHORD_S * MUSIC_MAKE_RATE_HZ
+    try:
+        for number, start in enumerate(range(0, total, piece)):
+            samples = music_samples(seed, number, min(piece, total - start))
+            process.stdin.write(np.clip(np.rint(samples * 32767), -32768, 32767).astype("<i2").tobytes())
+    finally:
+        process.stdin.close()
+        error = process.stderr.read().decode(errors="replace")
+        process.stderr.close()
+        code = process.wait()
+    if code != 0:
+        raise RuntimeError(f"ffmpeg could not write {path.name}: {_last_line(error)}")
+    return path
+
+
+def write_music_folders(folders: dict[Path, tuple[int, ...]]) -> None:
+    """Each folder's tracks (seconds each), made in parallel processes, one per core: each track has its own seed."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = []
+    for folder, lengths_s in folders.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        jobs += [(folder / f"track-{number:02d}.mp3", seconds, len(jobs) + number)
+                 for number, seconds in enumerate(lengths_s, start=1)]
+    with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        for future in [pool.submit(write_music_track, *job) for job in jobs]:
+            future.result()
+
+
+# The music section's builds: (key, session minutes, label, the key of the same session without music).
+MUSIC_ROWS = (
+    ("30 without", MUSIC_SESSION_MIN, "30 min without music", None),
+    ("30 with", MUSIC_SESSION_MIN, "30 min with music (tracks already measured)", "30 without"),
+    ("30 first", MUSIC_SESSION_MIN, "30 min with music (first build: tracks measured)", "30 without"),
+    ("120 without", MUSIC_LONG_MIN, "120 min without music", None),
+    ("120 with", MUSIC_LONG_MIN, "120 min with a one-hour folder (tracks already measured)", "120 without"),
+    ("5 without", MUSIC_SHORT_MIN, "5 min without music", None),
+)
+
+
+@dataclass
+class MusicResult:
+    """The music section: each build's median Run by its MUSIC_ROWS key, the sessions' lengths, the music made."""
+
+    runs: dict[str, Run] = dataclasses.field(default_factory=dict)
+    lengths_s: dict[int, float] = dataclasses.field(default_factory=dict)  # session minutes -> its timeline's length
+    made_s: float | None = None  # how long making the music took (not in any build's time)
+    errors: list[str] = dataclasses.field(default_factory=list)  # the parts of the section that broke
+
+
+def music_command(routine: Path, output: Path, cache: Path, music: Path | None) -> list[str]:
+    """The build command for ``routine``, with ``--music FOLDER`` when ``music`` is given."""
+    return build_command(Session("music", routine, routine), output, cache) + \
+        (["--music", str(music)] if music is not None else [])
+
+
+def music_build(result: MusicResult, key: str, command: list[str], output: Path, number: int,
+                runs: list[Run], before: Path | None = None) -> None:
+    """One measured build into ``runs`` (``before``, a folder, removed first), its session length into ``result``."""
+    if before is not None:
+        shutil.rmtree(before, ignore_errors=True)
+    shutil.rmtree(output, ignore_errors=True)
+    runs.append(measure(command))
+    status = "" if runs[-1].ok else "  FAILED: " + _last_line(runs[-1].stderr)
+    _progress(f"music: {key}, run {number}: {runs[-1].wall_s:.2f} s, {runs[-1].peak_rss_mb:.0f} MB{status}")
+    minutes = next(row[1] for row in MUSIC_ROWS if row[0] == key)
+    length_s = _timeline_length_s(output)
+    if length_s is not None:
+        result.lengths_s[minutes] = length_s
+
+
+def warm_speech(command: list[str], output: Path, what: str) -> None:
+    """One untimed build, to fill the speech cache (and, with --music, the music's measurements)."""
+    shutil.rmtree(output, ignore_errors=True)
+    started = time.perf_counter()
+    run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"the untimed build ({what}) failed: {_last_line(run.stderr)}")
+    _progress(f"music: untimed build ({what}): {time.perf_counter() - started:.2f} s")
+
+
+def bench_music(result: MusicResult, workdir: Path, repeat: int) -> None:
+    """Make the music (untimed), then the section's builds, each session in a cache of its own, into ``result``.
+
+    Each part is caught on its own: a part that breaks is reported in ``result.errors`` and the others go on.
+    """
+    folder = workdir / "music"
+    folder.mkdir(parents=True, exist_ok=True)
+    short, session, long_ = (write_routine(folder, minutes)
+                             for minutes in (MUSIC_SHORT_MIN, MUSIC_SESSION_MIN, MUSIC_LONG_MIN))
+    four, hour = folder / "music-4", folder / "music-hour"
+    output = folder / "output"
+
+    def make_music() -> None:
+        started = time.perf_counter()
+        write_music_folders({four: MUSIC_FOLDER_S, hour: MUSIC_HOUR_S})
+        result.made_s = time.perf_counter() - started
+        _progress(f"music: made {len(MUSIC_FOLDER_S) + len(MUSIC_HOUR_S)} tracks "
+                  f"({(sum(MUSIC_FOLDER_S) + sum(MUSIC_HOUR_S)) / 60:.0f} min of MP3) in {result.made_s:.1f} s")
+
+    def five_minutes() -> None:
+        cache = folder / "cache-5min"
+        warm_speech(music_command(short, output, cache, None), output, "5 min, speech")
+        runs: list[Run] = []
+        for number in range(1, repeat + 1):
+            music_build(result, "5 without", music_command(short, output, cache, None), output, number, runs)
+        result.runs["5 without"] = median_run(runs)
+
+    def thirty_minutes() -> None:
+        cache = folder / "cache-30min"
+        warm_speech(music_command(session, output, cache, None), output, "30 min, speech")
+        without, first, with_ = [], [], []
+        for number in range(1, repeat + 1):
+            music_build(result, "30 without", music_command(session, output, cache, None), output, number, without)
+            # The tracks' measurements removed: this build measures the four tracks, then builds.
+            music_build(result, "30 first", music_command(session, output, cache, four), output, number, first,
+                         before=cache / "music")
+            music_build(result, "30 with", music_command(session, output, cache, four), output, number, with_)
+        result.runs.update({"30 without": median_run(without), "30 first": median_run(first),
+                            "30 with": median_run(with_)})
+
+    def hundred_twenty_minutes() -> None:
+        cache = folder / "cache-120min"
+        warm_speech(music_command(long_, output, cache, hour), output, "120 min, speech and the hour's tracks")
+        with_, without = [], []
+        for number in range(1, repeat + 1):
+            music_build(result, "120 with", music_command(long_, output, cache, hour), output, number, with_)
+            music_build(result, "120 without", music_command(long_, output, cache, None), output, number, without)
+        result.runs.update({"120 with": median_run(with_), "120 without": median_run(without)})
+
+    for name, part, with_music in (("making the music", make_music, False), ("5 min", five_minutes, False),
+                                   ("30 min", thirty_minutes, True), ("120 min", hundred_twenty_minutes, True)):
+        if with_music and result.made_s is None:
+            result.errors.append(f"{name}: not measured (no music was made)")
+            continue
+        try:
+            part()
+        except Exception as error:  # noqa: BLE001 - report what was measured; a measurement never fails the run
+            result.errors.append(f"{name}: {type(error).__name__}: {error}")
+            _progress(f"music: {name}: the benchmark broke: {result.errors[-1]}")
 
 
 # ---------------------------------------------------------------- reporting
@@ -636,6 +857,70 @@ def engine_notes(results: list[EngineResult], repeat: int, rates: list[int]) -> 
         lines.append("- FAILED: " + ", ".join(failed) + " (see the progress lines above)")
     return lines
 
+
+def music_table(result: MusicResult) -> list[str]:
+    lines = ["| build | session length | wall | peak memory | wall / without music | peak / without music |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for key, minutes, label, without_key in MUSIC_ROWS:
+        run, without = result.runs.get(key), result.runs.get(without_key) if without_key else None
+        lines.append(" | ".join([
+            f"| {label}", fmt_clock(result.lengths_s.get(minutes)), fmt_s(run),
+            f"{run.peak_rss_mb:.0f} MB" if run else "n/a",
+            fmt_ratio(ratio(run.wall_s, without.wall_s) if run and without else None) if without_key else "",
+            fmt_ratio(ratio(run.peak_rss_mb, without.peak_rss_mb) if run and without else None)
+            if without_key else ""]) + " |")
+    return lines
+
+
+def music_target_lines(result: MusicResult) -> list[str]:
+    long_, five = result.runs.get("120 with"), result.runs.get("5 without")
+    value = ratio(long_.peak_rss_mb, five.peak_rss_mb) if long_ and five and long_.ok and five.ok else None
+    ok = value is not None and value <= PEAK_MUSIC_120_OVER_5_MAX and long_.peak_rss_mb < PEAK_MUSIC_120_MAX_MB
+    return [f"- peak memory of the 120-minute build with a one-hour music folder at most "
+            f"{PEAK_MUSIC_120_OVER_5_MAX:g}x the 5-minute build's (without music) and under "
+            f"{PEAK_MUSIC_120_MAX_MB:g} MB: {verdict(value, ok, 'a build failed or broke')}"
+            + (f" ({value:.2f}x; {long_.peak_rss_mb:.0f} MB vs {five.peak_rss_mb:.0f} MB)" if value is not None
+               else "")]
+
+
+def music_notes(result: MusicResult, repeat: int) -> list[str]:
+    runs = result.runs
+    made = f", made in {result.made_s:.0f} s before any build and not timed" if result.made_s is not None else ""
+    lines = [
+        f"- The music is generated by the benchmark{made}: soft chords of sine partials (110 to 587 Hz), a slow "
+        "pulse and a little noise, mono MP3 at 128 kbps and 44.1 kHz. `music-4`: four tracks of "
+        f"{', '.join(fmt_clock(s) for s in MUSIC_FOLDER_S)} ({sum(MUSIC_FOLDER_S) / 60:.0f} min), for the "
+        f"30-minute session; `music-hour`: {len(MUSIC_HOUR_S)} tracks of {fmt_clock(MUSIC_HOUR_S[0])} "
+        f"({sum(MUSIC_HOUR_S) / 60:.0f} min), for the 120-minute session.",
+        f"- Every build is `python -m voicecoach build ROUTINE -q -o OUT --cache-dir CACHE [--music FOLDER]` in a "
+        f"fresh process, on a warm speech cache: one untimed build of each session filled it first (for 120 min, "
+        f"with the music, so the hour's tracks were measured then too). Wall times are medians of {repeat} "
+        f"run{'s' if repeat > 1 else ''}; peak memory is the largest process of the build (the build itself, its "
+        "LAME encoder or one of the ffmpeg processes decoding the music).",
+        "- tracks already measured: each track's length and loudness are read from CACHE/music/, so the build "
+        "only decodes the music it plays. first build: CACHE/music/ is removed just before it, so it first "
+        "decodes every track of the folder in full to measure it (one ffmpeg per core), then builds: the "
+        "difference is what a new music folder costs once.",
+        "- Where the extra time goes: with music, the build lays out the whole session first, then mixes it twice, "
+        "decoding the music each time: a measuring pass over the whole mix, for the gain that brings it to its "
+        "loudness target (the music is under the voice, so the sounds cannot be measured one by one, as they are "
+        "without music), then the encode pass. And it encodes with one LAME process, where a long session without "
+        f"music is cut at its silences into pieces encoded at once, one LAME process per core ({os.cpu_count()} "
+        "here); with music there is no silence to cut at, and LAME spends more on a second of sound than on a "
+        "second of silence.",
+        "- 5 min without music is the memory baseline of the target, measured warm in this section (the sessions "
+        "table's memory target compares cold builds).",
+    ]
+    if "30 first" in runs and "30 with" in runs:
+        lines.append(f"- measuring the four tracks ({sum(MUSIC_FOLDER_S) / 60:.0f} min of MP3) added "
+                     f"{runs['30 first'].wall_s - runs['30 with'].wall_s:.2f} s to the first build.")
+    failed = [label for key, _, label, _ in MUSIC_ROWS if key in runs and not runs[key].ok]
+    if failed:
+        lines.append("- FAILED: " + ", ".join(failed) + " (see the progress lines above)")
+    lines += [f"- broke: {error}" for error in result.errors]
+    return lines
+
+
 def machine_lines() -> list[str]:
     from voicecoach.parts import ffmpeg_path
 
@@ -728,6 +1013,12 @@ def _progress(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
 
+def _timeline_length_s(output: Path) -> float | None:
+    """The session's length, as the timeline a build wrote into ``output`` says; None when it wrote none."""
+    timelines = sorted(output.glob("*.timeline.json"))
+    return json.loads(timelines[0].read_text(encoding="utf-8"))["duration"] if timelines else None
+
+
 def _last_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[-1] if lines else "no message"
@@ -741,7 +1032,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is kept (default 1)")
     parser.add_argument("--sizes", default=",".join(str(m) for m in DEFAULT_SIZES_MIN),
                         help="routine lengths to generate, in minutes, comma-separated (default 5,30,120); "
-                             "the bundled example is always included (unless --only-engines)")
+                             "the bundled example is always included (unless --only-engines or --only-music)")
     parser.add_argument("--skip-naive-over", type=float, default=DEFAULT_SKIP_NAIVE_OVER_MIN, metavar="M",
                         help="skip the naive baseline for sessions longer than M minutes (default 40)")
     parser.add_argument("--write", type=Path, metavar="PATH", help="also write the report as Markdown to PATH")
@@ -752,7 +1043,10 @@ def parse_arguments() -> argparse.Namespace:
                         help="speech engines to measure on the bundled example, comma-separated (default "
                              f"{','.join(DEFAULT_ENGINES)}); none skips that section")
     parser.add_argument("--only-engines", action="store_true",
-                        help="measure only the speech engines section (no generated routines, no targets)")
+                        help="measure only the speech engines section (no generated routines, no targets); "
+                             "with --only-music, both sections")
+    parser.add_argument("--only-music", action="store_true",
+                        help="measure only the music section (with --only-engines, both sections)")
     parser.add_argument("--rates", metavar="WPM,...",
                         help="voice.rate values to compare the engines' speed at (default "
                              f"{','.join(str(r) for r in DEFAULT_RATES_WPM)}); none skips them")
@@ -806,10 +1100,12 @@ def main() -> int:
     started = time.perf_counter()
     results = []
     engine_results = []
+    music_result = None
+    only = arguments.only_engines or arguments.only_music
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as folder:
         workdir = Path(folder)
         sessions = []
-        if not arguments.only_engines:
+        if not only:
             for minutes in arguments.sizes_min:
                 routine = write_routine(workdir, minutes)
                 sessions.append(Session(f"{minutes:g} min", routine, routine))
@@ -821,7 +1117,7 @@ def main() -> int:
             except Exception as error:  # noqa: BLE001 - report what was measured; a measurement never fails the run
                 results[-1].error = f"{type(error).__name__}: {error}"
                 _progress(f"{session.label}: the benchmark broke: {results[-1].error}")
-        for engine in arguments.engine_names:
+        for engine in arguments.engine_names if arguments.only_engines or not only else ():
             engine_results.append(EngineResult(engine, missing=engine_missing(engine)))
             if engine_results[-1].missing:
                 _progress(f"{engine}: skipped, {engine_results[-1].missing}")
@@ -831,6 +1127,13 @@ def main() -> int:
             except Exception as error:  # noqa: BLE001 - as above
                 engine_results[-1].error = f"{type(error).__name__}: {error}"
                 _progress(f"{engine} example: the benchmark broke: {engine_results[-1].error}")
+        if arguments.only_music or not only:
+            music_result = MusicResult()
+            try:
+                bench_music(music_result, workdir, arguments.repeat)
+            except Exception as error:  # noqa: BLE001 - as above
+                music_result.errors.append(f"{type(error).__name__}: {error}")
+                _progress(f"music: the benchmark broke: {music_result.errors[-1]}")
     took_s = time.perf_counter() - started
     others = others_line(cpu_before, busy_cpu_s(), took_s)
 
@@ -844,6 +1147,10 @@ def main() -> int:
                  *(["", "Speed against voice.rate (seconds of speech of the example's phrases):", "", *rates]
                    if rates else []),
                  "", "Notes:", "", *engine_notes(engine_results, arguments.repeat, arguments.rates_wpm)]
+    if music_result is not None:
+        body += [*([""] if body else []), "## Music under the voice", "", *music_table(music_result), "",
+                 "Target (ratio from this run):", "", *music_target_lines(music_result), "",
+                 "Notes:", "", *music_notes(music_result, arguments.repeat)]
     machine = machine_lines() + code + others
     print()
     print("\n".join(machine))
@@ -875,7 +1182,17 @@ def main() -> int:
             "engine and synthesizes one first phrase (the start-up, timed apart), then times "
             "SpeechService(PhraseCache(empty folder)).clips over every distinct phrase and sums the clips' "
             "frames / sample rate into seconds of speech. The first of those runs also synthesizes the phrases "
-            "again at each rate, untimed, into a fresh cache each, for the seconds of speech they make.",
+            "again at each rate, untimed, into a fresh cache each, for the seconds of speech they make.", "",
+            "The music section first makes its own music, untimed: seeded numpy writes soft chords of sine "
+            "partials between 110 and 587 Hz (away from the tones at 660, 880, 1100 and 1320 Hz), a slow pulse "
+            "and a little noise, piece by piece into ffmpeg's stdin, as mono MP3 files at 128 kbps and 44.1 kHz: "
+            "four tracks of 3 to 6 minutes in one folder, twelve of 5 minutes (one hour) in another. Each "
+            "session then has a cache of its own, filled by one untimed build, and every measured build is the "
+            "same command as above, plus `--music FOLDER` for the builds with music: the 30-minute routine "
+            "without music, with the four tracks already measured (their length and loudness in CACHE/music/), "
+            "and with CACHE/music/ removed just before (the first build with that folder, which decodes every "
+            "track once to measure it); the 120-minute routine with the one-hour folder and without music; the "
+            "5-minute routine without music, the memory baseline.",
         ]
         arguments.write.parent.mkdir(parents=True, exist_ok=True)
         arguments.write.write_text("\n".join(report) + "\n", encoding="utf-8")

@@ -21,7 +21,7 @@ from .errors import OutputError, VoicecoachError
 from .files import write_new_file
 from .lyrics import SUBTITLE_FORMATS
 from .plan import format_script, plan_session
-from .variants import (RoutineFile, Setting, engine_setting, load_routine_file, music_settings, parse_matrix,
+from .variants import (RoutineFile, Setting, engine_setting, music_settings, parse_matrix,
                        parse_setting, time_scale_setting)
 from .speech import PhraseCache, SpeechService, describe_voice, installed_voices
 
@@ -379,7 +379,7 @@ def script(
       voicecoach script knee.yaml --set language=de --engine piper
     """
     def plan_and_voice():
-        routine_file = load_routine_file(routine)
+        routine_file = open_routine(routine)
         session = routine_file.session(variant, overrides(set_, time_scale, engine, music, no_music))
         settings = SpeechService(PhraseCache()).settings_for(session.voice, session.language,
                                                              voice_source(session))

@@ -23,7 +23,9 @@ import hashlib
 import json
 import math
 import os
+import queue
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -65,9 +67,9 @@ class MusicFileError(Exception):
 def decoder(path: Path, sample_rate_hz: int, offset_frames: int = 0) -> subprocess.Popen:
     """ffmpeg decoding ``path`` to mono 16-bit samples at ``sample_rate_hz`` on its stdout, from a frame on."""
     seek = ["-ss", f"{offset_frames / sample_rate_hz:.6f}"] if offset_frames else []
-    return subprocess.Popen([ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "error", *seek, "-i", str(path),
+    return subprocess.Popen([ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "quiet", *seek, "-i", str(path),
                              "-vn", "-sn", "-f", "s16le", "-ac", "1", "-ar", str(sample_rate_hz), "-"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
 def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
@@ -80,17 +82,15 @@ def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
         raise MusicFileError(path, (error.strerror or "it cannot be opened").lower()) from None
     process = decoder(path, sample_rate_hz)
     meter = LoudnessMeter(sample_rate_hz, with_true_peak=False)
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
     try:
         while True:
             data = process.stdout.read(READ_FRAMES * 2)
             if not data:
                 break
             meter.add(np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2") / 32768)
-        process.stderr.read()
     finally:
         process.stdout.close()
-        process.stderr.close()
         code = process.wait()
     if code != 0 or meter.frames == 0:
         # ffmpeg's own words differ with each format ("Invalid argument", "Invalid data found..."): not repeated.
@@ -288,9 +288,19 @@ class MusicBed:
                 mixed = np.zeros(end - start)
             mixed[begin - start:finish - start] += samples
         self._close_finished(start)
+        self._open_ahead(end, 2 * end - start)
         if mixed is None:
             return None
         return mixed * self._envelope(start, end)
+
+    def _open_ahead(self, start: int, end: int) -> None:
+        """Start the decoders of the stretches that begin in the next chunk now, so ffmpeg starts up meanwhile."""
+        rate = self.sample_rate_hz
+        for event in self.events[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]:
+            position = _frame(event.offset_ms, rate)
+            if not any(found.file == event.file and abs(found.position - position) <= 2
+                       and found.owner in (None, event) for found in self.decoders):
+                self.decoders.append(_Decoder(event.file, self.paths[event.file], rate, position, owner=event))
 
     def close(self) -> None:
         for decoder_ in self.decoders:
@@ -319,31 +329,36 @@ class MusicBed:
                 self.decoders.remove(found)
 
     def _fades(self, event: MusicEvent, begin: int, finish: int) -> np.ndarray | float:
+        """The stretch's fade in and fade out (equal power), computed only where they are."""
         rate = self.sample_rate_hz
-        if not event.fade_in_ms and not event.fade_out_ms:
+        start, end = _frame(event.start_ms, rate), _frame(event.end_ms, rate)
+        fade_in, fade_out = _frame(event.fade_in_ms, rate), _frame(event.fade_out_ms, rate)
+        if begin >= start + fade_in and finish <= end - fade_out:
             return 1.0
-        frames = np.arange(begin, finish, dtype=np.float64)
         gain = np.ones(finish - begin)
-        if event.fade_in_ms:
-            start, length = _frame(event.start_ms, rate), _frame(event.fade_in_ms, rate)
-            gain *= np.sin(0.5 * np.pi * np.clip((frames - start) / length, 0.0, 1.0))
-        if event.fade_out_ms:
-            end, length = _frame(event.end_ms, rate), _frame(event.fade_out_ms, rate)
-            gain *= np.sin(0.5 * np.pi * np.clip((end - frames) / length, 0.0, 1.0))
+        if fade_in and begin < start + fade_in:
+            stop = min(finish, start + fade_in)
+            gain[:stop - begin] *= np.sin(0.5 * np.pi * (np.arange(begin, stop) - start) / fade_in)
+        if fade_out and finish > end - fade_out:
+            first = max(begin, end - fade_out)
+            gain[first - begin:] *= np.sin(0.5 * np.pi * (end - np.arange(first, finish)) / fade_out)
         return gain
 
     def _envelope(self, start: int, end: int) -> np.ndarray:
         """The duck under every sound, and the fades at the session's start and end."""
-        frames = np.arange(start, end, dtype=np.float64)
         duck = np.zeros(end - start)
         low = int(np.searchsorted(self.sound_starts, start - self.longest_sound - self.release))
         high = int(np.searchsorted(self.sound_starts, end + 2 * self.attack))
         for sound_start, sound_end in zip(self.sound_starts[low:high], self.sound_ends[low:high]):
-            if sound_end + self.release <= start:
+            first, last = max(start, sound_start - 2 * self.attack), min(end, sound_end + self.release)
+            if first >= last:
                 continue
             points = [sound_start - 2 * self.attack, sound_start - self.attack, sound_end, sound_end + self.release]
-            np.maximum(duck, np.interp(frames, points, [0.0, 1.0, 1.0, 0.0]), out=duck)
+            part = duck[first - start:last - start]
+            np.maximum(part, np.interp(np.arange(first, last), points, [0.0, 1.0, 1.0, 0.0]), out=part)
         gain = 10 ** (self.music.duck_db * duck / 20)
+        if start < self.fade_in or end > self.fade_out_from:
+            frames = np.arange(start, end, dtype=np.float64)
         if start < self.fade_in:
             gain *= np.sin(0.5 * np.pi * np.clip(frames / self.fade_in, 0.0, 1.0))
         if end > self.fade_out_from:
@@ -360,31 +375,59 @@ def track_gain_db(info: TrackInfo, voice_lufs: float, music: Music) -> float:
 
 
 class _Decoder:
-    """One file being decoded, read in order; pauses (its pipe full) while its player is paused."""
+    """One file being decoded, read in order. A thread keeps a few blocks decoded ahead, so that ffmpeg works
+    while the mixer does; while its player is paused it stops (its queue full, then its pipe)."""
+
+    BLOCK_FRAMES = 1 << 15
+    AHEAD_BLOCKS = 8
 
     def __init__(self, file: str, path: Path, sample_rate_hz: int, position: int, owner: MusicEvent | None) -> None:
         self.file, self.position, self.owner = file, position, owner
         self.process = decoder(path, sample_rate_hz, position)
+        self.blocks: queue.Queue[bytes] = queue.Queue(maxsize=self.AHEAD_BLOCKS)
+        self.buffer = bytearray()
         self.done = False
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._pump, name=f"voicecoach-music-{file}", daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        data = b"x"
+        while data and not self.closed.is_set():
+            try:
+                data = self.process.stdout.read(self.BLOCK_FRAMES * 2)
+            except (OSError, ValueError):  # closed under it
+                data = b""
+            while not self.closed.is_set():
+                try:
+                    self.blocks.put(data, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
 
     def read(self, frames: int) -> np.ndarray:
-        assert self.process.stdout is not None
-        data = b"" if self.done else self.process.stdout.read(frames * 2)
-        if len(data) < frames * 2:
-            self.done = True  # the file ended (a frame or two early, at most, after its measured length)
+        wanted = frames * 2
+        while len(self.buffer) < wanted and not self.done:
+            data = self.blocks.get()
+            if not data:
+                self.done = True  # the file ended (a frame or two early, at most, after its measured length)
+            self.buffer += data
+        got = np.frombuffer(bytes(self.buffer[:wanted // 2 * 2]), dtype="<i2")
+        del self.buffer[:wanted]
         samples = np.zeros(frames)
-        got = np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2")
         samples[:len(got)] = got
         self.position += frames
         return samples
 
     def close(self) -> None:
+        self.closed.set()
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        self.thread.join()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def _frame(ms: int, sample_rate_hz: int) -> int:

@@ -581,8 +581,7 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
                                                      'e.g. `tempo: "3-1-1-0"`); this one holds, so remove it')
     hold_s = pick("hold")
     if hold_s is None:
-        raise source.error(path, "hold is missing; add e.g. `hold: 5s` or a tempo, e.g. `tempo: \"3-1-1-0\"` (or "
-                                 "set hold once under defaults)")
+        raise source.error(path, "hold is missing; add e.g. `hold: 5s` (or set it once under defaults)")
     hold_ms = to_ms(hold_s)
     hold_path = path + ("hold",) if "hold" in doc.model_fields_set else ("defaults", "hold")
     if hold_ms < MIN_HOLD_MS:

@@ -180,6 +180,21 @@ def test_no_music_and_music_from_the_command_line(music_folder, tmp_path, cache_
     assert result.output.splitlines()[3] == "music under the whole session: second.wav (looping)"
 
 
+def test_the_bundled_music_example_builds_with_its_music_counts_and_tempo(tmp_path, cache_dir):
+    result = CliRunner().invoke(app, ["build", "legs-with-a-beat", "-o", str(tmp_path), "-q",
+                                      "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    timeline = json.loads((tmp_path / "legs-with-a-beat.timeline.json").read_text(encoding="utf-8"))
+    assert {event["file"] for event in events(timeline, "music")} == {"music/morning-pulse.mp3",
+                                                                      "music/steady-ground.mp3"}
+    assert len(events(timeline, "phase")) == 2 * 6 * 3 + 2 * 5 * 2
+    said = {event["text"] for event in events(timeline, "speech")}
+    assert {"five", "four", "down", "up", "six"} <= said
+    decoded = decode_mp3(tmp_path / "legs-with-a-beat.mp3")
+    check_length(decoded, timeline)
+    check_tones(decoded, timeline)
+
+
 def test_the_script_says_which_music_plays_where(music_folder):
     path = write_routine(music_folder.parent, ROUTINE.format(music="music/") + "music_seed: 3\n", "seed.yaml")
     result = CliRunner().invoke(app, ["script", str(path)])

@@ -180,6 +180,24 @@ def test_no_music_and_music_from_the_command_line(music_folder, tmp_path, cache_
     assert result.output.splitlines()[3] == "music under the whole session: second.wav (looping)"
 
 
+def test_a_batch_sets_the_music_against_the_voice_in_each_session(music_folder, tmp_path, cache_dir):
+    path = write_routine(music_folder.parent, ROUTINE.format(music="music/"), "batch.yaml")
+    result = CliRunner().invoke(app, ["batch", str(path), "--matrix", "music_gain_db=-10,-20", "-j", "2", "-o",
+                                      str(tmp_path), "-q", "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    levels = []
+    for gain in ("10", "20"):
+        stem = tmp_path / "music-under-the-coach" / f"music-under-the-coach--music-gain-db-{gain}"
+        timeline = json.loads(stem.with_suffix(".timeline.json").read_text(encoding="utf-8"))
+        decoded = decode_mp3(stem.with_suffix(".mp3"))
+        check_tones(decoded, timeline)
+        music_db = np.mean([level_db(decoded, start, end) for start, end in hold_middles(timeline)])
+        speech = np.concatenate([decoded[int(e["start"] * RATE_HZ):int(e["end"] * RATE_HZ)]
+                                 for e in events(timeline, "speech")])
+        levels.append(music_db - 10 * np.log10(np.mean(speech ** 2)))  # the music against the voice
+    assert 9 <= levels[0] - levels[1] <= 11
+
+
 def test_the_bundled_music_example_builds_with_its_music_counts_and_tempo(tmp_path, cache_dir):
     result = CliRunner().invoke(app, ["build", "legs-with-a-beat", "-o", str(tmp_path), "-q",
                                       "--cache-dir", str(cache_dir)])

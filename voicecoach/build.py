@@ -138,7 +138,8 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
     ffmpeg_path()  # a missing part is reported before any synthesis, too
-    tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.root, plan.source) \
+    tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.root, plan.source,
+                            (lambda done, total: on_progress("music", done, total)) if on_progress else None) \
         if plan.music is not None else None
     check_writable(output_dir)  # before any synthesis; after every check of the routine
     files = SessionFiles.named(output_dir, plan.slug, options.subtitle_formats)

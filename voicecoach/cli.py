@@ -236,7 +236,8 @@ def build(
 
         def on_progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                label = {"speech": "Synthesizing speech", "encode": "Rendering and encoding"}[stage]
+                label = {"music": "Measuring the music", "speech": "Synthesizing speech",
+                         "encode": "Rendering and encoding"}[stage]
                 tasks[stage] = progress.add_task(label, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 

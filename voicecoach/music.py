@@ -26,7 +26,7 @@ import os
 import queue
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +102,7 @@ def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
 
 
 def measure_tracks(music: Music, sample_rate_hz: int, cache_dir: Path | None, source: SourceMap,
-                   ) -> dict[Path, TrackInfo]:
+                   on_progress: Callable[[int, int], None] | None = None) -> dict[Path, TrackInfo]:
     """Every file of the bed and the rests' music measured (each once, on every core; from the cache when it
     was measured before). A file ffmpeg cannot play is a RoutineError on the line of ``music:`` or
     ``music_rest:``."""
@@ -129,6 +129,8 @@ def measure_tracks(music: Music, sample_rate_hz: int, cache_dir: Path | None, so
                                                  "give a music file: mp3, m4a, ogg, flac or wav") \
                         from None
                 _store(cache_dir, path, sample_rate_hz, found[path])
+                if on_progress:
+                    on_progress(len(found), len(paths))
     return found
 
 

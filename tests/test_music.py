@@ -272,6 +272,16 @@ def test_a_file_that_is_not_audio_is_one_line_and_nothing_is_written(tmp_path, c
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
+def test_validate_finds_a_music_file_that_does_not_play(tmp_path):
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music" / "notes.mp3").write_text("la la la\n" * 50)
+    path = write_routine(tmp_path, ROUTINE.format(music="music/"), "r.yaml")
+    result = CliRunner().invoke(app, ["validate", str(path), "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 2
+    assert result.output == (f'{path}:3: music: "music/notes.mp3" cannot be played (it is not audio ffmpeg can '
+                             "read); give a music file: mp3, m4a, ogg, flac or wav\n")
+
+
 def test_both_music_flags_are_one_line(tmp_path):
     path = write_routine(tmp_path, "title: T\nexercises: [{name: Plank, hold: 5s}]\n")
     result = CliRunner().invoke(app, ["script", str(path), "--music", "x.mp3", "--no-music"])

@@ -56,12 +56,15 @@ class RoutineSummary:
 
 def check_routine(path: Path, speech: SpeechService, display_name: str | None = None) -> RoutineSummary:
     """Everything a build checks before synthesizing, for the base and every variant:
-    the file, the plan, and that the voice exists. ``display_name`` names the file in errors."""
+    the file, the plan, that the voice exists and that its music plays. ``display_name`` names the file in
+    errors."""
     routine_file = load_routine_file(path, display_name)
     for variant in (None, *routine_file.variant_names):
         routine = routine_file.session(variant)
         plan = plan_session(routine)
         speech.settings_for(routine.voice, routine.language, voice_source(routine))
+        if plan.music is not None:
+            measure_tracks(plan.music, SAMPLE_RATE_HZ, speech.cache.root, plan.source)
         if variant is None:
             summary = RoutineSummary(len(routine.exercises), len(plan.holds), plan.asked_ms,
                                      routine_file.variant_names)

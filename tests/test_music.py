@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import wave
 from pathlib import Path
 
@@ -16,12 +21,12 @@ from voicecoach.build import BuildOptions, build_file
 from voicecoach.cli import app
 from voicecoach.errors import RoutineError
 from voicecoach.layout import HoldEvent, Timeline
-from voicecoach.music import TrackInfo, measure_tracks, schedule_music
+from voicecoach.music import MusicBed, TrackInfo, measure_tracks, schedule_music
 from voicecoach.routine import Music
 from voicecoach.variants import load_routine_file
 
 from .audio_probe import RATE_HZ, decode_mp3, ffmpeg_loudness
-from .conftest import write_routine
+from .conftest import wait_for, write_routine
 from .session_checks import check_holds, check_length, check_tones, events
 
 # Each file has its own bass note (two notes of one pitch would cancel where they crossfade).
@@ -298,6 +303,57 @@ def test_a_track_is_measured_once_and_again_when_it_changes(tmp_path):
     assert len(list((tmp_path / "cache" / "music").iterdir())) == 1
     write_music(track, 3.0, 196.0, BED_BASS_HZ, 1)
     assert measure_tracks(music, RATE_HZ, tmp_path / "cache", routine.source)[track].frames == 3 * RATE_HZ
+
+
+def music_decoders_of(folder: Path) -> list[str]:
+    """The processes whose command line names ``folder`` (ffmpeg decoding its music), still running."""
+    found = []
+    for process in Path("/proc").iterdir():
+        try:
+            if process.name.isdigit() and str(folder) in (process / "cmdline").read_text():
+                found.append(process.name)
+        except OSError:
+            continue
+    return found
+
+
+def test_ctrl_c_during_a_music_build_leaves_no_file_and_no_decoder(music_folder, tmp_path, cache_dir):
+    routine = write_routine(music_folder.parent, "title: Long with music\nmusic: music/\nexercises:\n"
+                                                 "  - {name: Stand, hold: 20m, countdown: 0, announce: []}\n",
+                            "long.yaml")
+    out = tmp_path / "out"
+    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wait_for(lambda: bool(music_decoders_of(music_folder)), process)
+    time.sleep(0.3)  # well into the measuring pass
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "interrupted; no output file was left half-written\n"
+    assert not out.exists() or not list(out.iterdir())
+    assert music_decoders_of(music_folder) == []
+
+
+def test_a_long_session_of_short_looping_tracks_keeps_few_decoders_and_leaves_none(music_folder):
+    tracks = (music_folder / "first.wav", music_folder / "second.wav")
+    music = Music(music_folder, music_folder, crossfade_ms=1000, bed_tracks=tracks[:1], rest_tracks=tracks[1:])
+    holds = [(start_ms, start_ms + 4_000) for start_ms in range(3_000, 170_000, 9_000)]
+    timeline = _timeline(holds, 180_000)
+    infos = {path: TrackInfo(frames, -20.0) for path, frames in zip(tracks, (int(9.3 * RATE_HZ),
+                                                                             int(6.1 * RATE_HZ)))}
+    timeline = timeline.with_music(schedule_music(timeline, music, {p: i.length_ms(RATE_HZ) for p, i in infos.items()}))
+    assert len(timeline.music) > 40
+    bed = MusicBed(timeline, music, infos, -20.0, RATE_HZ)
+    opened = []
+    most = 0
+    for start in range(0, 180 * RATE_HZ, RATE_HZ):
+        bed.render(start, start + RATE_HZ)
+        opened += [decoder.process for decoder in bed.decoders if decoder.process not in opened]
+        most = max(most, len(bed.decoders))
+    bed.close()
+    assert most <= 4  # the two players, and the next stretch of each starting up
+    assert len(opened) > 20 and all(process.poll() is not None for process in opened)
 
 
 # ---------------------------------------------------------------- the schedule (pure)

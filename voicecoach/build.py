@@ -153,6 +153,8 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
                      options.loudness_lufs, options.strict, encoders=options.encoders or os.cpu_count() or 1,
                      tracks=tracks)
 
+    finished = threading.Event()
+
     def encode() -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C is the main thread's to handle
         try:
@@ -162,6 +164,8 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
         except BaseException as error:  # handed to the main thread below
             outcome["error"] = error
             clips.abandon()
+        finally:
+            finished.set()
 
     encoder = threading.Thread(target=encode, name="voicecoach-encode", daemon=True)
     encoder.start()
@@ -173,7 +177,9 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
         encoder.join()  # the encoder failed; its error is raised below
     except BaseException:
         clips.abandon()  # stops the encoder, which removes what it had begun
-        encoder.join()
+        # Not encoder.join(): a join that Ctrl-C interrupted returns at once the next time (CPython before 3.13,
+        # gh-90882), and the encoder would be cut off at exit with its files and processes left behind.
+        finished.wait()
         raise
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]

@@ -274,6 +274,12 @@ class MusicBed:
         tone_ends = [e.end_ms for e in timeline.sounds if e.kind == "tone"]
         self.fade_out_from = _frame(max(tone_ends, default=0), rate)
         self.decoders: list[_Decoder] = []
+        # Where in each file a stretch starts: a decoder is kept after its stretch only if one resumes there.
+        self.resumes: dict[str, list[int]] = {}
+        for event in self.events[1:]:
+            self.resumes.setdefault(event.file, []).append(_frame(event.offset_ms, rate))
+        for offsets in self.resumes.values():
+            offsets.sort()
 
     def render(self, start: int, end: int) -> np.ndarray | None:
         """The bed from frame ``start`` to ``end``, in 16-bit units (floats, not rounded); None when silent."""
@@ -305,6 +311,7 @@ class MusicBed:
                 self.decoders.append(_Decoder(event.file, self.paths[event.file], rate, position, owner=event))
 
     def close(self) -> None:
+        """Stop every decoder (and wait for it). Safe to call again."""
         for decoder_ in self.decoders:
             decoder_.close()
         self.decoders.clear()
@@ -322,13 +329,19 @@ class MusicBed:
         return opened.read(finish - begin)
 
     def _close_finished(self, frame: int) -> None:
-        """Hand back each decoder whose stretch has ended; one that reached its file's end is closed."""
+        """Hand back each decoder whose stretch has ended: kept (paused) where a later stretch resumes the file,
+        closed otherwise."""
         for found in list(self.decoders):
             if found.owner is not None and _frame(found.owner.end_ms, self.sample_rate_hz) <= frame:
                 found.owner = None
-            if found.done and found.owner is None:
-                found.close()
-                self.decoders.remove(found)
+                if found.done or not self._resumed_at(found.file, found.position):
+                    found.close()
+                    self.decoders.remove(found)
+
+    def _resumed_at(self, file: str, position: int) -> bool:
+        offsets = self.resumes.get(file, [])
+        at = bisect.bisect_left(offsets, position - 2)
+        return at < len(offsets) and offsets[at] <= position + 2
 
     def _fades(self, event: MusicEvent, begin: int, finish: int) -> np.ndarray | float:
         """The stretch's fade in and fade out (equal power), computed only where they are."""

@@ -131,36 +131,41 @@ def _write_with_music(job: SessionJob, levels: Levels, on_chunk: ChunkCallback |
     chunks_in_pass = -(-total // (CHUNK_S * rate_hz))
     passes = 2 if job.loudness_lufs is not None else 1
 
+    beds: list[MusicBed] = []  # closed below, whatever happens: a generator left mid-way is not
+
     def mix(gain_db: float) -> Iterator[np.ndarray]:
         bed = MusicBed(timeline, music, tracks, voice_lufs, rate_hz, gain_db)
-        try:
-            mixer = ChunkRenderer(job.clips, rate_hz, levels.shifted(gain_db), streams=[bed])
-            mixer.add(timeline.sounds)
-            for samples in mixer.mixed_until(total):
-                if should_stop:
-                    should_stop()
-                yield samples
-        finally:
-            bed.close()
+        beds.append(bed)
+        mixer = ChunkRenderer(job.clips, rate_hz, levels.shifted(gain_db), streams=[bed])
+        mixer.add(timeline.sounds)
+        for samples in mixer.mixed_until(total):
+            if should_stop:
+                should_stop()
+            yield samples
+        bed.close()
 
-    gain_db = 0.0
-    if job.loudness_lufs is not None:
-        meter = LoudnessMeter(rate_hz)
-        for done, samples in enumerate(mix(0.0), start=1):
-            meter.add(samples / 32768)
-            if on_chunk:
-                on_chunk(done, passes * chunks_in_pass)
-        gain_db = normalizing_gain_db(meter.result(), job.loudness_lufs - ENCODER_GAIN_DB)
-
-    def chunks() -> Iterator[bytes]:
+    def chunks(gain_db: float) -> Iterator[bytes]:
         for samples in mix(gain_db):
             yield np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes()
 
-    def encode_stream(path: Path, chunk_done: Callable[[], None]) -> None:
-        encode_mp3(chunks(), path, rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=job.files.mp3)
+    try:
+        gain_db = 0.0
+        if job.loudness_lufs is not None:
+            meter = LoudnessMeter(rate_hz)
+            for done, samples in enumerate(mix(0.0), start=1):
+                meter.add(samples / 32768)
+                if on_chunk:
+                    on_chunk(done, passes * chunks_in_pass)
+            gain_db = normalizing_gain_db(meter.result(), job.loudness_lufs - ENCODER_GAIN_DB)
 
-    _encode_and_publish(job, encode_stream, lambda: timeline, total, on_chunk, should_stop,
-                        done_before=(passes - 1) * chunks_in_pass)
+        def encode_stream(path: Path, chunk_done: Callable[[], None]) -> None:
+            encode_mp3(chunks(gain_db), path, rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=job.files.mp3)
+
+        _encode_and_publish(job, encode_stream, lambda: timeline, total, on_chunk, should_stop,
+                            done_before=(passes - 1) * chunks_in_pass)
+    finally:
+        for bed in beds:
+            bed.close()
     return timeline
 
 

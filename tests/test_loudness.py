@@ -72,3 +72,23 @@ def test_cached_clip_statistics_give_the_loudness_of_the_samples_mixed(example_b
             measure_loudness(timeline, stripped, levels=levels)
         assert cached.integrated_lufs == pytest.approx(measured.integrated_lufs, abs=0.01)
         assert cached.true_peak_dbtp == pytest.approx(measured.true_peak_dbtp, abs=0.01)
+
+
+def test_the_streaming_meter_measures_as_the_whole_signal_does():
+    # Music under the voice is measured a chunk at a time (LoudnessMeter): the same loudness and true peak as
+    # measuring the whole signal at once, however it is cut, and the true peak found between two chunks.
+    from voicecoach.loudness import LoudnessMeter
+
+    rate = 22_050
+    rng = np.random.default_rng(7)
+    t = np.arange(rate * 4) / rate
+    signal = np.concatenate([0.3 * np.sin(2 * np.pi * 997 * t + 0.3), np.zeros(rate * 2),
+                             0.05 * rng.standard_normal(rate * 5), 0.45 * np.sin(2 * np.pi * 5000 * t + 0.7)])
+    whole = session_loudness([(0, sound_stats(signal, rate))], len(signal), rate)
+    for chunk in (rate // 3, rate * 10 // 7, 1_000_003):
+        meter = LoudnessMeter(rate)
+        for start in range(0, len(signal), chunk):
+            meter.add(signal[start:start + chunk])
+        measured = meter.result()
+        assert measured.integrated_lufs == pytest.approx(whole.integrated_lufs, abs=0.01)
+        assert measured.true_peak_dbtp == pytest.approx(20 * np.log10(true_peak(signal)), abs=1e-9)

@@ -124,6 +124,12 @@ def _interpolator(oversampling: int, taps_per_phase: int = 12) -> tuple[np.ndarr
     return tuple(h[phase::oversampling] / h[phase::oversampling].sum() for phase in range(oversampling))
 
 
+@cache
+def _overshoot() -> float:
+    """The most the 4x interpolator can make of a signal within [-1, 1]: its largest phase's sum of |taps|."""
+    return max(float(np.sum(np.abs(phase))) for phase in _interpolator(4))
+
+
 @dataclass(frozen=True)
 class Loudness:
     integrated_lufs: float
@@ -192,16 +198,34 @@ class LoudnessMeter:
         if len(self._bins) < needed:
             self._bins = np.concatenate((self._bins, np.zeros(needed - len(self._bins))))
         self._bins[first:needed] += energy
+        self.peak = max(self.peak, float(np.max(np.abs(samples))))
         if self.with_true_peak:
-            # Only where the interpolator sees whole input: the last samples are seen again with the next chunk.
-            seen = np.concatenate((self._history[-24:], samples))
-            self.peak = max(self.peak, float(np.max(np.abs(samples))),
-                            *(float(np.max(np.abs(np.convolve(seen, phase, mode="valid"))))
-                              for phase in _interpolator(4)))
-        else:
-            self.peak = max(self.peak, float(np.max(np.abs(samples))))
+            seen = np.concatenate((self._history[-23:], samples))
+            self.peak = max(self.peak, self._true_peak_beyond(self.peak, seen))
         self._history = signal[-(len(self._ir) - 1):]
         self.frames += count
+
+    def _true_peak_beyond(self, peak: float, seen: np.ndarray) -> float:
+        """The largest value the 4x interpolator makes of ``seen``, looked for only where it could beat ``peak``.
+
+        An interpolated value is at most the largest of the 12 samples it is made from times the interpolator's
+        largest gain (``_overshoot``), so only the points near a sample over ``peak / _overshoot()`` are
+        computed: in a long session, a few in a hundred. ``seen`` starts with the last 23 samples of the stretch
+        before, so a peak between two stretches is found too.
+        """
+        phases = _interpolator(4)
+        taps = len(phases[0])
+        if len(seen) < taps:
+            return 0.0
+        loud = np.flatnonzero(np.abs(seen) > peak / _overshoot())
+        if not loud.size:
+            return 0.0
+        near = np.zeros(len(seen) - taps + 1, dtype=bool)  # the windows that hold a loud sample
+        for shift in range(taps):
+            rows = loud - shift
+            near[rows[(rows >= 0) & (rows < len(near))]] = True
+        windows = np.lib.stride_tricks.sliding_window_view(seen, taps)[near]
+        return max(float(np.max(np.abs(windows @ phase[::-1]))) for phase in phases)
 
     def result(self) -> Loudness:
         bins = np.concatenate((self._bins, np.zeros(8)))

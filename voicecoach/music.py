@@ -290,10 +290,13 @@ class MusicBed:
                 min(end, _frame(event.end_ms, self.sample_rate_hz))
             if begin >= finish:
                 continue
-            samples = self._read(event, begin, finish) * (self.gains.get(event.file, 1.0) * self._fades(event, begin,
-                                                                                                        finish))
+            samples = self._read(event, begin, finish)
+            samples *= np.float32(self.gains.get(event.file, 1.0))
+            fades = self._fades(event, begin, finish)
+            if not isinstance(fades, float):
+                samples *= fades
             if mixed is None:
-                mixed = np.zeros(end - start)
+                mixed = np.zeros(end - start, dtype=np.float32)
             mixed[begin - start:finish - start] += samples
         self._close_finished(start)
         self._open_ahead(end, 2 * end - start)
@@ -350,7 +353,7 @@ class MusicBed:
         fade_in, fade_out = _frame(event.fade_in_ms, rate), _frame(event.fade_out_ms, rate)
         if begin >= start + fade_in and finish <= end - fade_out:
             return 1.0
-        gain = np.ones(finish - begin)
+        gain = np.ones(finish - begin, dtype=np.float32)
         if fade_in and begin < start + fade_in:
             stop = min(finish, start + fade_in)
             gain[:stop - begin] *= np.sin(0.5 * np.pi * (np.arange(begin, stop) - start) / fade_in)
@@ -359,9 +362,10 @@ class MusicBed:
             gain[first - begin:] *= np.sin(0.5 * np.pi * (end - np.arange(first, finish)) / fade_out)
         return gain
 
-    def _envelope(self, start: int, end: int) -> np.ndarray:
-        """The duck under every sound, and the fades at the session's start and end."""
-        duck = np.zeros(end - start)
+    def _envelope(self, start: int, end: int) -> np.ndarray | float:
+        """The duck under every sound, and the fades at the session's start and end: worked out only where they
+        are (most of a chunk is neither)."""
+        gain: np.ndarray | None = None
         low = int(np.searchsorted(self.sound_starts, start - self.longest_sound - self.release))
         high = int(np.searchsorted(self.sound_starts, end + 2 * self.attack))
         for sound_start, sound_end in zip(self.sound_starts[low:high], self.sound_ends[low:high]):
@@ -369,17 +373,21 @@ class MusicBed:
             if first >= last:
                 continue
             points = [sound_start - 2 * self.attack, sound_start - self.attack, sound_end, sound_end + self.release]
-            part = duck[first - start:last - start]
-            np.maximum(part, np.interp(np.arange(first, last), points, [0.0, 1.0, 1.0, 0.0]), out=part)
-        gain = 10 ** (self.music.duck_db * duck / 20)
-        if start < self.fade_in or end > self.fade_out_from:
-            frames = np.arange(start, end, dtype=np.float64)
+            ducked = 10 ** (self.music.duck_db / 20 * np.interp(np.arange(first, last), points, [0.0, 1.0, 1.0, 0.0]))
+            if gain is None:
+                gain = np.ones(end - start, dtype=np.float32)
+            part = gain[first - start:last - start]
+            np.minimum(part, ducked, out=part)
         if start < self.fade_in:
-            gain *= np.sin(0.5 * np.pi * np.clip(frames / self.fade_in, 0.0, 1.0))
+            gain = np.ones(end - start, dtype=np.float32) if gain is None else gain
+            stop = min(end, self.fade_in)
+            gain[:stop - start] *= np.sin(0.5 * np.pi * np.arange(start, stop) / self.fade_in)
         if end > self.fade_out_from:
-            left = np.clip((self.total - frames) / max(1, self.total - self.fade_out_from), 0.0, 1.0)
-            gain *= np.sin(0.5 * np.pi * left)
-        return gain
+            gain = np.ones(end - start, dtype=np.float32) if gain is None else gain
+            first = max(start, self.fade_out_from)
+            left = (self.total - np.arange(first, end)) / max(1, self.total - self.fade_out_from)
+            gain[first - start:] *= np.sin(0.5 * np.pi * np.clip(left, 0.0, 1.0))
+        return 1.0 if gain is None else gain
 
 
 def track_gain_db(info: TrackInfo, voice_lufs: float, music: Music) -> float:
@@ -393,8 +401,8 @@ class _Decoder:
     """One file being decoded, read in order. A thread keeps a few blocks decoded ahead, so that ffmpeg works
     while the mixer does; while its player is paused it stops (its queue full, then its pipe)."""
 
-    BLOCK_FRAMES = 1 << 15
-    AHEAD_BLOCKS = 8
+    BLOCK_FRAMES = 1 << 14  # 0.75 s at 22.05 kHz
+    AHEAD_BLOCKS = 4
 
     def __init__(self, file: str, path: Path, sample_rate_hz: int, position: int, owner: MusicEvent | None) -> None:
         self.file, self.position, self.owner = file, position, owner
@@ -430,7 +438,7 @@ class _Decoder:
             self.buffer += data
         got = np.frombuffer(bytes(self.buffer[:wanted // 2 * 2]), dtype="<i2")
         del self.buffer[:wanted]
-        samples = np.zeros(frames)
+        samples = np.zeros(frames, dtype=np.float32)
         samples[:len(got)] = got
         self.position += frames
         return samples

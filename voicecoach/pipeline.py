@@ -47,6 +47,8 @@ ChunkCallback = Callable[[int, int], None]
 MIN_PIECE_S = 120  # a session is cut into pieces for several encoders only where each lasts this long
 SOUND_COST = 3  # LAME's CPU for a second of sound over a second of silence (measured: 0.50 vs 0.17 CPU-s per 120 s)
 CUT_GUARD_FRAMES = PREROLL_FRAMES + 4  # a cut has this much digital silence on both sides (mp3join says why)
+MUSIC_CHUNK_S = 25  # tenths of a second: with music, the mix goes in shorter chunks (its arrays stay small)
+SCRATCH_SCALE = 0.5  # the 0 dB mix is kept at half scale: voice and music together may pass full scale
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,10 @@ def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
 def _write_with_music(job: SessionJob, levels: Levels, on_chunk: ChunkCallback | None,
                       should_stop: Callable[[], None] | None) -> Timeline:
     """The path with a music bed: the whole layout first (the music's schedule follows the holds to the end),
-    then, with a loudness target, a measuring pass over the mix itself (the music is under the voice, so the
-    sounds cannot be measured one by one), then the encode. One encoder: a session with music has no silence
-    to cut it at."""
+    then the mix. The music plays under the voice, so the sounds cannot be measured one by one: with a
+    loudness target, the mix is made once at 0 dB, measured as it is made and kept (at half scale, for
+    headroom) in an unnamed scratch file beside the MP3; the encode then reads it back with the gain applied.
+    One encoder: a session with music has no silence to cut it at."""
     plan, rate_hz = job.plan, job.sample_rate_hz
     music = plan.music
     assert music is not None
@@ -128,15 +131,14 @@ def _write_with_music(job: SessionJob, levels: Levels, on_chunk: ChunkCallback |
     timeline = timeline.with_music(schedule_music(timeline, music, music_lengths_ms(tracks, rate_hz)))
     voice_lufs = measure_loudness(timeline, job.clips, rate_hz, levels).integrated_lufs
     total = session_length_frames(timeline, rate_hz)
-    chunks_in_pass = -(-total // (CHUNK_S * rate_hz))
-    passes = 2 if job.loudness_lufs is not None else 1
+    chunk_frames = MUSIC_CHUNK_S * rate_hz // 10
+    chunks_in_pass = -(-total // chunk_frames)
+    measured = job.loudness_lufs is not None
+    bed = MusicBed(timeline, music, tracks, voice_lufs, rate_hz)
+    scratch = PendingFile(job.files.mp3) if measured else None
 
-    beds: list[MusicBed] = []  # closed below, whatever happens: a generator left mid-way is not
-
-    def mix(gain_db: float) -> Iterator[np.ndarray]:
-        bed = MusicBed(timeline, music, tracks, voice_lufs, rate_hz, gain_db)
-        beds.append(bed)
-        mixer = ChunkRenderer(job.clips, rate_hz, levels.shifted(gain_db), streams=[bed])
+    def mixed() -> Iterator[np.ndarray]:
+        mixer = ChunkRenderer(job.clips, rate_hz, levels, chunk_frames=chunk_frames, streams=[bed])
         mixer.add(timeline.sounds)
         for samples in mixer.mixed_until(total):
             if should_stop:
@@ -144,28 +146,41 @@ def _write_with_music(job: SessionJob, levels: Levels, on_chunk: ChunkCallback |
             yield samples
         bed.close()
 
-    def chunks(gain_db: float) -> Iterator[bytes]:
-        for samples in mix(gain_db):
-            yield np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes()
+    def as_pcm(samples: np.ndarray, factor: float = 1.0) -> bytes:
+        return np.clip(np.rint(samples * factor), -32768, 32767).astype("<i2").tobytes()
 
     try:
-        gain_db = 0.0
-        if job.loudness_lufs is not None:
+        if scratch is None:
+            chunks: Iterator[bytes] = (as_pcm(samples) for samples in mixed())
+        else:
             meter = LoudnessMeter(rate_hz)
-            for done, samples in enumerate(mix(0.0), start=1):
-                meter.add(samples / 32768)
-                if on_chunk:
-                    on_chunk(done, passes * chunks_in_pass)
-            gain_db = normalizing_gain_db(meter.result(), job.loudness_lufs - ENCODER_GAIN_DB)
+            with open(scratch.path, "wb") as handle:
+                for done, samples in enumerate(mixed(), start=1):
+                    meter.add(samples / 32768)
+                    handle.write(as_pcm(samples, SCRATCH_SCALE))
+                    if on_chunk:
+                        on_chunk(done, 2 * chunks_in_pass)
+            assert job.loudness_lufs is not None
+            gain = 10 ** (normalizing_gain_db(meter.result(), job.loudness_lufs - ENCODER_GAIN_DB) / 20)
+
+            def read_back(path: Path) -> Iterator[bytes]:
+                with open(path, "rb") as handle:
+                    while data := handle.read(chunk_frames * 2):
+                        if should_stop:
+                            should_stop()
+                        yield as_pcm(np.frombuffer(data, dtype="<i2"), gain / SCRATCH_SCALE)
+
+            chunks = read_back(scratch.path)
 
         def encode_stream(path: Path, chunk_done: Callable[[], None]) -> None:
-            encode_mp3(chunks(gain_db), path, rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=job.files.mp3)
+            encode_mp3(chunks, path, rate_hz, job.bitrate_kbps, on_chunk=chunk_done, target=job.files.mp3)
 
         _encode_and_publish(job, encode_stream, lambda: timeline, total, on_chunk, should_stop,
-                            done_before=(passes - 1) * chunks_in_pass)
+                            done_before=chunks_in_pass if measured else 0, chunk_frames=chunk_frames)
     finally:
-        for bed in beds:
-            bed.close()
+        bed.close()  # whatever happened: a generator left mid-way does not close it
+        if scratch is not None:
+            scratch.discard()
     return timeline
 
 
@@ -293,11 +308,12 @@ class _Lengths(Mapping):
 
 def _encode_and_publish(job: SessionJob, encode: Callable[[Path, Callable[[], None]], None],
                         timeline_of: Callable[[], Timeline], frames: int, on_chunk: ChunkCallback | None,
-                        should_stop: Callable[[], None] | None, done_before: int = 0) -> None:
+                        should_stop: Callable[[], None] | None, done_before: int = 0,
+                        chunk_frames: int | None = None) -> None:
     """Encode the MP3 (``encode(path, chunk_done)``), then write the timeline (known once the encode is done) and
     the lyrics, tag the MP3, and publish them together."""
     files, tags = job.files, job.tags
-    chunk_frames = CHUNK_S * job.sample_rate_hz
+    chunk_frames = chunk_frames or CHUNK_S * job.sample_rate_hz
     done = [done_before]  # a measuring pass before the encode counts as much work as the encode
 
     def chunk_done() -> None:

@@ -901,13 +901,14 @@ def music_notes(result: MusicResult, repeat: int) -> list[str]:
         "only decodes the music it plays. first build: CACHE/music/ is removed just before it, so it first "
         "decodes every track of the folder in full to measure it (one ffmpeg per core), then builds: the "
         "difference is what a new music folder costs once.",
-        "- Where the extra time goes: with music, the build lays out the whole session first, then mixes it twice, "
-        "decoding the music each time: a measuring pass over the whole mix, for the gain that brings it to its "
-        "loudness target (the music is under the voice, so the sounds cannot be measured one by one, as they are "
-        "without music), then the encode pass. And it encodes with one LAME process, where a long session without "
-        f"music is cut at its silences into pieces encoded at once, one LAME process per core ({os.cpu_count()} "
-        "here); with music there is no silence to cut at, and LAME spends more on a second of sound than on a "
-        "second of silence.",
+        "- Where the extra time goes: with music, the build lays out the whole session first, then makes the mix "
+        "once at 0 dB while measuring it (the music is under the voice, so the sounds cannot be measured one by "
+        "one, as they are without music) and keeps it in an unnamed scratch file; only then, with the gain known, "
+        "does the encode begin, reading the scratch file back. So the measuring (K-weighting every sample) and the "
+        "encode take turns instead of overlapping. And it encodes with one LAME process, where a long session "
+        f"without music is cut at its silences into pieces encoded at once, one LAME process per core "
+        f"({os.cpu_count()} here); with music there is no silence to cut at, and LAME spends more on a second of "
+        "sound than on a second of silence.",
         "- 5 min without music is the memory baseline of the target, measured warm in this section (the sessions "
         "table's memory target compares cold builds).",
     ]

@@ -447,3 +447,20 @@ def test_voices_lists_every_engine_for_a_language(runner):
     assert piper in (["piper    (no voice for de installed; a downloaded piper voice works with voice.model)"],
                      ["piper    (not installed: the piper voice needs the neural extra; install it with "
                       "`pip install 'voicecoach[neural]'`)"])
+
+
+def test_build_refuses_a_file_whose_other_variant_is_broken(runner, tmp_path):
+    # `validate` refuses the file, so `build` does too, even of the base, before anything is synthesized.
+    path = write_routine(tmp_path, "title: T\nexercises:\n  - {name: Plank, hold: 5s}\nvariants:\n  quick:\n"
+                                   "    defaults: {hold: fast}\n")
+    result = runner.invoke(app, ["build", str(path), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 2
+    assert result.output == (f'{path}:6: variants.quick.defaults.hold: "fast" is not a duration; '
+                             "write 5s, 1m30s or 90\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_script_without_a_routine_shows_the_bundled_example(runner):
+    result = runner.invoke(app, ["script"])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "Relieve back pain through your feet"

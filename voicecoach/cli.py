@@ -40,7 +40,6 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from .batch import SessionSpec
 
-RoutineArg = Annotated[Path, typer.Argument(help="The routine file (YAML).", show_default=False)]
 VariantOption = Annotated[str | None, typer.Option(
     "--variant", help="Build this variant from the routine's `variants:`.", show_default=False)]
 SetOption = Annotated[list[str] | None, typer.Option(
@@ -359,7 +358,8 @@ def batch(
 
 @app.command()
 def script(
-    routine: RoutineArg,
+    routine: Annotated[Path | None, typer.Argument(
+        help="The routine file (YAML). Leave it out for the bundled example.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON data.")] = False,
     variant: VariantOption = None,
     set_: SetOption = None,

@@ -195,8 +195,10 @@ def _with_name_parts(routine: Routine, name_parts: tuple[str, ...]) -> Routine:
     return dataclasses.replace(routine, name_parts=name_parts)
 
 
-def load_routine_file(path: str | Path, display_name: str | None = None) -> RoutineFile:
-    """Read the routine at ``path``, validate its base and the shape of its variants."""
+def load_routine_file(path: str | Path, display_name: str | None = None, check_variants: bool = True) -> RoutineFile:
+    """Read the routine at ``path``, validate its base and every variant (a file with a broken variant is
+    refused whichever session is built, as ``validate`` refuses it; ``check_variants=False`` leaves each
+    variant to be checked when it is made)."""
     data, source = read_routine_source(path, display_name)
     folder = Path(path).resolve().parent
     base = with_files_found(resolve_routine(data, source), folder)
@@ -211,7 +213,11 @@ def load_routine_file(path: str | Path, display_name: str | None = None) -> Rout
         if slug in seen:
             raise source.error(where, f'"{name}" and "{seen[slug]}" make the same file name; rename one')
         seen[slug] = name
-    return RoutineFile(data, source, base, folder)
+    routine_file = RoutineFile(data, source, base, folder)
+    if check_variants:
+        for name in routine_file.variant_names:
+            routine_file.session(name)
+    return routine_file
 
 
 def with_files_found(routine: Routine, folder: Path) -> Routine:

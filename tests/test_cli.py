@@ -196,7 +196,7 @@ def test_voices_for_a_language_nobody_speaks(runner):
 def test_example_copies_the_routine_once(runner, tmp_path):
     path = tmp_path / "feet.yaml"
     assert runner.invoke(app, ["example", str(path)]).exit_code == 0
-    assert path.read_text(encoding="utf-8").startswith("# The bundled example")
+    assert path.read_text(encoding="utf-8").splitlines()[1].startswith("# The bundled example")  # after the modeline
     again = runner.invoke(app, ["example", str(path)])
     assert again.exit_code == 2
     assert again.stderr == f"{path}: already exists; choose another name or add --force\n"

@@ -21,6 +21,7 @@ from .errors import OutputError, VoicecoachError
 from .files import write_new_file
 from .lyrics import SUBTITLE_FORMATS
 from .plan import format_script, plan_session
+from .schema import schema_text, with_modeline
 from .variants import (RoutineFile, Setting, engine_setting, music_settings, parse_matrix,
                        parse_setting, time_scale_setting)
 from .speech import PhraseCache, SpeechService, describe_voice, installed_voices
@@ -453,7 +454,7 @@ def init(
 
     Example: voicecoach init knee.yaml && voicecoach build knee.yaml
     """
-    run(lambda: write_new_file(path, starter_text(), force=force))
+    run(lambda: write_new_file(path, with_modeline(starter_text()), force=force))
     typer.echo(f"Wrote {path}. Edit it, then run: voicecoach build {path}")
 
 
@@ -471,8 +472,28 @@ def example(
     if path is None:
         sys.stdout.write(text)
         return
-    run(lambda: write_new_file(path, text, force=force))
+    run(lambda: write_new_file(path, with_modeline(text), force=force))
     typer.echo(f"Wrote {path}")
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
+                                                help="Write the schema to this file instead of printing it.")] = None,
+) -> None:
+    """Print the JSON Schema of routine files, for editors: completion, hover help and red squiggles.
+
+    Files from `voicecoach init` and `voicecoach example PATH` already point to it on
+    their first line (`# yaml-language-server: $schema=...`); add that line to your own.
+
+    Example: voicecoach schema -o routine.schema.json
+    """
+    text = schema_text()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    run(lambda: write_new_file(output, text, force=True))
+    typer.echo(f"Wrote {output}")
 
 
 @app.command()

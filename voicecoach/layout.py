@@ -1,7 +1,7 @@
 """Stage 4: absolute times. Pure: a plan plus the length of each phrase -> a timeline.
 
 All times are whole milliseconds from the first sample. The rules are the
-contract's (docs in ../shared/routine-format.md, summarised in the README):
+format's (docs/routine-format.md, section 7):
 holds are exact; a gap or ``prepare`` grows only when its speech, clearance
 and countdown do not fit, by just enough, with a warning.
 """

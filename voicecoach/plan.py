@@ -1,4 +1,5 @@
-"""Stage 2: the narrated script. Pure: routine in, ordered steps out, no audio.
+"""Stage 2: the narrated script. Pure: routine in, ordered steps out, no audio (docs/routine-format.md,
+section 6, says what is said when).
 
 A plan is a sequence of steps: the opening ``Talk``, the ``prepare`` ``Gap``,
 then ``Hold`` and ``Gap`` in turn, and the closing ``Talk``. Each step knows

@@ -1,5 +1,7 @@
 """Stage 1: read a routine file, validate it, and resolve it into plain, frozen data.
 
+The format, every field and rule: docs/routine-format.md.
+
 The YAML is checked by pydantic models whose errors are turned into one line
 each (file, line, field, what is wrong, what would be right). ``defaults`` are
 merged into every exercise here, so later stages never see a missing value.
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema,
                       StrictInt, StrictStr, ValidationError, WrapValidator)
 
 from .durations import format_s, parse_duration_s, show_value, to_ms
@@ -43,7 +45,16 @@ def _within_limit(seconds: float) -> float:
     return seconds
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit)]
+# How the JSON Schema (``voicecoach schema``) describes the values parsed here: what an editor may accept.
+_UNITS = "h|hr|hrs|hour|hours|m|min|mins|minute|minutes|s|sec|secs|second|seconds|ms"
+_NUMBER = r"(\d+(\.\d+)?|\.\d+)"
+DURATION_PATTERN = (rf"^\s*({_NUMBER}|(\d+:)?\d+:\d{{1,2}}(\.\d+)?|({_NUMBER}\s*({_UNITS})\s*)+)\s*$")
+DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
+    "description": "A duration: seconds (5, 2.5) or text such as 5s, 90s, 1m30s, 1:30, 5 min, 80ms, 1h.",
+}
+Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit),
+                     WithJsonSchema(DURATION_SCHEMA)]
 
 
 def _duration_up_to(limit_s: float, example: str) -> Any:
@@ -53,7 +64,7 @@ def _duration_up_to(limit_s: float, example: str) -> Any:
             raise ValueError(f"{format_s(to_ms(seconds))} is out of range; use at most "
                              f"{format_s(to_ms(limit_s))}, e.g. `{example}`")
         return seconds
-    return Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(check)]
+    return Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(check), WithJsonSchema(DURATION_SCHEMA)]
 
 
 def _gain_db(low: float, example: str) -> Any:
@@ -81,7 +92,11 @@ def _local_text(value: object, handler: Any) -> object:
 
 
 # Text a routine may write in several languages at once: a string, or {language code: string}.
-LocalText = Annotated[Text, WrapValidator(_local_text)]
+LocalText = Annotated[Text, WrapValidator(_local_text), WithJsonSchema({
+    "anyOf": [{"type": "string", "minLength": 1},
+              {"type": "object", "minProperties": 1, "propertyNames": {"enum": sorted(SUPPORTED_LANGUAGES)},
+               "additionalProperties": {"type": "string", "minLength": 1}}],
+    "description": "Text, or one text per language: {en: Plank, de: Unterarmstütz}."})]
 
 
 def _lexicon(value: object) -> object:
@@ -161,10 +176,16 @@ def _tempo(value: object) -> object:
     return tuple(phases)
 
 
-SideLabels = Annotated[list[StrictStr | None], BeforeValidator(_sides), Field(min_length=1)]
-Tempo = Annotated[tuple[tuple[str, float], ...], BeforeValidator(_tempo)]
+SideLabels = Annotated[list[StrictStr | None], BeforeValidator(_sides), Field(min_length=1), WithJsonSchema({
+    "anyOf": [{"type": "boolean"}, {"type": "string", "minLength": 1},
+              {"type": "array", "minItems": 1, "items": {"type": ["string", "null"]}}]})]
+Tempo = Annotated[tuple[tuple[str, float], ...], BeforeValidator(_tempo), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": r"^\s*[^-\s]+\s*(-\s*[^-\s]+\s*){3}$"},
+              {"type": "object", "minProperties": 1, "additionalProperties": DURATION_SCHEMA}]})]
+_ANNOUNCE_ITEM = {"anyOf": [{"const": HALFWAY}, DURATION_SCHEMA]}
 AnnounceList = Annotated[list[Annotated[str | float, BeforeValidator(_announce_item)]],
-                         BeforeValidator(_announce_list)]
+                         BeforeValidator(_announce_list),
+                         WithJsonSchema({"anyOf": [_ANNOUNCE_ITEM, {"type": "array", "items": _ANNOUNCE_ITEM}]})]
 
 
 class _Doc(BaseModel):
@@ -223,7 +244,8 @@ class RoutineDoc(_Doc):
     description: LocalText | None = None
     language: StrictStr = "en"
     voice: VoiceDoc = VoiceDoc()
-    lexicon: Annotated[dict[str, str], BeforeValidator(_lexicon)] = {}
+    lexicon: Annotated[dict[str, str], BeforeValidator(_lexicon), WithJsonSchema({
+        "type": "object", "additionalProperties": {"type": "string", "minLength": 1}})] = {}
     intro: LocalText | None = None
     prepare: Duration = 5.0
     outro: LocalText | None = None

@@ -1,4 +1,5 @@
-"""Stage 1, continued: variants and command-line overrides merged over a routine.
+"""Stage 1, continued: variants and command-line overrides merged over a routine (docs/routine-format.md,
+section 8).
 
 A variant is a partial routine: mappings merge key by key, scalars and lists
 replace, and its ``exercises`` is a mapping from exercise id to the fields that

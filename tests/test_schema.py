@@ -1,0 +1,118 @@
+"""The JSON Schema for editors: generated from the models, committed, and as strict as they are about shape."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from voicecoach.build import example_routine_path
+from voicecoach.cli import app
+from voicecoach.errors import RoutineError
+from voicecoach.routine import read_routine_source
+from voicecoach.schema import routine_schema, schema_path, schema_text
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus" / "bad-routines"
+VALIDATOR = jsonschema.Draft7Validator(routine_schema())
+# The bad routines whose mistake is about shape: a type, an unknown key, a missing key, a value out of a closed
+# set or range. The others (a hold too short, an id used twice, a voice not installed...) need voicecoach.
+SHAPE_MISTAKES = ["09-list-not-mapping", "10-plain-text", "11-unknown-key-hodl", "12-unknown-key-duration",
+                  "13-unknown-key-equipment", "14-exercise-singular", "15-reps-many", "16-sets-fraction",
+                  "17-title-a-date", "18-voice-as-text", "19-missing-title", "22-reps-left-blank",
+                  "23-hold-five-seconds", "25-hold-negative", "29-empty-exercise-list", "30-exercises-left-blank",
+                  "31-exercise-plain-string", "32-exercises-not-a-list", "35-empty-sides", "37-language-no-phrases",
+                  "38-language-en-gb", "39-announce-not-halfway", "41-countdown-11", "42-voice-rate-1000",
+                  "43-volume-2", "44-id-in-defaults", "53-variant-bad-value", "54-variant-unknown-key",
+                  "55-variant-not-a-mapping", "58-engine-unknown", "63-translation-unknown-language",
+                  "64-lexicon-not-a-mapping", "65-lexicon-no-spoken-form"]
+
+
+def data_of(path: Path):
+    """The file's YAML as voicecoach reads it (which refuses alias bombs and tags before anything else)."""
+    data, _ = read_routine_source(path)
+    return data
+
+
+def yaml_blocks(markdown: Path) -> list[str]:
+    """The routines shown in a Markdown file: its ```yaml blocks that have a title and exercises."""
+    blocks = re.findall(r"```yaml\n(.*?)```", markdown.read_text(encoding="utf-8"), flags=re.S)
+    return [block for block in blocks if re.search(r"^title:", block, re.M) and "exercises:" in block]
+
+
+def test_the_schema_is_valid_draft_07():
+    jsonschema.Draft7Validator.check_schema(routine_schema())
+    assert routine_schema()["$schema"] == "http://json-schema.org/draft-07/schema#"
+
+
+def test_the_committed_schema_is_current():
+    assert schema_path().read_text(encoding="utf-8") == schema_text(), \
+        "run `voicecoach schema -o voicecoach/routine.schema.json` and commit it"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "voicecoach" / "examples").glob("*.yaml"))
+                         + [ROOT / "voicecoach" / "templates" / "starter.yaml"], ids=lambda path: path.name)
+def test_every_bundled_routine_follows_the_schema(path):
+    assert list(VALIDATOR.iter_errors(data_of(path))) == []
+
+
+@pytest.mark.parametrize("markdown", ["README.md", "docs/routine-format.md"])
+def test_every_routine_in_the_documentation_follows_the_schema(markdown, tmp_path):
+    from voicecoach.yamlsource import load_yaml_text
+
+    checked = 0
+    for block in yaml_blocks(ROOT / markdown):
+        data, _ = load_yaml_text(block, "block.yaml")
+        errors = [f"{'/'.join(map(str, error.path))}: {error.message}" for error in VALIDATOR.iter_errors(data)]
+        assert errors == [], block
+        checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("name", SHAPE_MISTAKES)
+def test_a_mistake_of_shape_fails_the_schema_too(name):
+    assert list(VALIDATOR.iter_errors(data_of(CORPUS / f"{name}.yaml"))), name
+
+
+def test_the_shape_cases_are_in_the_corpus():
+    names = {path.stem for path in CORPUS.glob("*.yaml")}
+    assert set(SHAPE_MISTAKES) <= names
+    with pytest.raises(RoutineError):
+        data_of(CORPUS / "47-alias-bomb.yaml")  # why the corpus is read through voicecoach
+
+
+def test_keys_have_hover_help_and_durations_a_pattern():
+    schema = routine_schema()
+    exercise = schema["definitions"]["ExerciseDoc"]["properties"]
+    assert exercise["hold"]["description"].startswith("How long each rep is held")
+    assert exercise["countdown_style"]["anyOf"][0]["enum"] == ["ticks", "voice", "both"]
+    pattern = re.compile(exercise["hold"]["anyOf"][1]["pattern"])
+    for good in ("5s", "1m30s", "1:30", "5 min", "80ms", "2.5", "1h"):
+        assert pattern.match(good), good
+    for bad in ("five seconds", "-30s", "5 parsecs", ""):
+        assert not pattern.match(bad), bad
+    assert schema["additionalProperties"] is False
+
+
+def test_init_and_example_point_the_editor_at_the_schema(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(tmp_path / "mine.yaml")]).exit_code == 0
+    assert runner.invoke(app, ["example", str(tmp_path / "feet.yaml")]).exit_code == 0
+    for name in ("mine.yaml", "feet.yaml"):
+        first = (tmp_path / name).read_text(encoding="utf-8").splitlines()[0]
+        assert first == f"# yaml-language-server: $schema={schema_path().as_uri()}"
+    assert (tmp_path / "feet.yaml").read_text(encoding="utf-8").splitlines()[1:] == \
+        example_routine_path().read_text(encoding="utf-8").splitlines()
+
+
+def test_schema_prints_or_writes_it(tmp_path):
+    runner = CliRunner()
+    printed = runner.invoke(app, ["schema"])
+    assert json.loads(printed.output) == routine_schema()
+    written = runner.invoke(app, ["schema", "-o", str(tmp_path / "s.json")])
+    assert written.output == f"Wrote {tmp_path / 's.json'}\n"
+    assert json.loads((tmp_path / "s.json").read_text()) == routine_schema()

@@ -90,11 +90,12 @@ def routine_schema() -> dict[str, Any]:
         "type": "string", "default": "en", "description": HELP["language"],
         "enum": sorted(SUPPORTED_LANGUAGES) + sorted(code.upper() for code in SUPPORTED_LANGUAGES)}
     # A variant: any top-level field but title's requirement and variants themselves; exercises by id.
+    fields: dict[str, Any] = {key: copy.deepcopy(value) for key, value in schema["properties"].items()
+                              if key not in ("variants", "exercises")}
     variant = {"type": "object", "additionalProperties": False,
                "description": "The fields this variant changes; exercises are a mapping from id to fields.",
-               "properties": {key: copy.deepcopy(value) for key, value in schema["properties"].items()
-                              if key not in ("variants", "exercises")}}
-    variant["properties"]["exercises"] = {
+               "properties": fields}
+    fields["exercises"] = {
         "type": "object", "description": "Exercise id: the fields that change.",
         "additionalProperties": {"$ref": "#/definitions/ExerciseDoc"}}
     definitions["Variant"] = variant

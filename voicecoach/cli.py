@@ -476,6 +476,36 @@ def example(
     typer.echo(f"Wrote {path}")
 
 
+@app.command("import")
+def import_(
+    article: Annotated[Path, typer.Argument(help="The article or handout: .txt, .md or .html.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
+                                                help="Write the routine here instead of printing it.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
+) -> None:
+    """Make a draft routine from an exercise article or handout, offline.
+
+    Each exercise is a numbered or bulleted heading ("1. Calf raises", "## Calf
+    raises", "- Calf raises:") with its numbers in the text: "hold for 5
+    seconds", "repeat 10 times", "3 sets", "each leg", "rest for 15 seconds".
+    Background prose is left out, and "2 times a day" is not a rep count. A
+    value the article does not give is assumed, with a comment on its line.
+
+    Example: voicecoach import handout.txt -o knee.yaml && voicecoach script knee.yaml
+    """
+    from .article import import_article
+
+    imported = run(lambda: import_article(article))
+    if output is None:
+        sys.stdout.write(imported.text)
+    else:
+        run(lambda: write_new_file(output, with_modeline(imported.text), force=force))
+    exercises = f"{imported.exercises} exercise{'s' if imported.exercises != 1 else ''}"
+    typer.echo(f"Imported {exercises} from {article}: {imported.found} values from the text, {imported.assumed} "
+               "assumed (each says so on its line); check them, then run: voicecoach build "
+               f"{output if output is not None else 'ROUTINE.yaml'}", err=True)
+
+
 @app.command()
 def schema(
     output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,

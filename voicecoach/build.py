@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .errors import VoicecoachError
 from .export import DEFAULT_BITRATE_KBPS, Tags, check_mp3_format, check_writable
 from .files import SessionFiles
 from .layout import Timeline
@@ -252,6 +253,31 @@ def build_file(path: Path | None, options: BuildOptions = BuildOptions(),
     """Load and build the routine at ``path`` (the bundled example when None), with a variant and overrides."""
     routine_file = open_routine(path)
     return build_session(routine_file.session(variant, settings), options, on_progress)
+
+
+def watch_routine(path: Path, options: BuildOptions, on_result: Callable[[BuildResult | VoicecoachError], None],
+                  variant: str | None = None, settings: Sequence[Setting] = (),
+                  stop: threading.Event | None = None) -> None:
+    """Build ``path``, then build it again every time it is saved, until ``stop`` is set (or Ctrl-C).
+
+    Each build's result, or its one error, goes to ``on_result``; a build that fails leaves the last good
+    files in place (a build publishes all its files or none). The routine's folder is watched, not the file,
+    so an editor that saves by writing a new file and renaming it is seen too.
+    """
+    import watchfiles
+
+    target = path.resolve()
+
+    def build_once() -> None:
+        try:
+            on_result(build_file(path, options, None, variant, settings))
+        except VoicecoachError as error:
+            on_result(error)
+
+    build_once()
+    for _ in watchfiles.watch(target.parent, watch_filter=lambda _change, changed: Path(changed) == target,
+                              debounce=300, step=50, stop_event=stop, recursive=False):
+        build_once()
 
 
 def open_routine(path: Path | None) -> RoutineFile:

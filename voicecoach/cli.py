@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from functools import partial
@@ -12,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from . import __version__
-from .build import (BuildOptions, build_file, check_routine, example_routine_path, open_routine, starter_text,
-                    voice_source)
+from .build import (BuildOptions, BuildResult, build_file, check_routine, example_routine_path, open_routine,
+                    starter_text, voice_source)
 from .durations import format_clock
 from .export import DEFAULT_BITRATE_KBPS
 from .render import SAMPLE_RATE_HZ
@@ -474,6 +475,59 @@ def example(
         return
     run(lambda: write_new_file(path, with_modeline(text), force=force))
     typer.echo(f"Wrote {path}")
+
+
+@app.command()
+def watch(
+    routine: Annotated[Path, typer.Argument(help="The routine file (YAML) to rebuild on every save.",
+                                            show_default=False)],
+    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the MP3 and its sidecars.")
+                          ] = Path("output"),
+    engine: EngineOption = None,
+    voice: VoiceOption = None,
+    rate: RateOption = None,
+    music: MusicOption = None,
+    no_music: NoMusicOption = False,
+    loudness: LoudnessOption = "-19",
+    variant: VariantOption = None,
+    set_: SetOption = None,
+    time_scale: TimeScaleOption = None,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Build ROUTINE, then build it again every time you save it; Ctrl-C stops.
+
+    One line per build: its length, chapters and warnings, or the one line
+    that says what is wrong. A build that fails leaves the last good MP3 in
+    place. The speech cache is warm after the first build, so a change of
+    timing rebuilds in about a second.
+
+    Example: voicecoach watch knee.yaml -o ~/Music
+    """
+    from .build import watch_routine
+
+    options = BuildOptions(output_dir=output_dir, voice_name=voice, rate_wpm=rate, cache_dir=cache_dir,
+                           loudness_lufs=run(lambda: loudness_target(loudness)))
+    settings = run(lambda: overrides(set_, time_scale, engine, music, no_music))
+    if not routine.is_file():
+        run(lambda: open_routine(routine))  # the one line that says why
+
+    def report(result: BuildResult | VoicecoachError) -> None:
+        now = datetime.datetime.now().strftime("%H:%M:%S")
+        if isinstance(result, VoicecoachError):
+            typer.echo(f"{now} {message(result)}", err=True)
+            return
+        timeline = result.timeline
+        typer.echo(f"{now} built {timeline.title} ({format_clock(timeline.duration_ms)}, "
+                   f"{len(timeline.chapters)} chapters): {result.mp3_path}")
+        for warning in result.warnings:
+            typer.echo(f"{now} warning: {warning}", err=True)
+
+    typer.echo(f"Watching {routine}; Ctrl-C stops.", err=True)
+    try:
+        watch_routine(routine, options, report, variant, settings)
+    except KeyboardInterrupt:
+        typer.echo("stopped; the last good build is in place, and nothing was left half-written", err=True)
+        raise typer.Exit(130) from None
 
 
 @app.command("import")

@@ -1,0 +1,62 @@
+"""voicecoach watch: a saved routine is rebuilt within seconds; Ctrl-C stops with nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from .conftest import wait_for, write_routine
+
+ROUTINE = "title: Watch me\nexercises:\n  - {name: Plank, hold: 5s}\n"
+
+
+def test_a_save_rebuilds_a_bad_save_keeps_the_last_good_mp3_and_ctrl_c_exits_130(tmp_path, cache_dir):
+    path = write_routine(tmp_path, ROUTINE)
+    out = tmp_path / "out"
+    timeline = out / "watch-me.timeline.json"
+    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "watch", str(path), "-o", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        wait_for(lambda: timeline.exists(), process, timeout_s=60)
+
+        def hold_s() -> float | None:
+            try:
+                hold = next(e for e in json.loads(timeline.read_text())["events"] if e["kind"] == "hold")
+            except (OSError, ValueError, StopIteration):
+                return None
+            return hold["end"] - hold["start"]
+
+        assert hold_s() == 5.0
+        time.sleep(0.5)
+        path.write_text(ROUTINE.replace("hold: 5s", "hold: 8s"), encoding="utf-8")
+        started = time.monotonic()
+        wait_for(lambda: hold_s() == 8.0, process, timeout_s=30)
+        assert time.monotonic() - started < 10  # "within a few seconds"
+        mp3_before = (out / "watch-me.mp3").read_bytes()
+        path.write_text(ROUTINE.replace("hold: 5s", "hold: fast"), encoding="utf-8")  # a mistake: reported, kept
+        time.sleep(3)
+        assert (out / "watch-me.mp3").read_bytes() == mp3_before
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    lines = stdout.splitlines()
+    assert len(lines) == 2 and all(" built Watch me (" in line for line in lines)
+    assert lines[1].endswith("watch-me.mp3") and "(0:" in lines[1]
+    assert f'{path}:3: exercises[0].hold: "fast" is not a duration; write 5s, 1m30s or 90' in stderr
+    assert stderr.splitlines()[-1] == "stopped; the last good build is in place, and nothing was left half-written"
+    assert sorted(p.name for p in out.iterdir()) == ["watch-me.lrc", "watch-me.mp3", "watch-me.timeline.json"]
+
+
+def test_watching_a_missing_file_is_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "voicecoach", "watch", str(tmp_path / "nothing.yaml")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (f"{tmp_path / 'nothing.yaml'}: no such file; check the path, or run `voicecoach init` "
+                             "to write a starter routine\n")

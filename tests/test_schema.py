@@ -116,3 +116,16 @@ def test_schema_prints_or_writes_it(tmp_path):
     written = runner.invoke(app, ["schema", "-o", str(tmp_path / "s.json")])
     assert written.output == f"Wrote {tmp_path / 's.json'}\n"
     assert json.loads((tmp_path / "s.json").read_text()) == routine_schema()
+
+
+@pytest.mark.parametrize("markdown", ["README.md", "docs/routine-format.md", "docs/benchmarks.md"])
+def test_no_link_leaves_the_repository(markdown):
+    # The reference lives in the repository: every link is relative and names a file that is there.
+    text = (ROOT / markdown).read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    for link in links:
+        if link.startswith("#"):
+            continue
+        assert not re.match(r"^[a-z]+:", link), link
+        assert (ROOT / markdown).parent.joinpath(link.split("#")[0]).resolve().exists(), link
+    assert "../shared" not in text

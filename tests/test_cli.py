@@ -464,3 +464,9 @@ def test_script_without_a_routine_shows_the_bundled_example(runner):
     result = runner.invoke(app, ["script"])
     assert result.exit_code == 0
     assert result.output.splitlines()[0] == "Relieve back pain through your feet"
+
+
+def test_validate_counts_in_words(runner, tmp_path):
+    path = write_routine(tmp_path, "title: T\nexercises:\n  - {name: Plank, hold: 5s}\n")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.output == f"{path}: ok, 1 exercise, 1 hold, at least 0:10\n"  # prepare 5 s + hold 5 s

@@ -180,8 +180,11 @@ def test_no_music_and_music_from_the_command_line(music_folder, tmp_path, cache_
     built = json.loads(next((tmp_path / "a").glob("*.timeline.json")).read_text())
     assert built["title"] == "Music under the coach (no music)"
     assert not events(built, "music")
-    result = runner.invoke(app, ["script", str(path), "--music", str(music_folder / "second.wav")])
+    with_rest = write_routine(music_folder.parent, ROUTINE.format(music="music/") + "music_rest: music/first.wav\n",
+                              "cli-rest.yaml")
+    result = runner.invoke(app, ["script", str(with_rest), "--music", str(music_folder / "second.wav")])
     assert result.exit_code == 0, result.output
+    # Instead of all the routine's music: its rests' music too.
     assert result.output.splitlines()[3] == "music under the whole session: second.wav (looping)"
 
 

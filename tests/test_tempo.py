@@ -128,8 +128,8 @@ def test_the_timeline_file_has_the_phase_events():
              "or name each phase, e.g. `tempo: {down: 3s, up: 1s}`"),
     ("3-x-1-0", 't.yaml:5: exercises[0].tempo: "3-x-1-0" is not a tempo; write seconds down-bottom-up-top, e.g. '
                 '"3-1-1-0", or name each phase, e.g. `tempo: {down: 3s, up: 1s}`'),
-    ("3-0.1-1-0", "t.yaml:5: exercises[0].tempo: the bottom phase lasts 0.1 s; a phase lasts 0 (none) or at least "
-                  "0.25 s, so that its cue fits"),
+    ("3-0.25-1-0", "t.yaml:5: exercises[0].tempo: the bottom phase lasts 0.25 s; a phase lasts 0 (none) or at "
+                   "least 0.5 s, so that its cue fits"),
     ("0-0-0-0", 't.yaml:5: exercises[0].tempo: a rep of "0-0-0-0" lasts under 0.5 s; give its phases more time, '
                 'e.g. "3-1-1-0"'),
 ])

@@ -411,14 +411,20 @@ def validate(
     for path in routines:
         try:
             summary = run(partial(check_routine, path, speech))
-        except typer.Exit:
+        except typer.Exit as stopped:
+            if stopped.exit_code == 130:  # Ctrl-C stops the whole check, not just this file
+                raise
             failed += 1
             continue
         variants = f", variants: {', '.join(summary.variants)}" if summary.variants else ""
-        typer.echo(f"{path}: ok, {summary.exercises} exercises, {summary.holds} holds, "
+        typer.echo(f"{path}: ok, {_counted(summary.exercises, 'exercise')}, {_counted(summary.holds, 'hold')}, "
                    f"at least {format_clock(summary.asked_ms)}{variants}")
     if failed:
         raise typer.Exit(2)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @app.command()

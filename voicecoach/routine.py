@@ -139,7 +139,7 @@ def _announce_item(value: object) -> object:
 
 
 TEMPO_PHASES = ("down", "bottom", "up", "top")  # the phases of a tempo written as "3-1-1-0"
-MIN_PHASE_MS = 250
+MIN_PHASE_MS = 500  # the start tone and its clearance (400 ms) end before the next phase tone
 TEMPO_HINT = 'write seconds down-bottom-up-top, e.g. "3-1-1-0", or name each phase, e.g. `tempo: {down: 3s, up: 1s}`'
 
 

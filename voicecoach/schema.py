@@ -71,7 +71,8 @@ HELP = {
     "countdown_style": "ticks (default), voice (the numbers said) or both.",
     "announce": "Calls inside a long hold: halfway and/or times left, e.g. [halfway, 10s].",
     "count_reps": "Say \"Rep 2 of 10\" before each rep (default true).",
-    "tempo": "Moving reps instead of a hold: \"3-1-1-0\" (down, bottom, up, top) or {down: 2s, up: 2s}.",
+    "tempo": "Moving reps instead of a hold: \"3-1-1-0\" (down, bottom, up, top) or {down: 2s, up: 2s}; a phase is 0 "
+             "or at least 0.5 s.",
     "phase_cue": "How each phase of a tempo rep starts: tone (default) or voice (its word).",
     "count": "aloud (default for a tempo): each rep's number said as it ends; or silent.",
 }

@@ -94,8 +94,9 @@ def music_settings(music: Path | None, no_music: bool) -> tuple[Setting, ...]:
     if no_music:
         return (Setting("music", None, "none", flag="{@no_music}"), Setting("music_rest", None, "none",
                                                                              flag="{@no_music}"))
-    if music is not None:
-        return (Setting("music", str(music.resolve()), music.stem or music.name, flag="{@music}"),)
+    if music is not None:  # instead of all the routine's music, the rests' too
+        return (Setting("music", str(music.resolve()), music.stem or music.name, flag="{@music}"),
+                Setting("music_rest", None, "none", flag="{@music}"))
     return ()
 
 
@@ -135,6 +136,8 @@ def labels_for(settings: Sequence[Setting]) -> tuple[str, ...]:
     last_keys = [setting.parts[-1] for setting in settings]
     labels = []
     for setting, key in zip(settings, last_keys):
+        if setting.flag == "{@music}" and setting.path == "music_rest":
+            continue  # --music names itself once ("music calm")
         if setting.flag == "{@no_music}":
             if "no music" not in labels:
                 labels.append("no music")

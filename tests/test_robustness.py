@@ -95,7 +95,7 @@ def routine_doc(draw):
                                                                    HealthCheck.too_slow])
 def test_any_valid_routine_and_its_variants_keep_the_timing_rules(tmp_path, doc):
     path = write_routine(tmp_path, yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
-    routine_file = load_routine_file(path)
+    routine_file = load_routine_file(path, check_variants=False)  # each variant is made (or refused) below
     laid_out = 0
     for variant in (None, *routine_file.variant_names):
         try:

@@ -9,7 +9,18 @@ import subprocess
 import sys
 import time
 
+from mutagen import MutagenError
+from mutagen.mp3 import MP3
+
 from .conftest import wait_for, write_routine
+
+def mp3_s(path) -> float:
+    """The MP3's length as a player reads it (0 until it is there)."""
+    try:
+        return MP3(path).info.length
+    except (OSError, MutagenError):
+        return 0.0
+
 
 ROUTINE = "title: Watch me\nexercises:\n  - {name: Plank, hold: 5s}\n"
 
@@ -32,15 +43,20 @@ def test_a_save_rebuilds_a_bad_save_keeps_the_last_good_mp3_and_ctrl_c_exits_130
             return hold["end"] - hold["start"]
 
         assert hold_s() == 5.0
+        wait_for(lambda: mp3_s(out / "watch-me.mp3") > 0, process, timeout_s=30)
+        first_s = mp3_s(out / "watch-me.mp3")
         time.sleep(0.5)
         path.write_text(ROUTINE.replace("hold: 5s", "hold: 8s"), encoding="utf-8")
         started = time.monotonic()
-        wait_for(lambda: hold_s() == 8.0, process, timeout_s=30)
+        mp3 = out / "watch-me.mp3"
+        # The MP3 is published right after its timeline (the sidecars first): wait for both, the MP3 by its
+        # length (3 s longer than the first build's).
+        wait_for(lambda: hold_s() == 8.0 and mp3_s(mp3) >= first_s + 2.9, process, timeout_s=30)
         assert time.monotonic() - started < 10  # "within a few seconds"
-        mp3_before = (out / "watch-me.mp3").read_bytes()
+        mp3_before = mp3.read_bytes()
         path.write_text(ROUTINE.replace("hold: 5s", "hold: fast"), encoding="utf-8")  # a mistake: reported, kept
         time.sleep(3)
-        assert (out / "watch-me.mp3").read_bytes() == mp3_before
+        assert mp3.read_bytes() == mp3_before
         assert process.poll() is None
     finally:
         process.send_signal(signal.SIGINT)

@@ -132,3 +132,21 @@ def test_the_session_is_at_the_spoken_word_loudness_norm(example_build):
     integrated_lufs, true_peak_dbtp = ffmpeg_loudness(example_build.mp3_path)
     assert abs(integrated_lufs - (-19.0)) <= 1.0
     assert true_peak_dbtp <= -1.0
+
+
+def test_chapter_frames_are_in_time_order_in_the_file(example_build):
+    # ffmpeg and others list chapters in file order, not by the CTOC (mutagen alone writes them by size).
+    import re
+    import shutil
+    import subprocess
+
+    data = example_build.mp3_path.read_bytes()
+    ids = [int(number) for number in re.findall(rb"CHAP.{6}chp(\d+)\x00", data, flags=re.S)]
+    assert ids == list(range(len(example_build.timeline.chapters)))
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe:  # the system's ffmpeg has it; the imageio-ffmpeg wheel does not
+        shown = subprocess.run([ffprobe, "-v", "quiet", "-show_chapters", "-of", "json", str(example_build.mp3_path)],
+                               capture_output=True, text=True, check=True).stdout
+        import json
+        titles = [chapter["tags"]["title"] for chapter in json.loads(shown)["chapters"]]
+        assert titles == [chapter.title for chapter in example_build.timeline.chapters]

@@ -84,3 +84,32 @@ def test_the_feed_and_the_page_speak_the_sessions_language(tmp_path, cache_dir):
     assert html.startswith('<!doctype html>\n<html lang="de">')
     assert '<section class="session" id="s0" lang="de"><h2>Knie</h2>' in html
     assert ">MP3 herunterladen</a>" in html and "<h1>voicecoach-Trainings</h1>" in html
+
+
+def test_a_damaged_session_is_left_out_with_one_warning_and_a_copy_is_listed_once(feed, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from voicecoach.cli import app
+    from voicecoach.serve import page
+
+    out, _ = feed
+    folder = tmp_path / "mixed"
+    shutil.copytree(out, folder)
+    sessions = sorted(folder.rglob("*.mp3"))
+    # A damaged timeline, and the same build copied into another folder (as `build` then `batch` leave it).
+    broken = sessions[0].with_name(sessions[0].name[:-4] + ".timeline.json")
+    broken.write_text('{"title": "half a file"')
+    (folder / "copy").mkdir()
+    for path in sessions[1].parent.glob(sessions[1].name[:-4] + ".*"):
+        shutil.copy(path, folder / "copy" / path.name)
+    result = CliRunner().invoke(app, ["feed", str(folder), "--base-url", BASE])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and str(broken) in warnings[0] and warnings[0].endswith("(left out of the feed)")
+    items = ET.parse(folder / "feed.xml").getroot().find("channel").findall("item")
+    assert len(items) == len(sessions) - 1  # the damaged one out, the copy listed once
+    shown_page = page(folder)
+    assert shown_page.count('class="session damaged"') == 1
+    assert shown_page.count('<section class="session" ') == len(sessions) - 1

@@ -73,3 +73,93 @@ def test_it_is_read_only(served):
     _, netloc = served
     assert get(netloc, "/knee-hip.mp3", method="POST")[0] == 501
     assert get(netloc, "/knee-hip.mp3", method="DELETE")[0] == 501
+
+
+# ---------------------------------------------------------------- safe on a shared network
+
+
+@pytest.fixture(scope="module")
+def guarded(served, tmp_path_factory):
+    """The same folder, served with an access token, a 1 s idle timeout and a line per request."""
+    result, _ = served
+    out = result.mp3_path.parent
+    (out / "holiday.jpg").write_bytes(b"\xff\xd8\xff private photo")
+    (out / "notes.json").write_text('{"private": true}')
+    (out / "photos").mkdir(exist_ok=True)
+    (out / "photos" / "me.png").write_bytes(b"\x89PNG private")
+    lines: list[str] = []
+    server, address = serve_in_background(out, token="s3cret-token", timeout_s=1.0, quiet=False,
+                                          log=lines.append)
+    yield urlsplit(address).netloc, lines
+    server.shutdown()
+    server.server_close()
+
+
+def test_without_the_token_everything_is_403_and_with_it_200(guarded):
+    netloc, _ = guarded
+    assert get(netloc, "/")[0] == 403
+    assert get(netloc, "/knee-hip.mp3")[0] == 403
+    assert get(netloc, "/?token=wrong")[0] == 403
+    status, headers, _ = get(netloc, "/?token=s3cret-token")
+    assert status == 200
+    assert headers["Set-Cookie"] == "voicecoach_token=s3cret-token; Path=/; HttpOnly; SameSite=Strict"
+    # The page's own requests carry the cookie.
+    assert get(netloc, "/knee-hip.mp3", headers={"Cookie": "voicecoach_token=s3cret-token"})[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/holiday.jpg", "/notes.json", "/photos/me.png"])
+def test_only_what_builds_wrote_is_served(guarded, path):
+    netloc, _ = guarded
+    status, _, body = get(netloc, path, headers={"Cookie": "voicecoach_token=s3cret-token"})
+    assert status == 404 and b"private" not in body
+
+
+def test_every_request_gets_an_answer(guarded):
+    netloc, _ = guarded
+    cookie = {"Cookie": "voicecoach_token=s3cret-token"}
+    huge = "9" * 4300
+    assert get(netloc, "/knee-hip.mp3", headers={**cookie, "Range": f"bytes={huge}-"})[0] == 416
+    assert get(netloc, "/knee-hip.mp3", headers={**cookie, "Range": f"bytes=0-{huge}"})[0] == 206
+    assert get(netloc, "/knee-hip.mp3", headers={**cookie, "Range": f"bytes=-{huge}"})[0] == 206
+    assert get(netloc, "/knee-hip.mp3", headers={**cookie, "Range": "bytes=5-2"})[0] == 200  # invalid: ignored
+    assert get(netloc, "/knee-hip.mp3", headers={**cookie, "Range": "pages=1-2"})[0] == 200
+    assert get(netloc, "/" + "a" * 300 + ".mp3", headers=cookie)[0] == 404  # a name too long for the disk
+    assert get(netloc, "/" + "a" * 5000, headers=cookie)[0] == 414
+    _, headers, _ = get(netloc, "/", headers=cookie)
+    assert headers["Server"] == "voicecoach"  # no Python version
+
+
+def test_half_open_connections_are_closed_and_the_page_still_loads(guarded):
+    import socket
+    import time
+
+    netloc, _ = guarded
+    host, port = netloc.split(":")
+    idle = []
+    for _ in range(50):
+        connection = socket.create_connection((host, int(port)), timeout=5)
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finished
+        idle.append(connection)
+    try:
+        assert get(netloc, "/?token=s3cret-token")[0] == 200  # served meanwhile
+        time.sleep(1.5)  # past the timeout
+        for connection in idle:
+            connection.settimeout(5)
+            assert connection.recv(1024) == b""  # closed by the server
+    finally:
+        for connection in idle:
+            connection.close()
+
+
+def test_one_short_line_per_request_and_no_traceback(guarded, capfd):
+    netloc, lines = guarded
+    before = len(lines)
+    get(netloc, "/?token=s3cret-token")
+    assert lines[before:][-1].endswith(" GET / 200")
+    import socket
+    host, port = netloc.split(":")
+    with socket.create_connection((host, int(port))) as connection:  # a client that hangs up mid-request
+        connection.sendall(b"GET /knee-hip.mp3 HTTP/1.1\r\nHost: x\r\nCookie: voicecoach_token=s3cret-token\r\n\r\n")
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    get(netloc, "/?token=s3cret-token")
+    assert "Traceback" not in capfd.readouterr().err

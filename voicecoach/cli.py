@@ -601,6 +601,8 @@ def feed(
     from .feed import write_feed
 
     result = run(lambda: write_feed(folder, base_url))
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning} (left out of the feed)", err=True)
     typer.echo(f"Wrote {result.path} with {len(result.sessions)} session{'s' if len(result.sessions) != 1 else ''}; "
                f"subscribe to {base_url.rstrip('/')}/{result.path.name}")
 
@@ -612,20 +614,38 @@ def serve(
                                              help="Address to listen on (default: this machine's address on the "
                                                   "local network).")] = None,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8000,
+    token: Annotated[str | None, typer.Option(
+        "--token", show_default=False,
+        help="A fixed access token (default: a new random one each run), so a phone's bookmark survives a "
+             "restart.")] = None,
+    no_token: Annotated[bool, typer.Option(
+        "--no-token", help="Let anyone on the network in, without a token (not on a shared Wi-Fi).")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the address, not a line per request.")
+                     ] = False,
 ) -> None:
     """Serve FOLDER to phones on the same network: a page with each session's player, chapters and spoken lines.
 
-    Prints the address and a QR code; point the phone's camera at it. Read-only; Ctrl-C stops it.
+    Prints the address and a QR code; point the phone's camera at it. The address carries an access token:
+    anyone without it gets 403, so the sessions stay yours on a shared Wi-Fi. Only the files builds wrote are
+    served (the MP3s and their sidecars, playlists, manifests, the feed). Read-only; Ctrl-C stops it.
 
     Example: voicecoach serve output --port 8000
     """
     import segno
 
-    from .serve import lan_address, make_server
+    from .serve import lan_address, make_server, new_token
 
+    if token is not None and no_token:
+        typer.echo("--no-token: give either --token or --no-token, not both", err=True)
+        raise typer.Exit(2)
+    access = None if no_token else (token or new_token())
     host = host or lan_address()
-    server = run(lambda: make_server(folder, host, port))
-    address = f"http://{host}:{server.server_address[1]}/"
+    server = run(lambda: make_server(folder, host, port, token=access, quiet=quiet,
+                                     log=lambda line: typer.echo(line, err=True)))
+    address = f"http://{host}:{server.server_address[1]}/" + (f"?token={access}" if access else "")
+    if access is None:
+        typer.echo("warning: no access token: anyone on this network can open the page and every session",
+                   err=True)
     typer.echo(f"Serving {folder} at {address}  (open it on a phone on the same network; Ctrl-C stops)")
     segno.make(address, error="m").terminal(compact=True)
     try:

@@ -97,12 +97,34 @@ def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitr
         raise
 
 
+class _ChaptersInOrder(ID3):
+    """ID3 tags whose CHAP frames are written in time order, the CTOC just before them.
+
+    mutagen sorts the frames it does not rank by their size, so chapters came out in byte-size order, and
+    ffmpeg (among others) lists chapters in file order: "Intro, Outro, Ankle circles...". Every other frame
+    keeps mutagen's order.
+    """
+
+    def _write(self, config):  # type: ignore[no-untyped-def]
+        from mutagen.id3._tags import save_frame
+
+        chapters = sorted((frame for frame in self.values() if frame.FrameID == "CHAP"),
+                          key=lambda frame: frame.start_time)
+        tables = [frame for frame in self.values() if frame.FrameID == "CTOC"]
+        others = ID3()
+        for frame in self.values():
+            if frame.FrameID not in ("CHAP", "CTOC"):
+                others.add(frame)
+        return bytearray(others._write(config)) + bytearray().join(
+            save_frame(frame, config=config) for frame in (*tables, *chapters))
+
+
 def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | None = None,
                target: Path | None = None) -> None:
     """ID3v2.3 tags and chapters (CHAP frames listed in a top-level CTOC)."""
     words = phrases_for(timeline.language)
     language = words.id3_language  # ISO 639-2, for the language fields and TLAN
-    id3 = ID3()
+    id3 = _ChaptersInOrder()
     id3.add(TIT2(encoding=3, text=tags.title))
     id3.add(TLAN(encoding=3, text=language))
     id3.add(TPE1(encoding=3, text=tags.artist))

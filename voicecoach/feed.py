@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from mutagen import MutagenError
 from mutagen.id3 import ID3, ID3NoHeaderError
 
 from .errors import OutputError
+from .export import TIMELINE_HASH_TAG
 from .phrases import DEFAULT_LANGUAGE, prevailing_language, words_for
 from .files import SessionFiles, write_all
 from .layout import Timeline
@@ -47,25 +49,56 @@ class FeedSession:
 class FeedResult:
     path: Path
     sessions: tuple[FeedSession, ...]
+    warnings: tuple[str, ...] = ()  # one per damaged session left out
+
+
+@dataclass(frozen=True)
+class DamagedSession:
+    """A session that cannot be listed: its MP3, and why (one line)."""
+
+    mp3: Path
+    problem: str
 
 
 def find_sessions(folder: Path) -> list[FeedSession]:
-    """Every built session under ``folder``, ordered by routine, then track, then name."""
-    sessions = []
-    for mp3 in sorted(folder.rglob("*.mp3")):
+    """Every built session under ``folder`` that can be read, ordered by routine, then track, then name."""
+    return scan_sessions(folder)[0]
+
+
+def scan_sessions(folder: Path) -> tuple[list[FeedSession], list[DamagedSession]]:
+    """Every built session under ``folder`` (an MP3 with its ``.timeline.json``), and those that are damaged.
+
+    A session is its build, not its file: the same build found twice (``build`` and then ``batch`` into one
+    folder) is listed once, by the timeline hash in its tags. A damaged one never hides the others.
+    """
+    sessions: list[FeedSession] = []
+    damaged: list[DamagedSession] = []
+    seen: set[str] = set()
+    for mp3 in sorted(folder.rglob("*.mp3"), key=lambda path: (len(path.parts), path.as_posix())):
         files = SessionFiles.of_mp3(mp3)
-        if mp3.name.startswith(".") or not files.timeline.is_file():
+        if any(part.startswith(".") for part in mp3.relative_to(folder).parts) or not files.timeline.is_file():
             continue
         try:
             timeline = Timeline.from_json(files.timeline.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise OutputError(f"is damaged ({error}); build the session again", file=str(files.timeline)) from None
+        except (ValueError, UnicodeDecodeError, OSError) as error:
+            damaged.append(DamagedSession(mp3, f"{files.timeline}: is damaged ({error}); build the session again"))
+            continue
         try:
             tags = ID3(mp3)
         except ID3NoHeaderError:
             tags = ID3()
+        except (MutagenError, OSError) as error:
+            damaged.append(DamagedSession(mp3, f"{mp3}: is damaged ({error}); build the session again"))
+            continue
+        build = [str(frame.text[0]) for frame in tags.getall("TXXX") if frame.desc == TIMELINE_HASH_TAG]
+        if build and build[0] in seen:
+            continue
+        seen.update(build)
         album = str(tags["TALB"].text[0]) if "TALB" in tags else timeline.title
-        track = int(str(tags["TRCK"].text[0]).split("/")[0]) if "TRCK" in tags else 0
+        try:
+            track = int(str(tags["TRCK"].text[0]).split("/")[0]) if "TRCK" in tags else 0
+        except ValueError:
+            track = 0
         comments = tags.getall("COMM")
         covers = tags.getall("APIC")
         sessions.append(FeedSession(
@@ -73,7 +106,7 @@ def find_sessions(folder: Path) -> list[FeedSession]:
             str(comments[0].text[0]) if comments else None,
             tuple((chapter.title, chapter.start_ms / 1000) for chapter in timeline.chapters),
             covers[0].data if covers else None, timeline.language, timeline))
-    return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name))
+    return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name)), damaged
 
 
 def chapters_json(session: FeedSession) -> str:
@@ -92,7 +125,7 @@ def write_feed(folder: Path, base_url: str) -> FeedResult:
         raise OutputError("is not a folder of built sessions; build some first, e.g. `voicecoach build`",
                           file=str(folder))
     base_url = base_url.rstrip("/") + "/"
-    sessions = find_sessions(folder)
+    sessions, damaged = scan_sessions(folder)
     if not sessions:
         raise OutputError("has no built sessions (an .mp3 with its .timeline.json); build some first, "
                           "e.g. `voicecoach build`", file=str(folder))
@@ -109,7 +142,7 @@ def write_feed(folder: Path, base_url: str) -> FeedResult:
     except OSError as error:
         raise OutputError(f"cannot be written ({error.strerror}); check the folder is yours", file=str(folder)) \
             from None
-    return FeedResult(feed_path, tuple(sessions))
+    return FeedResult(feed_path, tuple(sessions), tuple(session.problem for session in damaged))
 
 
 def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:

@@ -12,6 +12,7 @@ import colorsys
 import hashlib
 import io
 import textwrap
+from importlib import resources
 
 from .durations import format_clock
 from .phrases import DEFAULT_LANGUAGE, phrases_for
@@ -31,6 +32,37 @@ def image_mime(data: bytes) -> str | None:
     return None
 
 
+def _font_path() -> str:
+    """DejaVu Sans Bold, shipped with voicecoach (its licence beside it): Latin, Greek, Cyrillic and more."""
+    return str(resources.files("voicecoach").joinpath("fonts", "DejaVuSans-Bold.ttf"))
+
+
+def drawable(text: str, font) -> str:  # type: ignore[no-untyped-def]
+    """``text`` without the characters ``font`` has no glyph for (they would be drawn as empty boxes)."""
+    missing = _mask(font, "\uffff")
+    return " ".join("".join(char for char in text if char.isspace() or _mask(font, char) != missing).split())
+
+
+def _mask(font, char: str) -> tuple:  # type: ignore[no-untyped-def]
+    mask = font.getmask(char)
+    return mask.size, bytes(mask)
+
+
+def _fitted(text: str, width_px: int, image_font) -> tuple:  # type: ignore[no-untyped-def]
+    """The largest title size whose words, wrapped, fit the width in at most 5 lines; and those lines."""
+    for size in range(SIZE_PX // 11, SIZE_PX // 24, -SIZE_PX // 140):
+        font = image_font.truetype(_font_path(), size)
+        lines: list[str] = []
+        for word in text.split() or [" "]:
+            if lines and font.getlength(f"{lines[-1]} {word}") <= width_px:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        if len(lines) <= 5 and all(font.getlength(line) <= width_px for line in lines):
+            return font, lines
+    return font, [line for line in textwrap.wrap(text, width=28)[:5]] or [" "]
+
+
 def cover_png(title: str, exercises: int, duration_ms: int, version: str | None = None,
               language: str = DEFAULT_LANGUAGE) -> bytes:
     """The generated cover: the title, the version (a variant), and "N exercises · M:SS" in the session's language."""
@@ -42,13 +74,18 @@ def cover_png(title: str, exercises: int, duration_ms: int, version: str | None 
     image = Image.new("RGB", (SIZE_PX, SIZE_PX), background)
     draw = ImageDraw.Draw(image)
     margin = SIZE_PX // 10
-    title_font = ImageFont.load_default(size=SIZE_PX // 11)
-    small_font = ImageFont.load_default(size=SIZE_PX // 22)
-    lines = textwrap.wrap(title, width=16)[:5] or [" "]
+    title_font = ImageFont.truetype(_font_path(), SIZE_PX // 11)
+    small_font = ImageFont.truetype(_font_path(), SIZE_PX // 22)
+    shown = drawable(title, title_font)
+    if sum(char.isalnum() for char in shown) < sum(char.isalnum() for char in title) / 2:
+        shown = drawable(version or "", title_font) or "voicecoach"  # a title in a script the font lacks
+        version = None
+    title_font, lines = _fitted(shown, SIZE_PX - 2 * margin, ImageFont)
+    step = round(title_font.size * 1.15)
     y = margin + SIZE_PX // 10
     for line in lines:
         draw.text((margin, y), line, font=title_font, fill=(250, 250, 250))
-        y += SIZE_PX // 10
+        y += step
     if version:
         draw.text((margin, y + SIZE_PX // 40), version, font=small_font, fill=accent)
     draw.rectangle((margin, SIZE_PX - 2 * margin - 12, margin + SIZE_PX // 6, SIZE_PX - 2 * margin), fill=accent)

@@ -82,7 +82,7 @@ def test_the_feed_and_the_page_speak_the_sessions_language(tmp_path, cache_dir):
     assert channel.findtext("language") == "de"
     html = page(out)
     assert html.startswith('<!doctype html>\n<html lang="de">')
-    assert '<section class="session" id="s0" lang="de"><h2>Knie</h2>' in html
+    assert '<h2 class="routine">Knie</h2><section class="session" id="s0" lang="de">' in html
     assert ">MP3 herunterladen</a>" in html and "<h1>voicecoach-Trainings</h1>" in html
 
 

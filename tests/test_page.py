@@ -23,17 +23,24 @@ ROUTINE = ("title: Page test\nintro: Welcome to the page test.\nexercises:\n  - 
 
 
 @pytest.fixture(scope="module")
-def page_and_timeline(tmp_path_factory, cache_dir):
-    folder = tmp_path_factory.mktemp("page")
-    result = build_file(write_routine(folder, ROUTINE), BuildOptions(output_dir=folder / "out", cache_dir=cache_dir))
-    server, address = serve_in_background(folder / "out")
+def chromium():
+    """One headless Chromium for the module (the sync API allows one Playwright at a time)."""
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM,
                                          args=["--autoplay-policy=no-user-gesture-required", "--no-sandbox"])
-        page = browser.new_page()
-        page.goto(address)
-        yield page, json.loads(Path(result.timeline_path).read_text(encoding="utf-8"))
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page_and_timeline(tmp_path_factory, cache_dir, chromium):
+    folder = tmp_path_factory.mktemp("page")
+    result = build_file(write_routine(folder, ROUTINE), BuildOptions(output_dir=folder / "out", cache_dir=cache_dir))
+    server, address = serve_in_background(folder / "out")
+    page = chromium.new_page()
+    page.goto(address)
+    yield page, json.loads(Path(result.timeline_path).read_text(encoding="utf-8"))
+    page.close()
     server.shutdown()
     server.server_close()
 
@@ -64,3 +71,108 @@ def test_the_line_being_spoken_is_highlighted(page_and_timeline):
         page.wait_for_function(f"Math.abs(document.querySelector('audio').currentTime - {middle}) < 0.05")
         page.wait_for_timeout(300)  # the page updates on the seek's timeupdate
         assert page.locator(".lines li.now").all_inner_texts() == [line["text"]]
+
+
+# ---------------------------------------------------------------- the coach view, at phone size
+
+SIDES = ("title: Foot drill\nintro: Sit on a chair.\nexercises:\n  - name: Pencil pick-up\n    hold: 4s\n"
+         "    reps: 2\n    rep_rest: 6s\n    sides: [left foot, right foot]\n    side_rest: 6s\n")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory, cache_dir, chromium):
+    folder = tmp_path_factory.mktemp("phone")
+    out = folder / "out"
+    first = build_file(write_routine(folder, SIDES, "feet.yaml"), BuildOptions(output_dir=out, cache_dir=cache_dir))
+    build_file(write_routine(folder, ROUTINE, "page.yaml"), BuildOptions(output_dir=out, cache_dir=cache_dir))
+    server, address = serve_in_background(out, token="phone-token")
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                   has_touch=True)
+    page = context.new_page()
+    page.goto(address + "?token=phone-token")
+    yield page, json.loads(Path(first.timeline_path).read_text(encoding="utf-8"))
+    context.close()
+    server.shutdown()
+    server.server_close()
+
+
+def seek(page, seconds: float, card: int = 0, play: bool = False) -> None:
+    page.evaluate(f"(() => {{ const a = document.querySelectorAll('audio')[{card}]; a.pause(); "
+                  f"a.currentTime = {seconds}; }})()")
+    page.wait_for_function(f"Math.abs(document.querySelectorAll('audio')[{card}].currentTime - {seconds}) < 0.05")
+    if play:
+        page.evaluate(f"document.querySelectorAll('audio')[{card}].play()")
+    page.wait_for_timeout(300)
+
+
+def test_the_coach_panel_shows_the_exercise_side_rep_and_seconds_left(phone):
+    page, timeline = phone
+    hold = [e for e in timeline["events"] if e["kind"] == "hold"][3]  # right foot, rep 2 of 2
+    seek(page, hold["start"] + 1.2)
+    coach = page.locator(".session").first.locator(".coach")
+    assert coach.locator(".where").inner_text() == "Pencil pick-up · Right foot · Rep 2 of 2"
+    assert coach.locator(".left").inner_text() == "3"  # 4 s hold, 1.2 s in: 2.8 s left, shown as 3
+    assert coach.locator(".next").inner_text().startswith("→ ")
+    rest = next(e for e in timeline["events"] if e["kind"] == "gap" and e["start"] > hold["end"] - 0.5) \
+        if any(e["kind"] == "gap" and e["start"] >= hold["end"] for e in timeline["events"]) else None
+    first_gap = next(e for e in timeline["events"] if e["kind"] == "gap" and e["after"] == "rep")
+    seek(page, first_gap["end"] - 2.5)
+    assert coach.locator(".where").inner_text() == "Rest"
+    assert coach.locator(".left").inner_text() == "3"
+    assert coach.locator(".next").inner_text() == "→ Pencil pick-up · Left foot · Rep 2 of 2"
+    assert rest is None or rest["kind"] == "gap"
+    ARTIFACTS.mkdir(exist_ok=True)
+    seek(page, hold["start"] + 1.2)
+    page.screenshot(path=str(ARTIFACTS / "coach-view.png"))
+
+
+def test_the_window_never_scrolls_on_its_own(phone):
+    page, timeline = phone
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    before = page.evaluate("window.scrollY")
+    assert before > 0
+    spoken = [e for e in timeline["events"] if e["kind"] == "speech"]
+    for line in (spoken[2], spoken[6], spoken[-1]):
+        seek(page, (line["start"] + line["end"]) / 2)
+    assert page.evaluate("window.scrollY") == before
+    # ...while the box of lines follows the line being spoken inside itself.
+    assert page.evaluate("document.querySelector('.lines').scrollTop") > 0
+    page.screenshot(path=str(ARTIFACTS / "lines-followed.png"))
+
+
+def test_line_numbers_are_never_clipped(phone):
+    page, _ = phone
+    # The list's numbers sit in its left padding: 2.8rem holds "10." and "100." at the page's font size.
+    padding = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.lines')).paddingLeft)")
+    width = page.evaluate("""(() => { const c = document.createElement('canvas').getContext('2d');
+        c.font = getComputedStyle(document.querySelector('.lines')).font; return c.measureText('100. ').width; })()""")
+    assert padding >= width
+
+
+def test_starting_a_second_session_pauses_the_first(phone):
+    page, _ = phone
+    page.evaluate("document.querySelectorAll('audio')[0].play()")
+    page.wait_for_function("!document.querySelectorAll('audio')[0].paused")
+    page.evaluate("document.querySelectorAll('audio')[1].play()")
+    page.wait_for_function("!document.querySelectorAll('audio')[1].paused")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.querySelectorAll('audio')[0].paused")
+    page.evaluate("document.querySelectorAll('audio')[1].pause()")
+
+
+def test_the_lock_screen_title_follows_the_chapter(phone):
+    page, timeline = phone
+    for chapter in timeline["chapters"][1:3]:
+        seek(page, chapter["start"] + 0.5, play=True)
+        page.wait_for_function(f"navigator.mediaSession.metadata && "
+                               f"navigator.mediaSession.metadata.title === {json.dumps(chapter['title'])}")
+        assert page.evaluate("navigator.mediaSession.metadata.album") == "Foot drill"
+    page.evaluate("document.querySelectorAll('audio')[0].pause()")
+
+
+def test_the_cover_inside_the_mp3_is_served_for_the_card_and_the_lock_screen(phone):
+    page, _ = phone
+    src = page.locator(".session img.cover").first.get_attribute("src")
+    size = page.evaluate(f"fetch({json.dumps(src)}).then(r => r.ok ? r.blob() : null).then(b => b && b.size)")
+    assert size and size > 10_000

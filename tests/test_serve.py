@@ -42,7 +42,8 @@ def test_the_page_lists_each_session_with_player_chapters_and_lines(served):
     status, headers, body = get(netloc, "/")
     page = body.decode()
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert "<h2>Knee &amp; hip</h2>" in page
+    assert '<h2 class="routine">Knee &amp; hip</h2><section class="session" id="s0" lang="en">' in page
+    assert '<img class="cover" alt="" src="knee-hip.cover.png"><p class="facts">' in page
     assert '<audio controls preload="metadata" src="knee-hip.mp3"></audio>' in page
     for chapter in result.timeline.chapters:
         assert f'<button data-at="{chapter.start_ms / 1000}">{chapter.title}</button>' in page

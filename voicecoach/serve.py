@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import html
+import json
 import logging
 import mimetypes
 import re
@@ -26,11 +27,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from mutagen import MutagenError
+from mutagen.id3 import ID3
+
+from .cover import image_mime
 from .errors import OutputError
 from .feed import FEED_NAME, scan_sessions
 from .files import SessionFiles
-from .layout import SpeechEvent
-from .phrases import prevailing_language, words_for
+from .layout import GapEvent, HoldEvent, SpeechEvent, Timeline
+from .phrases import CuePhrases, prevailing_language, words_for
 
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
                    ".png": "image/png", ".jpg": "image/jpeg", ".m3u8": "audio/x-mpegurl", ".xml": "application/rss+xml",
@@ -195,6 +200,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", page(self.root).encode(), head, set_cookie)
             return
         target = self._file(path)
+        if target is None and path.endswith(".cover.png"):  # the cover inside the MP3, for the page and lock screen
+            mp3 = self._file(path[: -len(".cover.png")] + ".mp3")
+            picture = _embedded_cover(mp3) if mp3 is not None else None
+            if picture is not None:
+                self._send(HTTPStatus.OK, image_mime(picture) or "image/png", picture, head)
+                return
         if target is None:
             self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n", head)
             return
@@ -257,6 +268,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+def _embedded_cover(mp3: Path) -> bytes | None:
+    try:
+        pictures = ID3(mp3).getall("APIC")
+    except (MutagenError, OSError):
+        return None
+    return pictures[0].data if pictures else None
+
+
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     """RFC 9110: one range of bytes, "unsatisfiable" (416), or None to send the whole file (no header, one that is
     not understood, or an invalid one such as 5-2: all ignored). Numbers of any length get an answer."""
@@ -282,30 +301,84 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     return max(0, size - length), size - 1
 
 
+def coach_steps(timeline: Timeline, words: CuePhrases) -> list[dict]:
+    """What the coach panel shows at each moment: every hold (its exercise, side, set and rep of how many) and
+    every rest, with its start and end in seconds, and what comes next."""
+    chapters = list(timeline.chapters)
+
+    def chapter_at(ms: int) -> str:
+        return next((c.title for c in reversed(chapters) if c.start_ms <= ms), "")
+
+    holds = [e for e in timeline.events if isinstance(e, HoldEvent)]
+    most: dict[tuple, int] = {}
+    for hold in holds:
+        most[("set", hold.exercise, hold.side)] = max(most.get(("set", hold.exercise, hold.side), 0), hold.set)
+        key = ("rep", hold.exercise, hold.side, hold.set)
+        most[key] = max(most.get(key, 0), hold.rep)
+    steps = []
+    for event in timeline.events:
+        if isinstance(event, HoldEvent):
+            parts = [chapter_at(event.start_ms)]
+            if event.side:
+                parts.append(words.side(event.side))
+            sets = most[("set", event.exercise, event.side)]
+            reps = most[("rep", event.exercise, event.side, event.set)]
+            if sets > 1:
+                parts.append(words.set(event.set, sets))
+            if reps > 1:
+                parts.append(words.rep(event.rep, reps))
+            steps.append({"start": event.start_ms / 1000, "end": event.end_ms / 1000, "kind": "hold",
+                          "label": " · ".join(part for part in parts if part)})
+        elif isinstance(event, GapEvent):
+            steps.append({"start": event.start_ms / 1000, "end": event.end_ms / 1000, "kind": "rest",
+                          "label": words.rest()})
+    for position, step in enumerate(steps):
+        following = next((later for later in steps[position + 1:] if later["kind"] == "hold"), None)
+        step["next"] = following["label"] if following else words.session_complete()
+    return steps
+
+
 def page(folder: Path) -> str:
-    """The phone page: every session with a player, chapters, the spoken lines and a download link."""
-    sections = []
+    """The phone page: every session as a card with its cover, a coach panel (where you are, the seconds
+    left, what is next, the whole session's progress), a player, its chapters, the spoken lines and a
+    download link. Several versions of one routine are grouped under its title."""
     sessions, damaged = scan_sessions(folder)
+    groups: dict[str, list[str]] = {}
     for number, session in enumerate(sessions):
         words = words_for(session.language)
         relative = session.mp3.relative_to(folder).as_posix()
+        cover = SessionFiles.of_mp3(session.mp3).cover.relative_to(folder).as_posix()
         lines = [event for event in session.timeline.sounds if isinstance(event, SpeechEvent)] \
             if session.timeline else []
         chapters = "".join(f'<li><button data-at="{start}">{html.escape(title)}</button></li>'
                            for title, start in session.chapters)
         said = "".join(f'<li data-start="{line.start_ms / 1000}" data-end="{line.end_ms / 1000}">'
                        f"{html.escape(line.text)}</li>" for line in lines)
+        data = {"title": session.title, "album": session.album, "duration": session.duration_s,
+                "cover": quote(cover) if session.cover else None,
+                "chapters": [{"title": title, "start": start} for title, start in session.chapters],
+                "steps": coach_steps(session.timeline, words) if session.timeline else []}
+        ticks = "".join(f'<i style="left:{100 * start / max(session.duration_s, 0.001):.3f}%"></i>'
+                        for _, start in session.chapters[1:])
         minutes, seconds = divmod(round(session.duration_s), 60)
-        sections.append(
+        version = session.title[len(session.album):].strip(" ()") if session.title.startswith(session.album) \
+            else session.title
+        groups.setdefault(session.album, []).append(
             f'<section class="session" id="s{number}" lang="{html.escape(session.language)}">'
-            f'<h2>{html.escape(session.title)}</h2>'
-            f'<p class="facts">{minutes}:{seconds:02d}</p>'
+            + (f'<img class="cover" alt="" src="{quote(cover)}">' if session.cover else "")
+            + (f'<h3>{html.escape(version)}</h3>' if version else "")  # the routine's heading names the base
+            + f'<p class="facts">{minutes}:{seconds:02d}'
+            + (f" · {html.escape(session.description)}" if session.description else "") + "</p>"
+            f'<div class="coach"><p class="where"></p><p class="left"></p><p class="next"></p>'
+            f'<div class="bar"><div class="fill"></div>{ticks}</div></div>'
             f'<audio controls preload="metadata" src="{quote(relative)}"></audio>'
             f'<ol class="chapters">{chapters}</ol><ol class="lines">{said}</ol>'
-            f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p></section>')
+            f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p>'
+            f'<script type="application/json">{_json_for_html(data)}</script></section>')
+    sections = [f'<h2 class="routine">{html.escape(album)}</h2>' + "".join(cards) for album, cards in groups.items()]
     for broken in damaged:  # listed, so that one bad session never hides the others
         name = broken.mp3.relative_to(folder).as_posix()
-        sections.append(f'<section class="session damaged"><h2>{html.escape(name)}</h2>'
+        sections.append(f'<section class="session damaged"><h3>{html.escape(name)}</h3>'
                         f'<p class="facts">damaged: {html.escape(broken.problem.split(": ", 1)[-1])}</p></section>')
     # The page's own words are in the language most of its sessions are in; each session says its own.
     languages = [session.language for session in sessions]
@@ -316,35 +389,128 @@ def page(folder: Path) -> str:
             .replace("{{sessions}}", html.escape(words.label("sessions"))).replace("{{body}}", body))
 
 
+def _json_for_html(data: object) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 _PAGE = """<!doctype html>
 <html lang="{{lang}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{sessions}}</title>
 <style>
-body{font:17px/1.45 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;background:#fafaf7;color:#222}
-h1{font-size:1.4rem}h2{font-size:1.15rem;margin:.2rem 0}.facts{color:#666;margin:0 0 .5rem}
-.session{border-top:1px solid #ddd;padding:1rem 0}audio{width:100%}
+body{overflow-anchor:none;font:17px/1.45 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;
+background:#fafaf7;color:#222}
+h1{font-size:1.4rem}h2.routine{font-size:1.25rem;margin:1.4rem 0 .2rem}h3{font-size:1.1rem;margin:.2rem 0}
+.facts{color:#666;margin:0 0 .5rem}.session{border-top:1px solid #ddd;padding:1rem 0;overflow:hidden}
+.cover{float:right;width:4.5rem;height:4.5rem;border-radius:.4rem;margin:0 0 .5rem .8rem}
+audio{width:100%;clear:both}
+.coach{background:#1f2a3a;color:#fff;border-radius:.8rem;padding:.8rem 1rem;margin:.5rem 0;clear:both}
+.coach p{margin:0}.where{font-weight:600;height:2.9em;overflow:hidden}
+.left{font-size:3.2rem;line-height:1.1;height:1.1em;font-variant-numeric:tabular-nums}
+.next{color:#b8c4d6;font-size:.95rem;height:1.45em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.bar{position:relative;height:.5rem;background:#3b4a60;border-radius:.25rem;
+margin-top:.6rem}.fill{height:100%;width:0;background:#8fd19e;border-radius:.25rem}
+.bar i{position:absolute;top:-.15rem;width:2px;height:.8rem;background:#fff}
 .chapters{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem}
 .chapters button{font:inherit;padding:.45rem .7rem;border:1px solid #8a8;border-radius:1rem;background:#eef5ea}
-.lines{max-height:12rem;overflow-y:auto;padding-left:1.2rem;color:#777}
-.lines li.now{color:#000;font-weight:600;background:#fff3b0}
+.lines{max-height:12rem;overflow-y:auto;padding-left:2.8rem;margin:.5rem 0;color:#777;position:relative}
+.lines li{padding:.1rem 0}.lines li.now{color:#000;font-weight:600;background:#fff3b0}
+.hint{color:#666;font-size:.9rem}
 </style></head>
 <body><h1>{{sessions}}</h1>{{body}}
+<p class="hint" hidden>Keep the screen on while you train: turn off auto-lock in your phone's display settings,
+or open this page over HTTPS.</p>
 <script>
-for (const section of document.querySelectorAll('.session')) {
-  const audio = section.querySelector('audio');
-  const lines = [...section.querySelectorAll('.lines li')];
-  for (const button of section.querySelectorAll('.chapters button')) {
+const cards = [...document.querySelectorAll('.session:not(.damaged)')];
+const players = cards.map(card => card.querySelector('audio'));
+let wakeLock = null;
+const clock = s => {
+  s = Math.max(0, Math.ceil(s));
+  return s >= 60 ? Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') : String(s);
+};
+for (const card of cards) {
+  const audio = card.querySelector('audio');
+  const data = JSON.parse(card.querySelector('script[type="application/json"]').textContent);
+  const lines = [...card.querySelectorAll('.lines li')];
+  const box = card.querySelector('.lines');
+  const coach = card.querySelector('.coach');
+  let chapterShown = null;
+  for (const button of card.querySelectorAll('.chapters button')) {
     button.addEventListener('click', () => { audio.currentTime = parseFloat(button.dataset.at); audio.play(); });
   }
-  audio.addEventListener('timeupdate', () => {
+  const chapterAt = t => {
+    let found = 0;
+    data.chapters.forEach((c, i) => { if (c.start <= t) found = i; });
+    return found;
+  };
+  const jump = offset => {
+    const now = chapterAt(audio.currentTime);
+    let target = now + offset;
+    if (offset < 0 && audio.currentTime - data.chapters[now].start > 3) target = now;  // back to this chapter's start
+    target = Math.max(0, Math.min(data.chapters.length - 1, target));
+    audio.currentTime = data.chapters[target].start;
+  };
+  const media = () => {
+    if (!('mediaSession' in navigator) || !data.chapters.length) return;
+    const chapter = data.chapters[chapterAt(audio.currentTime)].title;
+    if (chapter !== chapterShown) {
+      chapterShown = chapter;
+      navigator.mediaSession.metadata = new MediaMetadata({title: chapter, artist: data.title, album: data.album,
+        artwork: data.cover ? [{src: data.cover, sizes: '1400x1400', type: 'image/png'}] : []});
+    }
+    if (navigator.mediaSession.setPositionState && isFinite(audio.duration)) {
+      navigator.mediaSession.setPositionState({duration: audio.duration, playbackRate: audio.playbackRate,
+                                               position: Math.min(audio.currentTime, audio.duration)});
+    }
+  };
+  const update = () => {
     const t = audio.currentTime;
+    let current = null;
     for (const line of lines) {
       const now = t >= parseFloat(line.dataset.start) && t < parseFloat(line.dataset.end);
-      if (now && !line.classList.contains('now')) line.scrollIntoView({block: 'nearest'});
       line.classList.toggle('now', now);
+      if (now) current = line;
+    }
+    if (current && current !== box.followed) {  // follow inside the box only: the window never scrolls
+      box.followed = current;
+      box.scrollTop = current.offsetTop - box.clientHeight / 3;
+    }
+    const step = data.steps.find(s => t >= s.start && t < s.end);
+    const chapter = data.chapters.length ? data.chapters[chapterAt(t)].title : data.title;
+    coach.querySelector('.where').textContent = step ? step.label : chapter;
+    coach.querySelector('.left').textContent = step ? clock(step.end - t) : '';
+    const following = step ? step.next : (data.steps.find(s => s.start > t) || {}).label;
+    coach.querySelector('.next').textContent = following ? '→ ' + following : '';
+    coach.querySelector('.fill').style.width = (100 * t / (data.duration || 1)) + '%';
+    if (!audio.paused) media();
+  };
+  audio.addEventListener('timeupdate', update);
+  audio.addEventListener('seeked', update);
+  audio.addEventListener('play', async () => {
+    for (const other of players) if (other !== audio && !other.paused) other.pause();  // one player at a time
+    if ('mediaSession' in navigator) {
+      chapterShown = null;
+      navigator.mediaSession.setActionHandler('nexttrack', () => jump(1));
+      navigator.mediaSession.setActionHandler('previoustrack', () => jump(-1));
+      navigator.mediaSession.setActionHandler('play', () => audio.play());
+      navigator.mediaSession.setActionHandler('pause', () => audio.pause());
+    }
+    update();
+    if ('wakeLock' in navigator && window.isSecureContext) {
+      try { wakeLock = await navigator.wakeLock.request('screen'); } catch (e) { wakeLock = null; }
+    } else {
+      const hint = document.querySelector('.hint');
+      if (!sessionStorage.getItem('voicecoach-hint')) {
+        hint.hidden = false;
+        sessionStorage.setItem('voicecoach-hint', '1');
+      }
     }
   });
+  audio.addEventListener('pause', () => { if (wakeLock) { wakeLock.release(); wakeLock = null; } });
+  update();  // the panel is filled from the start, so it never changes the page's height
+  // A smooth countdown while playing: the audio's own clock, read every frame, so nothing can drift.
+  const tick = () => { if (!audio.paused) update(); requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
 }
 </script></body></html>
 """

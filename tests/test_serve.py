@@ -164,3 +164,24 @@ def test_one_short_line_per_request_and_no_traceback(guarded, capfd):
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     get(netloc, "/?token=s3cret-token")
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_command_prints_the_address_with_its_token_or_warns_without_one(served):
+    import subprocess
+    import sys
+
+    result, _ = served
+    out = result.mp3_path.parent
+    for flags, expected_query, warning in ((["--token", "bookmark-me"], "?token=bookmark-me", False),
+                                           (["--no-token"], "", True)):
+        process = subprocess.Popen([sys.executable, "-m", "voicecoach", "serve", str(out), "--host", "127.0.0.1",
+                                    "--port", "0", "-q", *flags],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first = process.stdout.readline()
+        finally:
+            process.terminate()
+            _, stderr = process.communicate(timeout=30)
+        address = first.split(" at ", 1)[1].split()[0]
+        assert address.startswith("http://127.0.0.1:") and address.endswith("/" + expected_query)
+        assert ("warning: no access token" in stderr) == warning

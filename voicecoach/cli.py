@@ -620,8 +620,8 @@ def serve(
              "restart.")] = None,
     no_token: Annotated[bool, typer.Option(
         "--no-token", help="Let anyone on the network in, without a token (not on a shared Wi-Fi).")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the address, not a line per request.")
-                     ] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the address: no QR code, no line per "
+                                                              "request.")] = False,
 ) -> None:
     """Serve FOLDER to phones on the same network: a page with each session's player, chapters and spoken lines.
 
@@ -647,7 +647,8 @@ def serve(
         typer.echo("warning: no access token: anyone on this network can open the page and every session",
                    err=True)
     typer.echo(f"Serving {folder} at {address}  (open it on a phone on the same network; Ctrl-C stops)")
-    segno.make(address, error="m").terminal(compact=True)
+    if not quiet:
+        segno.make(address, error="m").terminal(compact=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -132,7 +132,7 @@ def test_the_serve_page_names_the_build_command_in_every_language():
         assert "voicecoach build" in text, code
 
 
-WRITTEN_LABELS = {"sessions", "download", "no_sessions", "chapters", "script"}  # written, not titles or counts
+WRITTEN_LABELS = {"sessions", "download", "no_sessions", "chapters", "script", "keep_screen_on", "damaged"}  # the page
 
 
 def sample_outputs(phrases: CuePhrases) -> dict[str, str]:

@@ -376,17 +376,19 @@ def page(folder: Path) -> str:
             f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p>'
             f'<script type="application/json">{_json_for_html(data)}</script></section>')
     sections = [f'<h2 class="routine">{html.escape(album)}</h2>' + "".join(cards) for album, cards in groups.items()]
-    for broken in damaged:  # listed, so that one bad session never hides the others
-        name = broken.mp3.relative_to(folder).as_posix()
-        sections.append(f'<section class="session damaged"><h3>{html.escape(name)}</h3>'
-                        f'<p class="facts">damaged: {html.escape(broken.problem.split(": ", 1)[-1])}</p></section>')
     # The page's own words are in the language most of its sessions are in; each session says its own.
     languages = [session.language for session in sessions]
     words = words_for(prevailing_language(languages))
+    for broken in damaged:  # listed, so that one bad session never hides the others
+        name = broken.mp3.relative_to(folder).as_posix()
+        sections.append(f'<section class="session damaged"><h3>{html.escape(name)}</h3>'
+                        f'<p class="facts">{html.escape(words.label("damaged"))}: '
+                        f'{html.escape(broken.problem.split(": ", 1)[-1])}</p></section>')
     empty = html.escape(words.label("no_sessions", command="\0")).replace("\0", "<code>voicecoach build</code>")
     body = "".join(sections) or f"<p>{empty}</p>"
     return (_PAGE.replace("{{lang}}", html.escape(words.language))
-            .replace("{{sessions}}", html.escape(words.label("sessions"))).replace("{{body}}", body))
+            .replace("{{sessions}}", html.escape(words.label("sessions"))).replace("{{body}}", body)
+            .replace("{{keep_screen_on}}", html.escape(words.label("keep_screen_on"))))
 
 
 def _json_for_html(data: object) -> str:
@@ -418,8 +420,7 @@ margin-top:.6rem}.fill{height:100%;width:0;background:#8fd19e;border-radius:.25r
 .hint{color:#666;font-size:.9rem}
 </style></head>
 <body><h1>{{sessions}}</h1>{{body}}
-<p class="hint" hidden>Keep the screen on while you train: turn off auto-lock in your phone's display settings,
-or open this page over HTTPS.</p>
+<p class="hint" hidden>{{keep_screen_on}}</p>
 <script>
 const cards = [...document.querySelectorAll('.session:not(.damaged)')];
 const players = cards.map(card => card.querySelector('audio'));

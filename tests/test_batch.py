@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -169,7 +170,9 @@ def test_the_manifest_lists_names_files_durations_overrides_and_warnings(matrix_
                      "file": "calf-raises--hold-1-5s--rate-140.mp3",
                      "timeline": "calf-raises--hold-1-5s--rate-140.timeline.json",
                      "lyrics": "calf-raises--hold-1-5s--rate-140.lrc",
-                     "duration": timeline["duration"], "warnings": timeline["warnings"]}
+                     "duration": timeline["duration"], "warnings": timeline["warnings"],
+                     "build_key": matrix_batch.sessions[0].build_key}
+    assert len(first["build_key"]) == 32
 
 
 def test_one_failing_session_does_not_stop_the_others(routine_file, tmp_path, cache_dir):
@@ -256,3 +259,40 @@ def test_lyrics_carry_the_session_title_and_the_routine_as_album(matrix_batch):
     # Pins a bug: the album line repeated the session's title instead of naming the routine.
     lines = matrix_batch.sessions[0].result.lrc_path.read_text(encoding="utf-8").splitlines()
     assert lines[:3] == ["[ti:Calf raises (hold 1.5s, rate 140)]", "[ar:voicecoach]", "[al:Calf raises]"]
+
+
+def test_an_unchanged_batch_is_up_to_date_and_a_changed_session_alone_is_built_again(tmp_path, cache_dir):
+    import time as clock
+
+    from mutagen.id3 import ID3
+
+    from voicecoach.export import BUILD_KEY_TAG
+
+    text = ("title: Incremental\nexercises:\n  - {name: Plank, hold: 2s}\n  - {name: Bridge, hold: 2s}\n"
+            "variants:\n  quick: {time_scale: 0.5}\n")
+    path = write_routine(tmp_path, text, "inc.yaml")
+    options = BatchOptions(output_dir=tmp_path / "out", jobs=1, cache_dir=cache_dir)
+
+    def run(force: bool = False):
+        routine_file = load_routine_file(path)
+        specs = batch_specs(routine_file, all_variants=True)
+        return build_batch(routine_file, specs, dataclasses.replace(options, force=force))
+
+    first = run()
+    assert first.counts == (2, 0, 0)
+    mp3 = first.sessions[0].result.mp3_path
+    assert [str(f.text[0]) for f in ID3(mp3).getall("TXXX") if f.desc == BUILD_KEY_TAG] == [first.sessions[0].build_key]
+    stamps = {s.name: s.result.mp3_path.stat().st_mtime_ns for s in first.sessions}
+    started = clock.perf_counter()
+    again = run()
+    assert again.counts == (0, 2, 0) and clock.perf_counter() - started < 5
+    assert {s.name: s.result.mp3_path.stat().st_mtime_ns for s in again.sessions} == stamps  # nothing re-encoded
+    manifest = json.loads(again.manifest_path.read_text(encoding="utf-8"))
+    assert [s["status"] for s in manifest["sessions"]] == ["up to date", "up to date"]
+    # Change only the quick variant: only its session is built again.
+    path.write_text(text.replace("time_scale: 0.5", "time_scale: 0.75"), encoding="utf-8")
+    changed = run()
+    assert [(s.name, s.up_to_date) for s in changed.sessions] == [("incremental", True), ("incremental--quick", False)]
+    assert changed.counts == (1, 1, 0)
+    assert run().counts == (0, 2, 0)
+    assert run(force=True).counts == (2, 0, 0)

@@ -235,7 +235,8 @@ def test_batch_prints_what_it_built_and_where(runner, tmp_path, cache_dir):
     assert [line.split()[-1] for line in lines[1:5]] == [
         "two-minute-test--rate-140.mp3", "two-minute-test--rate-220.mp3",
         "two-minute-test--quick--rate-140.mp3", "two-minute-test--quick--rate-220.mp3"]
-    assert lines[5:] == [f"  playlist  {folder / 'two-minute-test.m3u8'}", f"  manifest  {folder / 'manifest.json'}"]
+    assert lines[5:] == [f"  playlist  {folder / 'two-minute-test.m3u8'}", f"  manifest  {folder / 'manifest.json'}",
+                         "4 built, 0 up to date, 0 failed"]
 
 
 def test_batch_reports_each_failure_and_exits_non_zero(runner, tmp_path, cache_dir):

@@ -10,6 +10,8 @@ others; each outcome says what happened.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
 import json
 import multiprocessing
@@ -23,9 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mutagen import MutagenError
+from mutagen.id3 import ID3
+
+from . import __version__
 from .build import BuildOptions, BuildResult, session_tags, voice_source, with_voice
 from .errors import RoutineError, VoicecoachError
-from .export import check_mp3_format, check_writable
+from .export import BUILD_KEY_TAG, check_mp3_format, check_writable
 from .files import SessionFiles, write_all
 from .layout import Timeline
 from .parts import ffmpeg_path
@@ -98,6 +104,7 @@ class BatchOptions(BuildOptions):
     """
 
     jobs: int | None = None  # None: every core
+    force: bool = False  # build every session, even one whose files are up to date
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ class SessionOutcome:
     spec: SessionSpec
     result: BuildResult | None = None
     failure: VoicecoachError | None = field(default=None, compare=False)
+    build_key: str | None = None
+    up_to_date: bool = False  # its files were there, made by the same build key: not built again
 
     @property
     def error(self) -> str | None:
@@ -139,6 +148,12 @@ class BatchResult:
     def exit_code(self) -> int:
         return max((session.exit_code for session in self.failed), default=0)
 
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        """(built, up to date, failed)."""
+        up_to_date = sum(session.up_to_date for session in self.sessions)
+        return len(self.sessions) - up_to_date - len(self.failed), up_to_date, len(self.failed)
+
 
 @dataclass
 class _Session:
@@ -151,6 +166,8 @@ class _Session:
     plan: Plan | None = None
     voice: SpeechSettings | None = None
     tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
+    key: str | None = None  # its build key
+    up_to_date: bool = False
     job: SessionJob | None = None
     timeline: Timeline | None = None  # once written
     error: VoicecoachError | None = None
@@ -189,6 +206,12 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
             if session.plan.music is not None:
                 session.tracks = measure_tracks(session.plan.music, options.sample_rate_hz, speech.cache.root,
                                                 session.plan.source)
+            session.key = build_key(session.plan, session.voice, options, session.tracks, (session.track, total))
+            files = SessionFiles.named(folder, session.name, options.subtitle_formats)
+            timeline = None if options.force else up_to_date(files, session.key)
+            if timeline is not None:
+                session.timeline, session.up_to_date = timeline, True
+                session.job = SessionJob(session.plan, {}, files, session_tags(session.plan), tracks=session.tracks)
         except VoicecoachError as error:
             session.error = error
 
@@ -198,9 +221,9 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
         finished[0] += 1
         report("sessions", finished[0], total, None)
 
-    planned = [session for session in sessions if session.error is None]
+    planned = [session for session in sessions if session.error is None and not session.up_to_date]
     for session in sessions:
-        if session.error is not None:
+        if session.error is not None or session.up_to_date:
             session_finished()
     workers = min(options.jobs or os.cpu_count() or 1, len(planned))
     renderer = _PoolRenderer(workers, report, session_finished) if workers > 1 else \
@@ -248,9 +271,10 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
             continue
         done_before += len(wanted[voice])
         for session, plan in group:
+            tags = dataclasses.replace(session_tags(plan, (session.track, total)), build_key=session.key)
             session.job = SessionJob(plan, {text: clips[text] for text in plan.phrases()},
                                      SessionFiles.named(folder, session.name, options.subtitle_formats),
-                                     session_tags(plan, (session.track, total)), options.sample_rate_hz,
+                                     tags, options.sample_rate_hz,
                                      options.bitrate_kbps, options.loudness_lufs, options.strict,
                                      tracks=session.tracks)
             renderer.submit(session, session.job)
@@ -261,7 +285,51 @@ def _outcome(session: _Session) -> SessionOutcome:
         error = session.error or VoicecoachError("was not built")
         return SessionOutcome(session.track, session.name, session.title, session.spec, failure=error)
     return SessionOutcome(session.track, session.name, session.title, session.spec,
-                          result=BuildResult(session.job.files, session.timeline))
+                          result=BuildResult(session.job.files, session.timeline), build_key=session.key,
+                          up_to_date=session.up_to_date)
+
+
+def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: Mapping[Path, TrackInfo] | None,
+              track: tuple[int, int]) -> str:
+    """What makes a session what it is: the resolved routine (after variants and overrides, as its plan), the
+    engine and voice, the files it uses (cover, music), the output options, its place in the batch (its track
+    tag) and voicecoach's version. Two builds with the same key make the same files."""
+    def identity(path: Path | None) -> list | None:
+        if path is None:
+            return None
+        try:
+            status = path.stat()
+        except OSError:
+            return [str(path)]
+        return [str(path), status.st_size, status.st_mtime_ns]
+
+    parts = {
+        "voicecoach": __version__,
+        "plan": plan.to_dict(),
+        "title": plan.title, "album": plan.album, "description": plan.description, "version": plan.version,
+        "tone_gain_db": plan.tone_gain_db, "cover": identity(plan.cover),
+        "music": dataclasses.asdict(plan.music) if plan.music else None,
+        "tracks": {str(path): dataclasses.asdict(info) for path, info in (tracks or {}).items()},
+        "voice": dataclasses.asdict(voice),
+        "output": [options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs, options.strict,
+                   list(options.subtitle_formats)],
+        "track": list(track),
+    }
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def up_to_date(files: SessionFiles, key: str | None) -> Timeline | None:
+    """The session's timeline when its files are all there and its MP3 was made by ``key``; else None."""
+    if key is None or not all(path.is_file() for path in (files.mp3, files.timeline, files.lrc, *files.subtitles)):
+        return None
+    try:
+        keys = [str(frame.text[0]) for frame in ID3(files.mp3).getall("TXXX") if frame.desc == BUILD_KEY_TAG]
+        if keys != [key]:
+            return None
+        return Timeline.from_json(files.timeline.read_text(encoding="utf-8"))
+    except (MutagenError, OSError, ValueError, UnicodeDecodeError):
+        return None  # damaged: built again
 
 
 # ---------------------------------------------------------------- rendering: here, or in a process pool
@@ -409,10 +477,11 @@ def manifest_data(routine_file: RoutineFile, outcomes: Sequence[SessionOutcome],
     sessions = []
     for session in outcomes:
         entry: dict[str, Any] = {"track": session.track, "name": session.name, "title": session.title,
-                                 "variant": session.spec.variant, "overrides": session.spec.overrides}
+                                 "variant": session.spec.variant, "overrides": session.spec.overrides,
+                                 "build_key": session.build_key}
         if session.result is not None:
             timeline = session.result.timeline
-            entry.update(status="ok", file=session.result.mp3_path.name,
+            entry.update(status="up to date" if session.up_to_date else "ok", file=session.result.mp3_path.name,
                          timeline=session.result.timeline_path.name, lyrics=session.result.lrc_path.name,
                          duration=round(timeline.duration_ms / 1000, 3), warnings=list(timeline.warnings))
         else:

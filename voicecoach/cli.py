@@ -280,6 +280,8 @@ def batch(
     strict: StrictOption = False,
     quiet: QuietOption = False,
     cache_dir: CacheDirOption = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Build every session again, even those whose files are up to date.")] = False,
 ) -> None:
     """Build many versions of ROUTINE at once, plus a playlist and a manifest.
 
@@ -288,7 +290,10 @@ def batch(
     (`knee--quick--hold-6s--rate-180`). `<routine-name>.m3u8` lists them for a
     phone's player; `manifest.json` lists each session's overrides and warnings.
     Speech is synthesized once for all of them; one failing session does not
-    stop the others (the exit code says something failed).
+    stop the others (the exit code says something failed). A session whose
+    files are there, made by the same routine, voice and options (its build
+    key, in the MP3 and the manifest), is up to date and not built again;
+    --force builds it anyway.
 
     Examples:
 
@@ -312,7 +317,7 @@ def batch(
     routine_file, specs = run(start)
     options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
                            cache_dir=cache_dir, jobs=jobs, subtitle_formats=run(lambda: subtitle_formats(subtitles)),
-                           loudness_lufs=run(lambda: loudness_target(loudness)))
+                           loudness_lufs=run(lambda: loudness_target(loudness)), force=force)
     with progress_display(40, quiet) as progress:
         speech_task = progress.add_task("Synthesizing speech", total=None)
         sessions_task = progress.add_task("Sessions", total=len(specs))
@@ -351,6 +356,8 @@ def batch(
     if result.playlist_path:
         typer.echo(f"  playlist  {result.playlist_path}")
     typer.echo(f"  manifest  {result.manifest_path}")
+    built_now, current, failed_now = result.counts
+    typer.echo(f"{built_now} built, {current} up to date, {failed_now} failed")
     for session in result.failed:
         typer.echo(f"failed: {session.name}: {message(session.failure) if session.failure else ''}", err=True)
     if result.failed:

@@ -36,6 +36,7 @@ DEFAULT_BITRATE_KBPS = 64
 # 32, 64 and 128 kbps, decoded by ffmpeg, -0.446 dB each time. The loudness target is aimed this much higher.
 ENCODER_GAIN_DB = -0.446
 TIMELINE_HASH_TAG = "voicecoach timeline sha256"
+BUILD_KEY_TAG = "voicecoach build key"
 SAMPLE_RATES_HZ = (22_050, 44_100, 48_000)
 
 
@@ -51,6 +52,7 @@ class Tags:
     exercises: int = 0
     cover: bytes | None = None  # the routine's own image; None: one is generated
     year: int | None = None
+    build_key: str | None = None  # what made this session (batch: a session with the same key is up to date)
 
 
 def encode_command(source: str | Path, output: str | Path, sample_rate_hz: int, bitrate_kbps: int) -> list[str]:
@@ -154,6 +156,8 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
     id3.add(SYLT(encoding=3, lang=language, format=2, type=1, desc="", text=synced_lines(timeline)))
     if timeline_json is not None:
         id3.add(TXXX(encoding=3, desc=TIMELINE_HASH_TAG, text=timeline_sha256(timeline_json)))
+    if tags.build_key:
+        id3.add(TXXX(encoding=3, desc=BUILD_KEY_TAG, text=tags.build_key))
     try:
         id3.save(str(mp3), v2_version=3)
     except (OSError, MutagenError) as error:

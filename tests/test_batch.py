@@ -296,3 +296,47 @@ def test_an_unchanged_batch_is_up_to_date_and_a_changed_session_alone_is_built_a
     assert changed.counts == (1, 1, 0)
     assert run().counts == (0, 2, 0)
     assert run(force=True).counts == (2, 0, 0)
+
+
+def test_a_catalog_builds_every_routine_in_a_folder_with_one_catalog_file(tmp_path, cache_dir):
+    from typer.testing import CliRunner
+
+    from voicecoach.cli import app
+
+    routines = tmp_path / "routines"
+    (routines / "more").mkdir(parents=True)
+    write_routine(routines, "title: Knee\nexercises: [{name: Squeeze, hold: 2s}]\n"
+                            "variants: {quick: {time_scale: 0.5}}\n", "knee.yaml")
+    write_routine(routines / "more", "title: Hip\nexercises: [{name: Squeeze, hold: 2s}, {name: Lift, hold: 2s}]\n"
+                                     "variants: {quick: {time_scale: 0.5}}\n", "hip.yaml")
+    broken = write_routine(routines, "title: Broken\nexercises: [{name: Squeeze, hold: soon}]\n", "broken.yaml")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["batch", str(routines), "--all-variants", "-o", str(out), "-j", "1",
+                                      "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 2  # one routine could not be read; the others were built
+    assert result.stderr.splitlines()[0] == (f'{broken}:2: exercises[0].hold: "soon" is not a duration; write 5s, '
+                                             "1m30s or 90")
+    lines = result.stdout.splitlines()
+    assert lines[-2:] == [f"catalog  {out / 'catalog.json'}",
+                          "4 built, 0 up to date, 0 failed; 1 routine could not be read"]
+    catalog = json.loads((out / "catalog.json").read_text(encoding="utf-8"))
+    assert [(s["routine"], s["name"], s["status"]) for s in catalog["sessions"]] == [
+        ("knee", "knee", "ok"), ("knee", "knee--quick", "ok"), ("hip", "hip", "ok"), ("hip", "hip--quick", "ok")]
+    assert [r["manifest"] for r in catalog["routines"]] == ["knee/manifest.json", "hip/manifest.json"]
+    for session in catalog["sessions"]:
+        assert (out / session["file"]).is_file()
+    # The same catalog again: everything is up to date.
+    again = CliRunner().invoke(app, ["batch", str(routines / "knee.yaml"), str(routines / "more" / "*.yaml"), "-o",
+                                     str(out), "-j", "1", "--all-variants", "--cache-dir", str(cache_dir)])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[-1] == "0 built, 4 up to date, 0 failed"
+
+
+def test_a_glob_that_matches_nothing_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from voicecoach.cli import app
+
+    result = CliRunner().invoke(app, ["batch", str(tmp_path / "*.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr == f"{tmp_path / '*.yaml'}: matches no routine file; check the pattern\n"

@@ -11,6 +11,7 @@ others; each outcome says what happened.
 from __future__ import annotations
 
 import dataclasses
+import glob as globlib
 import hashlib
 import itertools
 import json
@@ -163,6 +164,8 @@ class _Session:
     spec: SessionSpec
     name: str
     title: str
+    folder: Path = Path(".")  # its routine's folder
+    total: int = 1  # sessions in its routine's batch (its track tag says "track/total")
     plan: Plan | None = None
     voice: SpeechSettings | None = None
     tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
@@ -176,21 +179,122 @@ class _Session:
 def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options: BatchOptions = BatchOptions(),
                 on_progress: BatchProgress | None = None, speech: SpeechService | None = None) -> BatchResult:
     """Build every session of ``specs`` into ``output_dir/<routine-slug>/`` with a playlist and a manifest."""
+    return build_catalog([(routine_file, specs)], options, on_progress, speech).batches[0]
+
+
+@dataclass(frozen=True)
+class CatalogResult:
+    """Every routine's batch, and the catalog file listing them (written when there is more than one routine)."""
+
+    batches: tuple[BatchResult, ...]
+    path: Path | None = None
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        """(built, up to date, failed) over the whole catalog."""
+        totals = [batch.counts for batch in self.batches]
+        return sum(t[0] for t in totals), sum(t[1] for t in totals), sum(t[2] for t in totals)
+
+    @property
+    def exit_code(self) -> int:
+        return max((batch.exit_code for batch in self.batches), default=0)
+
+
+CATALOG_NAME = "catalog.json"
+
+
+def build_catalog(batches: Sequence[tuple[RoutineFile, Sequence[SessionSpec]]], options: BatchOptions = BatchOptions(),
+                  on_progress: BatchProgress | None = None, speech: SpeechService | None = None) -> CatalogResult:
+    """Build many routines' sessions at once: each routine into ``output_dir/<routine-slug>/`` with its playlist
+    and manifest, speech planned across the whole catalog (each distinct phrase of a voice synthesized once for
+    every routine), and, for more than one routine, ``catalog.json`` at the top."""
     def ignore(stage: str, done: int, total: int, name: str | None = None) -> None:
         pass
 
     report: BatchProgress = on_progress or ignore
-    base = routine_file.base
-    folder = Path(options.output_dir) / base.slug
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     ffmpeg_path()
-    check_writable(folder)
+    folders = [Path(options.output_dir) / routine_file.base.slug for routine_file, _ in batches]
+    for folder in folders:
+        check_writable(folder)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
+    total = sum(len(specs) for _, specs in batches)
+    groups = [_plan_sessions(routine_file, specs, options, speech, folder)
+              for (routine_file, specs), folder in zip(batches, folders)]
+    every = [session for group in groups for session in group]
+
+    finished = [0]
+
+    def session_finished() -> None:
+        finished[0] += 1
+        report("sessions", finished[0], total, None)
+
+    planned = [session for session in every if session.error is None and not session.up_to_date]
+    for session in every:
+        if session.error is not None or session.up_to_date:
+            session_finished()
+    workers = min(options.jobs or os.cpu_count() or 1, len(planned))
+    renderer = _PoolRenderer(workers, report, session_finished) if workers > 1 else \
+        _InlineRenderer(report, session_finished)
+    try:
+        _synthesize_and_render(planned, speech, options, report, renderer)
+        renderer.finish()
+    except BaseException:
+        renderer.stop()
+        raise
+    notices = speech.cache.take_notices()
+    results = tuple(_write_index(routine_file, folder, tuple(_outcome(session) for session in group), notices)
+                    for (routine_file, _), folder, group in zip(batches, folders, groups))
+    path = None
+    if len(batches) > 1:
+        path = Path(options.output_dir) / CATALOG_NAME
+        write_all({path: json.dumps(catalog_data(results, Path(options.output_dir)), indent=2, ensure_ascii=False,
+                                    default=str) + "\n"})
+    return CatalogResult(results, path)
+
+
+def catalog_data(results: Sequence[BatchResult], top: Path) -> dict:
+    """``catalog.json``: every routine's folder and manifest, and every session with its status."""
+    built, current, failed = CatalogResult(tuple(results)).counts
+    return {
+        "built": built, "up_to_date": current, "failed": failed,
+        "routines": [{"folder": batch.folder.relative_to(top).as_posix(),
+                      "manifest": batch.manifest_path.relative_to(top).as_posix()} for batch in results],
+        "sessions": [{"routine": batch.folder.relative_to(top).as_posix(), "name": session.name,
+                      "title": session.title,
+                      "status": "failed" if not session.ok else "up to date" if session.up_to_date else "ok",
+                      **({"file": session.result.mp3_path.relative_to(top).as_posix()} if session.result else
+                         {"error": session.error})}
+                     for batch in results for session in batch.sessions],
+    }
+
+
+def find_routines(paths: Sequence[Path]) -> list[Path]:
+    """The routine files a catalog names: files as they are, every ``*.yaml`` below a folder (not hidden ones),
+    and the files a glob matches (``routines/*.yaml``), each once, in order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(entry for entry in path.rglob("*.yaml")
+                            if not any(part.startswith(".") for part in entry.relative_to(path).parts))
+        elif not path.exists() and any(char in str(path) for char in "*?["):
+            matches = sorted(Path(match) for match in globlib.glob(str(path), recursive=True))
+            if not matches:
+                raise RoutineError("matches no routine file; check the pattern", file=str(path))
+            found += matches
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], options: BatchOptions,
+                   speech: SpeechService, folder: Path) -> list[_Session]:
+    """One routine's sessions, planned, their voices and music known, and those already up to date found."""
+    base = routine_file.base
     total = len(specs)
     sessions = [_Session(track, spec, session_slug(base.title, spec.name_parts),
-                         _title(base.title, spec.name_parts))
+                         _title(base.title, spec.name_parts), folder=folder)
                 for track, spec in enumerate(specs, start=1)]
-
     names: dict[str, int] = {}
     for session in sessions:
         try:
@@ -206,6 +310,7 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
             if session.plan.music is not None:
                 session.tracks = measure_tracks(session.plan.music, options.sample_rate_hz, speech.cache.root,
                                                 session.plan.source)
+            session.total = total
             session.key = build_key(session.plan, session.voice, options, session.tracks, (session.track, total))
             files = SessionFiles.named(folder, session.name, options.subtitle_formats)
             timeline = None if options.force else up_to_date(files, session.key)
@@ -214,36 +319,15 @@ def build_batch(routine_file: RoutineFile, specs: Sequence[SessionSpec], options
                 session.job = SessionJob(session.plan, {}, files, session_tags(session.plan), tracks=session.tracks)
         except VoicecoachError as error:
             session.error = error
-
-    finished = [0]
-
-    def session_finished() -> None:
-        finished[0] += 1
-        report("sessions", finished[0], total, None)
-
-    planned = [session for session in sessions if session.error is None and not session.up_to_date]
-    for session in sessions:
-        if session.error is not None or session.up_to_date:
-            session_finished()
-    workers = min(options.jobs or os.cpu_count() or 1, len(planned))
-    renderer = _PoolRenderer(workers, report, session_finished) if workers > 1 else \
-        _InlineRenderer(report, session_finished)
-    try:
-        _synthesize_and_render(planned, total, speech, options, report, folder, renderer)
-        renderer.finish()
-    except BaseException:
-        renderer.stop()
-        raise
-    outcomes = tuple(_outcome(session) for session in sessions)
-    return _write_index(routine_file, folder, outcomes, speech.cache.take_notices())
+    return sessions
 
 
 def _title(title: str, parts: Sequence[str]) -> str:
     return f"{title} ({', '.join(parts)})" if parts else title
 
 
-def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechService, options: BatchOptions,
-                           report: BatchProgress, folder: Path, renderer: _Renderer) -> None:
+def _synthesize_and_render(sessions: list[_Session], speech: SpeechService, options: BatchOptions,
+                           report: BatchProgress, renderer: _Renderer) -> None:
     """Synthesize each voice's phrases once for all its sessions, then hand those sessions to the renderer.
 
     Sessions of the first voice are encoding while the next voice is synthesized.
@@ -271,9 +355,9 @@ def _synthesize_and_render(sessions: list[_Session], total: int, speech: SpeechS
             continue
         done_before += len(wanted[voice])
         for session, plan in group:
-            tags = dataclasses.replace(session_tags(plan, (session.track, total)), build_key=session.key)
+            tags = dataclasses.replace(session_tags(plan, (session.track, session.total)), build_key=session.key)
             session.job = SessionJob(plan, {text: clips[text] for text in plan.phrases()},
-                                     SessionFiles.named(folder, session.name, options.subtitle_formats),
+                                     SessionFiles.named(session.folder, session.name, options.subtitle_formats),
                                      tags, options.sample_rate_hz,
                                      options.bitrate_kbps, options.loudness_lufs, options.strict,
                                      tracks=session.tracks)

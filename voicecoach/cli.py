@@ -253,8 +253,9 @@ def build(
 
 @app.command()
 def batch(
-    routine: Annotated[Path | None, typer.Argument(
-        help="The routine file (YAML). Leave it out to use the bundled example.", show_default=False)] = None,
+    routines: Annotated[list[Path] | None, typer.Argument(
+        help="Routine files, folders (every .yaml below) or globs: a catalog. Leave it out to use the bundled "
+             "example.", show_default=False)] = None,
     variant: Annotated[list[str] | None, typer.Option(
         "--variant", metavar="NAME", show_default=False,
         help="Build this variant; repeatable. `base` is the routine without a variant.")] = None,
@@ -305,22 +306,33 @@ def batch(
 
       voicecoach batch knee.yaml --matrix language=en,de,es --matrix voice.engine=pyttsx3,piper
     """
-    from .batch import BatchOptions, batch_specs, build_batch  # here: `build` need not load the pool machinery
+    from .batch import BatchOptions, batch_specs, build_catalog, find_routines  # not loaded by `build`
 
-    def start() -> tuple[RoutineFile, tuple[SessionSpec, ...]]:
-        routine_file = open_routine(routine)
+    def start(path: Path | None) -> tuple[RoutineFile, tuple[SessionSpec, ...]]:
+        routine_file = open_routine(path)
         specs = batch_specs(routine_file, variant or (), all_variants,
                             overrides(set_, time_scale, engine, music, no_music),
                             [parse_matrix(text) for text in matrix or ()])
         return routine_file, specs
 
-    routine_file, specs = run(start)
+    paths: list[Path | None] = list(run(lambda: find_routines(routines))) if routines else [None]
+    batches = []
+    broken = 0
+    for path in paths:
+        if len(paths) == 1:
+            batches.append(run(partial(start, path)))  # one routine: its mistake is the one line, exit 2
+            continue
+        try:
+            batches.append(start(path))
+        except VoicecoachError as error:  # one broken routine does not stop the catalog
+            typer.echo(message(error), err=True)
+            broken += 1
     options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
                            cache_dir=cache_dir, jobs=jobs, subtitle_formats=run(lambda: subtitle_formats(subtitles)),
                            loudness_lufs=run(lambda: loudness_target(loudness)), force=force)
     with progress_display(40, quiet) as progress:
         speech_task = progress.add_task("Synthesizing speech", total=None)
-        sessions_task = progress.add_task("Sessions", total=len(specs))
+        sessions_task = progress.add_task("Sessions", total=sum(len(specs) for _, specs in batches))
         encoding: dict[str, int] = {}
         encoded: set[str] = set()
 
@@ -337,32 +349,40 @@ def batch(
                     progress.remove_task(encoding.pop(name))
                     encoded.add(name)
 
-        result = run(lambda: build_batch(routine_file, specs, options, on_progress))
-    built = [(session, session.result) for session in result.sessions if session.result is not None]
-    for notice in result.notices:
+        catalog = run(lambda: build_catalog(batches, options, on_progress)) if batches else None
+    results = catalog.batches if catalog else ()
+    for notice in dict.fromkeys(notice for result in results for notice in result.notices):
         typer.echo(f"warning: {notice}", err=True)
-    for session, built_result in built:
-        warnings = built_result.warnings
-        for warning in warnings[:2]:
-            typer.echo(f"warning: {session.name}: {warning}", err=True)
-        if len(warnings) > 2:
-            typer.echo(f"warning: {session.name}: and {len(warnings) - 2} more; all are in "
-                       f"{result.manifest_path}", err=True)
-    typer.echo(f"Built {len(built)} of {len(result.sessions)} sessions of {routine_file.base.title} "
-               f"into {result.folder}/")
-    for session, built_result in built:
-        typer.echo(f"  {session.track:>3}  {format_clock(built_result.timeline.duration_ms):>8}  "
-                   f"{built_result.mp3_path.name}")
-    if result.playlist_path:
-        typer.echo(f"  playlist  {result.playlist_path}")
-    typer.echo(f"  manifest  {result.manifest_path}")
-    built_now, current, failed_now = result.counts
-    typer.echo(f"{built_now} built, {current} up to date, {failed_now} failed")
-    for session in result.failed:
-        typer.echo(f"failed: {session.name}: {message(session.failure) if session.failure else ''}", err=True)
-    if result.failed:
-        typer.echo(f"{len(result.failed)} of {len(result.sessions)} sessions failed", err=True)
-        raise typer.Exit(result.exit_code)
+    for (routine_file, _), result in zip(batches, results):
+        built = [(session, session.result) for session in result.sessions if session.result is not None]
+        for session, built_result in built:
+            warnings = built_result.warnings
+            for warning in warnings[:2]:
+                typer.echo(f"warning: {session.name}: {warning}", err=True)
+            if len(warnings) > 2:
+                typer.echo(f"warning: {session.name}: and {len(warnings) - 2} more; all are in "
+                           f"{result.manifest_path}", err=True)
+        typer.echo(f"Built {len(built)} of {len(result.sessions)} sessions of {routine_file.base.title} "
+                   f"into {result.folder}/")
+        for session, built_result in built:
+            typer.echo(f"  {session.track:>3}  {format_clock(built_result.timeline.duration_ms):>8}  "
+                       f"{built_result.mp3_path.name}")
+        if result.playlist_path:
+            typer.echo(f"  playlist  {result.playlist_path}")
+        typer.echo(f"  manifest  {result.manifest_path}")
+    if catalog and catalog.path:
+        typer.echo(f"catalog  {catalog.path}")
+    built_now, current, failed_now = catalog.counts if catalog else (0, 0, 0)
+    typer.echo(f"{built_now} built, {current} up to date, {failed_now} failed"
+               + (f"; {broken} routine{'s' if broken != 1 else ''} could not be read" if broken else ""))
+    for result in results:
+        for session in result.failed:
+            typer.echo(f"failed: {session.name}: {message(session.failure) if session.failure else ''}", err=True)
+    if failed_now:
+        typer.echo(f"{failed_now} of {sum(len(r.sessions) for r in results)} sessions failed", err=True)
+    exit_code = max([catalog.exit_code if catalog else 0] + ([2] if broken else []))
+    if exit_code:
+        raise typer.Exit(exit_code)
 
 
 @app.command()

@@ -15,10 +15,12 @@ import glob as globlib
 import hashlib
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import queue as queue_module
 import signal
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -31,7 +33,7 @@ from mutagen.id3 import ID3
 
 from . import __version__
 from .build import BuildOptions, BuildResult, session_tags, voice_source, with_voice
-from .errors import RoutineError, VoicecoachError
+from .errors import ClusterError, MissingPartError, RoutineError, VoicecoachError
 from .export import BUILD_KEY_TAG, check_mp3_format, check_writable
 from .files import SessionFiles, write_all
 from .layout import Timeline
@@ -106,6 +108,7 @@ class BatchOptions(BuildOptions):
 
     jobs: int | None = None  # None: every core
     force: bool = False  # build every session, even one whose files are up to date
+    dask: str | None = None  # render on a Dask cluster: "tcp://host:8786", "local" or "local:N" (the cluster extra)
 
 
 @dataclass(frozen=True)
@@ -234,8 +237,13 @@ def build_catalog(batches: Sequence[tuple[RoutineFile, Sequence[SessionSpec]]], 
         if session.error is not None or session.up_to_date:
             session_finished()
     workers = min(options.jobs or os.cpu_count() or 1, len(planned))
-    renderer = _PoolRenderer(workers, report, session_finished) if workers > 1 else \
-        _InlineRenderer(report, session_finished)
+    renderer: _Renderer
+    if options.dask:
+        renderer = _DaskRenderer(options.dask, report, session_finished)
+    elif workers > 1:
+        renderer = _PoolRenderer(workers, report, session_finished)
+    else:
+        renderer = _InlineRenderer(report, session_finished)
     try:
         _synthesize_and_render(planned, speech, options, report, renderer)
         renderer.finish()
@@ -541,6 +549,82 @@ class _PoolRenderer(_Renderer):
                 process.join()
         self.pool.shutdown(wait=True)
         self.queue.close()
+
+
+CLUSTER_INSTALL = "pip install 'voicecoach[cluster]'"
+
+
+def dask_client(address: str) -> tuple[Any, Any]:
+    """A Dask client for ``address`` ("local" or "local:N" starts a LocalCluster of N worker processes here), and
+    the cluster it started (None for a running scheduler)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise MissingPartError(f"{{@dask}} needs the cluster extra; install it with `{CLUSTER_INSTALL}`") from None
+    if address == "local" or address.startswith("local:"):
+        count = address.partition(":")[2] or str(os.cpu_count() or 1)
+        if not count.isdigit() or int(count) < 1:
+            raise ClusterError(f'"{address}" is not local:N; write e.g. {{@dask}} local:2', field="{@dask}")
+        cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)
+        return Client(cluster), cluster
+    try:
+        return Client(address, timeout="10s"), None
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({type(error).__name__}); start one with "
+                           "`dask scheduler`, or use {@dask} local", field="{@dask}") from None
+
+
+def _dask_render(name: str, job: SessionJob) -> Timeline:
+    """One session, on a Dask worker: the same path as everywhere (its files appear whole or not at all)."""
+    return write_session(job)
+
+
+class _DaskRenderer(_Renderer):
+    """Sessions rendered as tasks on a Dask cluster, one task per session; a task whose worker dies is retried on
+    another (Dask's retries). The output folder must be one the workers see at the same path."""
+
+    def __init__(self, address: str, report: BatchProgress, session_finished: Callable[[], None]) -> None:
+        super().__init__(report, session_finished)
+        self.client, self.cluster = dask_client(address)
+        self.futures: dict[Any, _Session] = {}
+        if getattr(self.client, "dashboard_link", None):
+            report("dask", 0, 0, str(self.client.dashboard_link))
+
+    def submit(self, session: _Session, job: SessionJob) -> None:
+        future = self.client.submit(_dask_render, session.name, job, retries=2, pure=False,
+                                    key=f"voicecoach-{session.name}-{os.getpid()}-{id(job)}")
+        self.futures[future] = session
+
+    def poll(self, timeout_s: float = 0) -> None:
+        finished = [future for future in self.futures if future.done()]
+        if not finished and timeout_s:
+            time.sleep(timeout_s)
+        for future in finished:
+            session = self.futures.pop(future)
+            if future.status == "finished":
+                session.timeline = future.result()
+            else:
+                error = future.exception()
+                session.error = error if isinstance(error, VoicecoachError) else \
+                    VoicecoachError(f"failed on the cluster: {error!r}")
+            self.finished()
+
+    def finish(self) -> None:
+        while self.futures:
+            self.poll(timeout_s=0.1)
+        self._close()
+
+    def stop(self) -> None:
+        """Cancel the cluster's tasks (a task stopped mid-way leaves no named file: write_session publishes last)."""
+        self.client.cancel(list(self.futures))
+        self.futures.clear()
+        self._close()
+
+    def _close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 # ---------------------------------------------------------------- playlist and manifest

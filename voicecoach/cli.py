@@ -89,7 +89,7 @@ FLAGS = {"cache_dir": "--cache-dir", "output_dir": "-o DIR", "strict": "--strict
          "bitrate_kbps": "--bitrate", "force": "--force", "base_url": "--base-url", "host": "--host", "port": "--port",
          "voice_name": "--voice", "set": "--set", "matrix": "--matrix", "time_scale": "--time-scale",
          "engine": "--engine", "variant": "--variant", "language": "--language", "music": "--music",
-         "no_music": "--no-music"}
+         "no_music": "--no-music", "dask": "--dask"}
 
 
 def message(error: VoicecoachError) -> str:
@@ -283,6 +283,11 @@ def batch(
     cache_dir: CacheDirOption = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Build every session again, even those whose files are up to date.")] = False,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", metavar="ADDRESS", show_default=False,
+        help="Render and encode the sessions on a Dask cluster: a scheduler's tcp://HOST:8786, or local:N for N "
+             "worker processes here (pip install 'voicecoach[cluster]'). The output folder must be one the "
+             "workers see.")] = None,
 ) -> None:
     """Build many versions of ROUTINE at once, plus a playlist and a manifest.
 
@@ -329,7 +334,7 @@ def batch(
             broken += 1
     options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
                            cache_dir=cache_dir, jobs=jobs, subtitle_formats=run(lambda: subtitle_formats(subtitles)),
-                           loudness_lufs=run(lambda: loudness_target(loudness)), force=force)
+                           loudness_lufs=run(lambda: loudness_target(loudness)), force=force, dask=dask)
     with progress_display(40, quiet) as progress:
         speech_task = progress.add_task("Synthesizing speech", total=None)
         sessions_task = progress.add_task("Sessions", total=sum(len(specs) for _, specs in batches))
@@ -341,6 +346,8 @@ def batch(
                 progress.update(speech_task, completed=done, total=total)
             elif stage == "sessions":
                 progress.update(sessions_task, completed=done)
+            elif stage == "dask":
+                typer.echo(f"Dask dashboard: {name}", err=True)
             elif name is not None and name not in encoded:
                 if name not in encoding:
                     encoding[name] = progress.add_task(f"  {name[:38]}", total=total)

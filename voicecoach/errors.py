@@ -63,6 +63,10 @@ class MissingPartError(VoicecoachError):
     exit_code = 3
 
 
+class ClusterError(VoicecoachError):
+    """The Dask cluster a batch was asked to use cannot be reached or used."""
+
+
 class SpeechError(VoicecoachError):
     """The speech engine failed to produce audio for a phrase."""
 

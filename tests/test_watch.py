@@ -40,7 +40,7 @@ def test_a_save_rebuilds_a_bad_save_keeps_the_last_good_mp3_and_ctrl_c_exits_130
                 hold = next(e for e in json.loads(timeline.read_text())["events"] if e["kind"] == "hold")
             except (OSError, ValueError, StopIteration):
                 return None
-            return hold["end"] - hold["start"]
+            return round(hold["end"] - hold["start"], 3)
 
         assert hold_s() == 5.0
         wait_for(lambda: mp3_s(out / "watch-me.mp3") > 0, process, timeout_s=30)

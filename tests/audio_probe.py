@@ -46,6 +46,15 @@ def onset_s(samples: np.ndarray, expected_s: float, window_s: float = 0.06, rate
     return (begin + above[0]) / rate_hz
 
 
+def speech_onset_s(samples: np.ndarray, expected_s: float, rate_hz: int = RATE_HZ) -> float:
+    """Where a word begins near ``expected_s``: the first sample over 0.01, from 60 ms before it, within 200 ms.
+
+    A fixed threshold, unlike ``onset_s``: a word's first sound is soft, far below its peak.
+    """
+    start = round((expected_s - 0.06) * rate_hz)
+    return (start + int(np.flatnonzero(np.abs(samples[start:start + rate_hz // 5]) > 0.01)[0])) / rate_hz
+
+
 def ffmpeg_loudness(path: Path) -> tuple[float, float]:
     """(integrated LUFS, true peak dBTP) of a file, as ffmpeg's EBU R 128 meter measures it."""
     import re

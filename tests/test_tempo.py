@@ -13,7 +13,7 @@ from voicecoach.layout import PhaseEvent, SpeechEvent, Timing, ToneEvent, layout
 from voicecoach.plan import format_script, plan_session
 from voicecoach.routine import parse_routine
 
-from .audio_probe import RATE_HZ, decode_mp3, onset_s
+from .audio_probe import decode_mp3, onset_s, speech_onset_s
 from .conftest import write_routine
 from .fake_engine import fake_ms
 from .session_checks import check_holds, check_timing, events
@@ -193,6 +193,5 @@ def test_every_phase_word_starts_on_its_phase_in_the_decoded_mp3(tmp_path, cache
     for phase in events(timeline, "phase"):
         if phase["start"] in starts:
             continue  # the set's first phase: its start tone, then its word
-        start = round((phase["start"] - 0.06) * RATE_HZ)
-        first = start + int(np.flatnonzero(np.abs(decoded[start:start + RATE_HZ // 5]) > 0.01)[0])
-        assert abs(first / RATE_HZ - phase["start"]) <= 0.010, (phase, first / RATE_HZ)
+        heard = speech_onset_s(decoded, phase["start"])
+        assert abs(heard - phase["start"]) <= 0.010, (phase, heard)

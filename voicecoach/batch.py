@@ -34,7 +34,7 @@ from mutagen.id3 import ID3
 from . import __version__
 from .build import BuildOptions, BuildResult, session_tags, voice_source, with_voice
 from .errors import ClusterError, MissingPartError, RoutineError, VoicecoachError
-from .export import BUILD_KEY_TAG, check_mp3_format, check_writable
+from .export import BUILD_KEY_TAG, check_mp3_format, check_writable, tag_values
 from .files import SessionFiles, write_all
 from .layout import Timeline
 from .parts import ffmpeg_path
@@ -416,8 +416,7 @@ def up_to_date(files: SessionFiles, key: str | None) -> Timeline | None:
     if key is None or not all(path.is_file() for path in (files.mp3, files.timeline, files.lrc, *files.subtitles)):
         return None
     try:
-        keys = [str(frame.text[0]) for frame in ID3(files.mp3).getall("TXXX") if frame.desc == BUILD_KEY_TAG]
-        if keys != [key]:
+        if tag_values(ID3(files.mp3), BUILD_KEY_TAG) != [key]:
             return None
         return Timeline.from_json(files.timeline.read_text(encoding="utf-8"))
     except (MutagenError, OSError, ValueError, UnicodeDecodeError):

@@ -41,6 +41,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .batch import SessionSpec
+    from .layout import Timeline
 
 VariantOption = Annotated[str | None, typer.Option(
     "--variant", help="Build this variant from the routine's `variants:`.", show_default=False)]
@@ -62,6 +63,7 @@ MusicOption = Annotated[Path | None, typer.Option(
 NoMusicOption = Annotated[bool, typer.Option("--no-music", help="Leave out the routine's music.")]
 VoiceOption = Annotated[str | None, typer.Option(
     "--voice", help="Voice id, name or language code (see `voicecoach voices`).", show_default=False)]
+OutputDirOption = Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the MP3 and its sidecars.")]
 RateOption = Annotated[int | None, typer.Option(
     "--rate", min=80, max=400, help="Speaking rate in words per minute.", show_default=False)]
 StrictOption = Annotated[bool, typer.Option(
@@ -190,8 +192,7 @@ def main_options(
 def build(
     routine: Annotated[Path | None, typer.Argument(
         help="The routine file (YAML). Leave it out to build the bundled example.", show_default=False)] = None,
-    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the MP3 and its sidecars.")
-                          ] = Path("output"),
+    output_dir: OutputDirOption = Path("output"),
     engine: EngineOption = None,
     voice: VoiceOption = None,
     rate: RateOption = None,
@@ -245,8 +246,7 @@ def build(
         result = run(lambda: build_file(routine, options, on_progress, variant, settings))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"Built {result.timeline.title} ({format_clock(result.timeline.duration_ms)}, "
-               f"{len(result.timeline.chapters)} chapters)")
+    typer.echo(f"Built {_described(result.timeline)}")
     for path in result.paths:
         typer.echo(f"  {path}")
 
@@ -457,6 +457,11 @@ def validate(
         raise typer.Exit(2)
 
 
+def _described(timeline: Timeline) -> str:
+    """``Knee (14:38, 7 chapters)``: what a build made."""
+    return f"{timeline.title} ({format_clock(timeline.duration_ms)}, {len(timeline.chapters)} chapters)"
+
+
 def _counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -521,8 +526,7 @@ def example(
 def watch(
     routine: Annotated[Path, typer.Argument(help="The routine file (YAML) to rebuild on every save.",
                                             show_default=False)],
-    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="Folder for the MP3 and its sidecars.")
-                          ] = Path("output"),
+    output_dir: OutputDirOption = Path("output"),
     engine: EngineOption = None,
     voice: VoiceOption = None,
     rate: RateOption = None,
@@ -556,9 +560,7 @@ def watch(
         if isinstance(result, VoicecoachError):
             typer.echo(f"{now} {message(result)}", err=True)
             return
-        timeline = result.timeline
-        typer.echo(f"{now} built {timeline.title} ({format_clock(timeline.duration_ms)}, "
-                   f"{len(timeline.chapters)} chapters): {result.mp3_path}")
+        typer.echo(f"{now} built {_described(result.timeline)}: {result.mp3_path}")
         for warning in result.warnings:
             typer.echo(f"{now} warning: {warning}", err=True)
 

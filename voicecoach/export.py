@@ -99,6 +99,11 @@ def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitr
         raise
 
 
+def tag_values(tags: ID3, description: str) -> list[str]:
+    """The texts of the TXXX frames of ``tags`` with this description (the timeline hash, the build key)."""
+    return [str(frame.text[0]) for frame in tags.getall("TXXX") if frame.desc == description]
+
+
 class _ChaptersInOrder(ID3):
     """ID3 tags whose CHAP frames are written in time order, the CTOC just before them.
 

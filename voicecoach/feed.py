@@ -21,7 +21,7 @@ from mutagen import MutagenError
 from mutagen.id3 import ID3, ID3NoHeaderError
 
 from .errors import OutputError
-from .export import TIMELINE_HASH_TAG
+from .export import TIMELINE_HASH_TAG, tag_values
 from .phrases import DEFAULT_LANGUAGE, prevailing_language, words_for
 from .files import SessionFiles, write_all
 from .layout import Timeline
@@ -90,7 +90,7 @@ def scan_sessions(folder: Path) -> tuple[list[FeedSession], list[DamagedSession]
         except (MutagenError, OSError) as error:
             damaged.append(DamagedSession(mp3, f"{mp3}: is damaged ({error}); build the session again"))
             continue
-        build = [str(frame.text[0]) for frame in tags.getall("TXXX") if frame.desc == TIMELINE_HASH_TAG]
+        build = tag_values(tags, TIMELINE_HASH_TAG)
         if build and build[0] in seen:
             continue
         seen.update(build)

@@ -111,6 +111,10 @@ class PendingFile:
         self.discard()
 
 
+# Every file a session may have, by its suffix after the session's name (see SessionFiles).
+_SESSION_SUFFIXES = (".mp3", ".timeline.json", ".lrc", ".srt", ".vtt", ".cover.png", ".chapters.json")
+
+
 @dataclass(frozen=True)
 class SessionFiles:
     """The one rule that names a session's files: ``NAME.mp3`` and, beside it, ``NAME.timeline.json``,
@@ -128,6 +132,15 @@ class SessionFiles:
     def of_mp3(cls, mp3: Path) -> SessionFiles:
         """The files that go with an MP3 found in a folder (subtitles are not looked for)."""
         return cls(mp3)
+
+    @classmethod
+    def of_file(cls, path: Path) -> SessionFiles | None:
+        """The session whose name rule gives ``path`` (its MP3 or a file beside it), or None for any other file.
+        Whether that session exists is the caller's to check."""
+        for suffix in _SESSION_SUFFIXES:
+            if path.name.endswith(suffix) and len(path.name) > len(suffix):
+                return cls(path.with_name(path.name[: -len(suffix)] + ".mp3"))
+        return None
 
     @property
     def name(self) -> str:

@@ -36,6 +36,7 @@ import numpy as np
 from .layout import HoldEvent, MusicEvent, Timeline
 from .loudness import LoudnessMeter
 from .parts import ffmpeg_path
+from .render import ms_to_frame
 from .routine import Music
 from .yamlsource import SourceMap
 
@@ -261,23 +262,23 @@ class MusicBed:
         self.gains = {music.name_of(path): 10 ** ((track_gain_db(info, voice_lufs, music) + gain_db) / 20)
                       for path, info in tracks.items()}
         self.events = sorted(timeline.music, key=lambda event: event.start_ms)
-        self.starts = [_frame(event.start_ms, rate) for event in self.events]
-        sounds = sorted((_frame(e.start_ms, rate), _frame(e.end_ms, rate)) for e in timeline.sounds)
+        self.starts = [ms_to_frame(event.start_ms, rate) for event in self.events]
+        sounds = sorted((ms_to_frame(e.start_ms, rate), ms_to_frame(e.end_ms, rate)) for e in timeline.sounds)
         self.sound_starts = np.array([start for start, _ in sounds], dtype=np.int64)
         self.sound_ends = np.array([end for _, end in sounds], dtype=np.int64)
         self.longest_sound = int(max((end - start for start, end in sounds), default=0))
-        self.attack = max(1, _frame(music.duck_attack_ms, rate))
-        self.release = max(1, _frame(music.duck_release_ms, rate))
-        self.total = _frame(timeline.duration_ms, rate)
-        self.fade_in = max(1, _frame(max(music.crossfade_ms, 1000), rate))
+        self.attack = max(1, ms_to_frame(music.duck_attack_ms, rate))
+        self.release = max(1, ms_to_frame(music.duck_release_ms, rate))
+        self.total = ms_to_frame(timeline.duration_ms, rate)
+        self.fade_in = max(1, ms_to_frame(max(music.crossfade_ms, 1000), rate))
         # The bed fades out over the closing words: from the last tone's end to the end of the session.
         tone_ends = [e.end_ms for e in timeline.sounds if e.kind == "tone"]
-        self.fade_out_from = _frame(max(tone_ends, default=0), rate)
+        self.fade_out_from = ms_to_frame(max(tone_ends, default=0), rate)
         self.decoders: list[_Decoder] = []
         # Where in each file a stretch starts: a decoder is kept after its stretch only if one resumes there.
         self.resumes: dict[str, list[int]] = {}
         for event in self.events[1:]:
-            self.resumes.setdefault(event.file, []).append(_frame(event.offset_ms, rate))
+            self.resumes.setdefault(event.file, []).append(ms_to_frame(event.offset_ms, rate))
         for offsets in self.resumes.values():
             offsets.sort()
 
@@ -286,8 +287,8 @@ class MusicBed:
         first = bisect.bisect_right(self.starts, end)
         mixed = None
         for event in self.events[:first]:
-            begin, finish = max(start, _frame(event.start_ms, self.sample_rate_hz)), \
-                min(end, _frame(event.end_ms, self.sample_rate_hz))
+            begin, finish = max(start, ms_to_frame(event.start_ms, self.sample_rate_hz)), \
+                min(end, ms_to_frame(event.end_ms, self.sample_rate_hz))
             if begin >= finish:
                 continue
             samples = self._read(event, begin, finish)
@@ -308,7 +309,7 @@ class MusicBed:
         """Start the decoders of the stretches that begin in the next chunk now, so ffmpeg starts up meanwhile."""
         rate = self.sample_rate_hz
         for event in self.events[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]:
-            position = _frame(event.offset_ms, rate)
+            position = ms_to_frame(event.offset_ms, rate)
             if not any(found.file == event.file and abs(found.position - position) <= 2
                        and found.owner in (None, event) for found in self.decoders):
                 self.decoders.append(_Decoder(event.file, self.paths[event.file], rate, position, owner=event))
@@ -321,7 +322,7 @@ class MusicBed:
 
     def _read(self, event: MusicEvent, begin: int, finish: int) -> np.ndarray:
         rate = self.sample_rate_hz
-        position = _frame(event.offset_ms, rate) + begin - _frame(event.start_ms, rate)
+        position = ms_to_frame(event.offset_ms, rate) + begin - ms_to_frame(event.start_ms, rate)
         for found in self.decoders:
             # A player resumes where it paused: the same decoder reads on (a frame of rounding either way is kept).
             if found.file == event.file and abs(found.position - position) <= 2 and found.owner in (None, event):
@@ -335,7 +336,7 @@ class MusicBed:
         """Hand back each decoder whose stretch has ended: kept (paused) where a later stretch resumes the file,
         closed otherwise."""
         for found in list(self.decoders):
-            if found.owner is not None and _frame(found.owner.end_ms, self.sample_rate_hz) <= frame:
+            if found.owner is not None and ms_to_frame(found.owner.end_ms, self.sample_rate_hz) <= frame:
                 found.owner = None
                 if found.done or not self._resumed_at(found.file, found.position):
                     found.close()
@@ -349,8 +350,8 @@ class MusicBed:
     def _fades(self, event: MusicEvent, begin: int, finish: int) -> np.ndarray | float:
         """The stretch's fade in and fade out (equal power), computed only where they are."""
         rate = self.sample_rate_hz
-        start, end = _frame(event.start_ms, rate), _frame(event.end_ms, rate)
-        fade_in, fade_out = _frame(event.fade_in_ms, rate), _frame(event.fade_out_ms, rate)
+        start, end = ms_to_frame(event.start_ms, rate), ms_to_frame(event.end_ms, rate)
+        fade_in, fade_out = ms_to_frame(event.fade_in_ms, rate), ms_to_frame(event.fade_out_ms, rate)
         if begin >= start + fade_in and finish <= end - fade_out:
             return 1.0
         gain = np.ones(finish - begin, dtype=np.float32)
@@ -451,10 +452,6 @@ class _Decoder:
         self.thread.join()
         if self.process.stdout is not None:
             self.process.stdout.close()
-
-
-def _frame(ms: int, sample_rate_hz: int) -> int:
-    return (ms * sample_rate_hz + 500) // 1000
 
 
 def music_lengths_ms(tracks: Mapping[Path, TrackInfo], sample_rate_hz: int) -> dict[Path, int]:

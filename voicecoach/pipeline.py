@@ -39,7 +39,7 @@ from .music import MusicBed, TrackInfo, measure_tracks, music_lengths_ms, schedu
 from .mp3join import PREROLL_FRAMES, Piece, frame_length, frames_of, join
 from .plan import Plan
 from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, measure_loudness, ms_to_frame, \
-    normalized_levels, session_length_frames
+    normalized_levels, pcm_bytes, session_length_frames
 from .speech import Clip
 
 # on_chunk(done, total): a chunk of samples reached the encoder (total is an estimate until the layout ends).
@@ -146,18 +146,15 @@ def _write_with_music(job: SessionJob, levels: Levels, on_chunk: ChunkCallback |
             yield samples
         bed.close()
 
-    def as_pcm(samples: np.ndarray, factor: float = 1.0) -> bytes:
-        return np.clip(np.rint(samples * factor), -32768, 32767).astype("<i2").tobytes()
-
     try:
         if scratch is None:
-            chunks: Iterator[bytes] = (as_pcm(samples) for samples in mixed())
+            chunks: Iterator[bytes] = (pcm_bytes(samples) for samples in mixed())
         else:
             meter = LoudnessMeter(rate_hz)
             with open(scratch.path, "wb") as handle:
                 for done, samples in enumerate(mixed(), start=1):
                     meter.add(samples / 32768)
-                    handle.write(as_pcm(samples, SCRATCH_SCALE))
+                    handle.write(pcm_bytes(samples, SCRATCH_SCALE))
                     if on_chunk:
                         on_chunk(done, 2 * chunks_in_pass)
             assert job.loudness_lufs is not None
@@ -168,7 +165,7 @@ def _write_with_music(job: SessionJob, levels: Levels, on_chunk: ChunkCallback |
                     while data := handle.read(chunk_frames * 2):
                         if should_stop:
                             should_stop()
-                        yield as_pcm(np.frombuffer(data, dtype="<i2"), gain / SCRATCH_SCALE)
+                        yield pcm_bytes(np.frombuffer(data, dtype="<i2"), gain / SCRATCH_SCALE)
 
             chunks = read_back(scratch.path)
 

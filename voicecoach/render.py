@@ -91,6 +91,16 @@ def _samples(segment: AudioSegment) -> np.ndarray:
     return np.frombuffer(segment.raw_data, dtype="<i2")
 
 
+def pcm_bytes(samples: np.ndarray, gain: float = 1.0) -> bytes:
+    """Mixed samples (16-bit units, whole or not) as mono 16-bit little-endian PCM: times ``gain``, rounded,
+    clipped to full scale."""
+    if gain != 1.0:
+        samples = samples * gain
+    if samples.dtype.kind == "f":
+        samples = np.rint(samples)
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+
+
 def session_length_frames(timeline: Timeline, sample_rate_hz: int = SAMPLE_RATE_HZ) -> int:
     return ms_to_frame(timeline.duration_ms, sample_rate_hz)
 
@@ -206,10 +216,7 @@ class ChunkRenderer:
             yield self._mixed(min(total_frames, self.next_frame + self.chunk_frames))
 
     def _chunk(self, chunk_end: int) -> bytes:
-        chunk = self._mixed(chunk_end)
-        if chunk.dtype != np.int32:
-            chunk = np.rint(chunk)
-        return np.clip(chunk, -32768, 32767).astype("<i2").tobytes()
+        return pcm_bytes(self._mixed(chunk_end))
 
     def _mixed(self, chunk_end: int) -> np.ndarray:
         chunk_start = self.next_frame

@@ -133,20 +133,16 @@ def serve_in_background(folder: Path, host: str = "127.0.0.1", port: int = 0,
     return server, f"http://{host}:{server.server_address[1]}/"
 
 
-def served_files(folder: Path) -> set[Path]:
-    """What builds wrote, and only that: each session's MP3 and the sidecars its name gives, the playlists,
-    the manifests and the feed."""
-    allowed: set[Path] = set()
-    for mp3 in folder.rglob("*.mp3"):
-        files = SessionFiles.of_mp3(mp3)
-        if not files.timeline.is_file():
-            continue
-        allowed.update((mp3, files.timeline, files.lrc, files.chapters, files.cover,
-                        mp3.with_name(files.name + ".srt"), mp3.with_name(files.name + ".vtt")))
-    allowed.update(folder.rglob("*.m3u8"))
-    allowed.update(folder.rglob("manifest.json"))
-    allowed.add(folder / FEED_NAME)
-    return {path for path in allowed if not path.is_symlink()}
+def is_served(folder: Path, target: Path) -> bool:
+    """Whether ``target`` (a file inside ``folder``) is one builds wrote, and only that: a session's MP3 (with
+    its timeline) and the files its name gives, a playlist, a manifest, the feed. Decided from the name, so a
+    request never walks the folder."""
+    if target.is_symlink():
+        return False
+    if target.suffix == ".m3u8" or target.name == "manifest.json" or target == folder / FEED_NAME:
+        return True
+    files = SessionFiles.of_file(target)
+    return files is not None and files.mp3.is_file() and files.timeline.is_file()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -220,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
             target = (self.root / Path(*parts)).resolve()
             if not target.is_relative_to(self.root) or not target.is_file():
                 return None
-            return target if target in served_files(self.root) else None
+            return target if is_served(self.root, target) else None
         except OSError:  # a name too long for the file system, say
             return None
 

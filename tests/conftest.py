@@ -32,12 +32,14 @@ def example_build(tmp_path_factory, cache_dir):
     return build_file(None, BuildOptions(output_dir=output_dir, cache_dir=cache_dir))
 
 
-# A routine whose encode takes long enough to interrupt (a 20 minute hold).
+# A routine whose encode takes long enough to interrupt: a 4 hour hold. Silence encodes fast (20
+# minutes took 1.3 s, and a faster CI machine finished it before the test saw its encoder); 4 hours
+# take about 9 s here. The tests interrupt it, so the length costs nothing when they pass.
 LONG = """\
 title: Long enough to interrupt
 exercises:
   - name: Stand
-    hold: 20m
+    hold: 4h
     countdown: 0
     announce: []
 """

@@ -1196,7 +1196,11 @@ def main() -> int:
             "5-minute routine without music, the memory baseline.",
         ]
         arguments.write.parent.mkdir(parents=True, exist_ok=True)
-        arguments.write.write_text("\n".join(report) + "\n", encoding="utf-8")
+        # scripts/bench_catalog.py writes its own section at the end: keep it
+        old = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else ""
+        catalog = "## Catalogs: local pool and Dask"
+        kept = "\n" + old[old.index(catalog):] if catalog in old else ""
+        arguments.write.write_text("\n".join(report) + "\n" + kept, encoding="utf-8")
         print(f"\nwrote {arguments.write}")
     return 0
 

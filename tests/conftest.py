@@ -100,3 +100,46 @@ def fake_speech(monkeypatch):
 
     monkeypatch.setitem(engines._FACTORIES, "pyttsx3", FakeEngine)
     return FakeEngine
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[dict[str, str]]:
+    """A real S3 endpoint on loopback: `moto_server` (moto[server], in the cluster extra's tests), with the bucket
+    ``voicecoach`` made. Yields the environment a client or a worker needs to reach it."""
+    import shutil
+    import socket
+    import sys
+
+    pytest.importorskip("s3fs", reason="the cluster extra is not installed")
+    server = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+    if server is None:
+        pytest.skip("moto[server] is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            assert process.poll() is None and time.monotonic() < deadline, "moto_server did not start"
+            time.sleep(0.1)
+        import s3fs
+
+        s3fs.S3FileSystem.clear_instance_cache()
+        s3fs.S3FileSystem().mkdir("voicecoach")
+        yield env
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -68,8 +68,9 @@ def _start(command: list[str]) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    """`dask scheduler` and two `dask worker` processes on 127.0.0.1, as a cluster would run them."""
+def cluster(s3_endpoint):
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1, as a cluster would run them (their
+    environment says how to reach the S3 endpoint, as a real cluster's would)."""
     import shutil
     import time
 
@@ -116,6 +117,74 @@ def test_a_catalog_on_a_scheduler_with_two_workers(cluster, tmp_path, cache_dir)
         check_timing(decode_mp3(mp3), timeline, {"plank": round((hold["end"] - hold["start"]) * 1000)})
 
 
+def _catalog(folder: Path, hold: str = "2s") -> Path:
+    folder.mkdir(exist_ok=True)
+    for name in ("knee", "hip", "ankle"):
+        text = ROUTINE.replace("title: Cluster", f"title: {name.title()}").replace("hold: 2s", f"hold: {hold}")
+        write_routine(folder, text, f"{name}.yaml")
+    return folder
+
+
+def test_a_catalog_with_its_cache_and_outputs_on_s3(cluster, tmp_path):
+    import s3fs
+
+    address, _ = cluster
+    routines = _catalog(tmp_path / "routines")
+    build = ["batch", str(routines), "--all-variants", "--dask", address, "-o", "s3://voicecoach/studio",
+             "--cache-dir", "s3://voicecoach/speech"]
+    result = CliRunner().invoke(app, build)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-2:] == ["catalog  s3://voicecoach/studio/catalog.json",
+                                               "6 built, 0 up to date, 0 failed"]
+    fs = s3fs.S3FileSystem()
+    catalog = json.loads(fs.cat_file("voicecoach/studio/catalog.json"))
+    assert sorted(session["file"] for session in catalog["sessions"]) == [
+        "ankle/ankle--quick.mp3", "ankle/ankle.mp3", "hip/hip--quick.mp3", "hip/hip.mp3", "knee/knee--quick.mp3",
+        "knee/knee.mp3"]
+    for session in catalog["sessions"]:  # read back from the store and measured
+        mp3 = tmp_path / "back" / session["file"]
+        mp3.parent.mkdir(parents=True, exist_ok=True)
+        fs.get_file(f"voicecoach/studio/{session['file']}", str(mp3))
+        timeline = json.loads(fs.cat_file(f"voicecoach/studio/{session['file'][:-4]}.timeline.json"))
+        hold = next(e for e in timeline["events"] if e["kind"] == "hold")
+        check_timing(decode_mp3(mp3), timeline, {"plank": round((hold["end"] - hold["start"]) * 1000)})
+    objects = {path: info["ETag"] for path, info in fs.find("voicecoach/studio", detail=True).items()
+               if path.endswith(".mp3")}
+    entries = fs.find("voicecoach/speech")
+    assert entries and all(path.endswith(".clip") for path in entries)
+
+    # Unchanged: nothing synthesized or encoded again.
+    again = CliRunner().invoke(app, build)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[-1] == "0 built, 6 up to date, 0 failed"
+    fs.invalidate_cache()
+    assert fs.find("voicecoach/speech") == entries
+    assert {path: info["ETag"] for path, info in fs.find("voicecoach/studio", detail=True).items()
+            if path.endswith(".mp3")} == objects
+
+    # One routine's hold changed: only its two sessions are built again.
+    _catalog(routines)
+    write_routine(routines, ROUTINE.replace("title: Cluster", "title: Knee").replace("hold: 2s", "hold: 3s"),
+                  "knee.yaml")
+    changed = CliRunner().invoke(app, build)
+    assert changed.exit_code == 0, changed.output
+    assert changed.stdout.splitlines()[-1] == "2 built, 4 up to date, 0 failed"
+    fs.invalidate_cache()
+    now = {path: info["ETag"] for path, info in fs.find("voicecoach/studio", detail=True).items()
+           if path.endswith(".mp3")}
+    assert sorted(path for path in now if now[path] != objects[path]) == [
+        "voicecoach/studio/knee/knee--quick.mp3", "voicecoach/studio/knee/knee.mp3"]
+
+
+def test_a_bucket_that_does_not_exist_is_one_line(cluster, tmp_path):
+    address, _ = cluster
+    routine = write_routine(tmp_path, ROUTINE)
+    result = CliRunner().invoke(app, ["batch", str(routine), "--dask", address, "-o", "s3://no-such-bucket/out"])
+    assert result.exit_code == 2
+    assert result.stderr == ("s3://no-such-bucket/out: the bucket no-such-bucket does not exist; create it (for S3: "
+                             "aws s3 mb s3://no-such-bucket), or choose another with -o DIR\n")
+
+
 def test_a_worker_killed_mid_catalog_does_not_stop_it(cluster, tmp_path, cache_dir):
     import signal
     import time
@@ -143,3 +212,32 @@ def test_a_worker_killed_mid_catalog_does_not_stop_it(cluster, tmp_path, cache_d
     assert stdout.splitlines()[-1] == "4 built, 0 up to date, 0 failed"
     leftovers = [p for p in out.rglob("*") if p.is_file() and not p.name.endswith((".mp3", ".json", ".lrc", ".m3u8"))]
     assert leftovers == []
+
+
+def test_ctrl_c_cancels_the_cluster_and_leaves_no_partial_file(tmp_path, cache_dir):
+    import signal
+    import time
+
+    from .conftest import LONG
+
+    routine = write_routine(tmp_path, LONG)
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "voicecoach", "batch", str(routine), "-o", str(out), "-q",
+                                "--matrix", "voice.rate=150,170", "--dask", "local:2", "--cache-dir", str(cache_dir)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    folder = out / "long-enough-to-interrupt"
+    deadline = time.monotonic() + 300
+    while not (folder.is_dir() and encoders_writing_into(folder)):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no session started encoding"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the client and the cluster's processes
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    dashboard, *rest = stderr.splitlines()
+    assert dashboard.startswith("Dask dashboard: http://127.0.0.1:")
+    assert rest == ["interrupted; no output file was left half-written"]
+    while encoders_writing_into(folder):  # an encoder whose worker was stopped ends with its unnamed file
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert list(folder.iterdir()) == []

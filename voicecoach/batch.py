@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -43,7 +44,8 @@ from .pipeline import SessionJob, write_session
 from .plan import Plan, plan_session
 from .slug import session_slug
 from .lexicon import Lexicon
-from .speech import PhraseCache, SpeechService, SpeechSettings
+from .speech import Clip, PhraseCache, SpeechService, SpeechSettings, synthesize_task
+from .store import CLUSTER_INSTALL, RemoteStore
 from .variants import BASE, RoutineFile, Setting, labels_for
 
 # on_progress(stage, done, total, name): stage is "speech" (all phrases), "encode"
@@ -109,6 +111,9 @@ class BatchOptions(BuildOptions):
     jobs: int | None = None  # None: every core
     force: bool = False  # build every session, even one whose files are up to date
     dask: str | None = None  # render on a Dask cluster: "tcp://host:8786", "local" or "local:N" (the cluster extra)
+    # Shared stores at fsspec URLs (s3://bucket/prefix; the cluster extra), instead of output_dir and cache_dir:
+    output_url: str | None = None
+    cache_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,11 @@ class BatchResult:
     playlist_path: Path | None
     manifest_path: Path
     notices: tuple[str, ...] = ()  # about the whole batch, e.g. a repaired cache entry
+    store: RemoteStore | None = None  # the paths are relative to it when the outputs went to a shared store
+
+    def where(self, path: Path) -> str:
+        """Where a file of this batch is, as a person would look for it (a URL in a shared store)."""
+        return self.store.where(path) if self.store else str(path)
 
     @property
     def failed(self) -> tuple[SessionOutcome, ...]:
@@ -191,6 +201,12 @@ class CatalogResult:
 
     batches: tuple[BatchResult, ...]
     path: Path | None = None
+    store: RemoteStore | None = None
+
+    @property
+    def where(self) -> str | None:
+        """Where ``catalog.json`` is (a URL in a shared store)."""
+        return None if self.path is None else self.store.where(self.path) if self.store else str(self.path)
 
     @property
     def counts(self) -> tuple[int, int, int]:
@@ -217,12 +233,20 @@ def build_catalog(batches: Sequence[tuple[RoutineFile, Sequence[SessionSpec]]], 
     report: BatchProgress = on_progress or ignore
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     ffmpeg_path()
-    folders = [Path(options.output_dir) / routine_file.base.slug for routine_file, _ in batches]
-    for folder in folders:
-        check_writable(folder)
-    speech = speech or SpeechService(PhraseCache(options.cache_dir))
+    # In a shared store, paths are relative to the store's top; each file is written there whole.
+    store = RemoteStore(options.output_url) if options.output_url else None
+    top = Path(".") if store else Path(options.output_dir)
+    folders = [top / routine_file.base.slug for routine_file, _ in batches]
+    if store:
+        store.check()
+    else:
+        for folder in folders:
+            check_writable(folder)
+    speech = speech or SpeechService(PhraseCache(options.cache_dir, options.cache_url))
+    if speech.cache.remote is not None:
+        speech.cache.remote.check()
     total = sum(len(specs) for _, specs in batches)
-    groups = [_plan_sessions(routine_file, specs, options, speech, folder)
+    groups = [_plan_sessions(routine_file, specs, options, speech, folder, store)
               for (routine_file, specs), folder in zip(batches, folders)]
     every = [session for group in groups for session in group]
 
@@ -239,11 +263,11 @@ def build_catalog(batches: Sequence[tuple[RoutineFile, Sequence[SessionSpec]]], 
     workers = min(options.jobs or os.cpu_count() or 1, len(planned))
     renderer: _Renderer
     if options.dask:
-        renderer = _DaskRenderer(options.dask, report, session_finished)
+        renderer = _DaskRenderer(options.dask, report, session_finished, store)
     elif workers > 1:
-        renderer = _PoolRenderer(workers, report, session_finished)
+        renderer = _PoolRenderer(workers, report, session_finished, store)
     else:
-        renderer = _InlineRenderer(report, session_finished)
+        renderer = _InlineRenderer(report, session_finished, store)
     try:
         _synthesize_and_render(planned, speech, options, report, renderer)
         renderer.finish()
@@ -251,14 +275,24 @@ def build_catalog(batches: Sequence[tuple[RoutineFile, Sequence[SessionSpec]]], 
         renderer.stop()
         raise
     notices = speech.cache.take_notices()
-    results = tuple(_write_index(routine_file, folder, tuple(_outcome(session) for session in group), notices)
+    results = tuple(_write_index(routine_file, folder, tuple(_outcome(session) for session in group), notices, store)
                     for (routine_file, _), folder, group in zip(batches, folders, groups))
     path = None
     if len(batches) > 1:
-        path = Path(options.output_dir) / CATALOG_NAME
-        write_all({path: json.dumps(catalog_data(results, Path(options.output_dir)), indent=2, ensure_ascii=False,
-                                    default=str) + "\n"})
-    return CatalogResult(results, path)
+        path = top / CATALOG_NAME
+        write_files({path: json.dumps(catalog_data(results, top), indent=2, ensure_ascii=False,
+                                      default=str) + "\n"}, store)
+    return CatalogResult(results, path, store)
+
+
+def write_files(contents: Mapping[Path, str | bytes], store: RemoteStore | None = None) -> None:
+    """The client's files (manifests, playlists, the catalog): here all together or none, or in a shared store
+    each one whole (one object each)."""
+    if store is None:
+        write_all(contents)
+        return
+    for path, content in contents.items():
+        store.write_bytes(path, content.encode() if isinstance(content, str) else content)
 
 
 def catalog_data(results: Sequence[BatchResult], top: Path) -> dict:
@@ -296,7 +330,7 @@ def find_routines(paths: Sequence[Path]) -> list[Path]:
 
 
 def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], options: BatchOptions,
-                   speech: SpeechService, folder: Path) -> list[_Session]:
+                   speech: SpeechService, folder: Path, store: RemoteStore | None = None) -> list[_Session]:
     """One routine's sessions, planned, their voices and music known, and those already up to date found."""
     base = routine_file.base
     total = len(specs)
@@ -304,6 +338,7 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
                          _title(base.title, spec.name_parts), folder=folder)
                 for track, spec in enumerate(specs, start=1)]
     names: dict[str, int] = {}
+    present = store.names(folder) if store and not options.force else None  # one listing per routine
     for session in sessions:
         try:
             routine = with_voice(routine_file.session(session.spec.variant, session.spec.settings,
@@ -321,7 +356,7 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
             session.total = total
             session.key = build_key(session.plan, session.voice, options, session.tracks, (session.track, total))
             files = SessionFiles.named(folder, session.name, options.subtitle_formats)
-            timeline = None if options.force else up_to_date(files, session.key)
+            timeline = None if options.force else up_to_date(files, session.key, store, present)
             if timeline is not None:
                 session.timeline, session.up_to_date = timeline, True
                 session.job = SessionJob(session.plan, {}, files, session_tags(session.plan), tracks=session.tracks)
@@ -354,7 +389,7 @@ def _synthesize_and_render(sessions: list[_Session], speech: SpeechService, opti
             report("speech", before + done, all_phrases, None)
             renderer.poll()
         try:
-            clips = speech.clips(wanted[voice], voice[0], on_progress=synthesized, spoken=voice[1].apply)
+            clips, coming = renderer.clips(speech, voice[0], wanted[voice], voice[1].apply, synthesized)
         except VoicecoachError as error:
             for session, _ in group:
                 session.error = error
@@ -364,12 +399,13 @@ def _synthesize_and_render(sessions: list[_Session], speech: SpeechService, opti
         done_before += len(wanted[voice])
         for session, plan in group:
             tags = dataclasses.replace(session_tags(plan, (session.track, session.total)), build_key=session.key)
-            session.job = SessionJob(plan, {text: clips[text] for text in plan.phrases()},
+            phrases = set(plan.phrases())
+            session.job = SessionJob(plan, {text: clips[text] for text in phrases if text in clips},
                                      SessionFiles.named(session.folder, session.name, options.subtitle_formats),
                                      tags, options.sample_rate_hz,
                                      options.bitrate_kbps, options.loudness_lufs, options.strict,
                                      tracks=session.tracks)
-            renderer.submit(session, session.job)
+            renderer.submit(session, session.job, [future for texts, future in coming if texts & phrases])
 
 
 def _outcome(session: _Session) -> SessionOutcome:
@@ -411,14 +447,30 @@ def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: 
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def up_to_date(files: SessionFiles, key: str | None) -> Timeline | None:
-    """The session's timeline when its files are all there and its MP3 was made by ``key``; else None."""
-    if key is None or not all(path.is_file() for path in (files.mp3, files.timeline, files.lrc, *files.subtitles)):
+def up_to_date(files: SessionFiles, key: str | None, store: RemoteStore | None = None,
+               present: set[str] | None = None) -> Timeline | None:
+    """The session's timeline when its files are all there and its MP3 was made by ``key``; else None.
+
+    In a shared store, ``present`` names the files in the session's folder (listed once for all its sessions),
+    and only the MP3's tag is read, not its audio."""
+    paths = (files.mp3, files.timeline, files.lrc, *files.subtitles)
+    if key is None:
         return None
     try:
-        if tag_values(ID3(files.mp3), BUILD_KEY_TAG) != [key]:
-            return None
-        return Timeline.from_json(files.timeline.read_text(encoding="utf-8"))
+        if store is not None:
+            if present is None or not all(path.name in present for path in paths):
+                return None
+            with store.open(files.mp3) as handle:
+                if tag_values(ID3(handle), BUILD_KEY_TAG) != [key]:
+                    return None
+            text = (store.read_bytes(files.timeline) or b"").decode("utf-8")
+        else:
+            if not all(path.is_file() for path in paths):
+                return None
+            if tag_values(ID3(files.mp3), BUILD_KEY_TAG) != [key]:
+                return None
+            text = files.timeline.read_text(encoding="utf-8")
+        return Timeline.from_json(text)
     except (MutagenError, OSError, ValueError, UnicodeDecodeError):
         return None  # damaged: built again
 
@@ -426,14 +478,40 @@ def up_to_date(files: SessionFiles, key: str | None) -> Timeline | None:
 # ---------------------------------------------------------------- rendering: here, or in a process pool
 
 
+def render_session(job: SessionJob, store: RemoteStore | None = None,
+                   on_chunk: Callable[[int, int], None] | None = None) -> Timeline:
+    """Write one session: into its folder, or, for a shared store, into a scratch folder here and then into the
+    store, one whole object per file, the MP3 last (so a session whose MP3 is there has all its files)."""
+    if store is None:
+        return write_session(job, on_chunk=on_chunk)
+    with tempfile.TemporaryDirectory(prefix="voicecoach-") as scratch:
+        here = SessionFiles(Path(scratch) / job.files.mp3, tuple(Path(scratch) / path for path in job.files.subtitles))
+        here.mp3.parent.mkdir(parents=True, exist_ok=True)
+        timeline = write_session(dataclasses.replace(job, files=here), on_chunk=on_chunk)
+        for local, relative in ((here.timeline, job.files.timeline), (here.lrc, job.files.lrc),
+                                *zip(here.subtitles, job.files.subtitles), (here.mp3, job.files.mp3)):
+            store.put_file(local, relative)
+    return timeline
+
+
 class _Renderer:
     """Renders and encodes sessions handed to it; records each one's error, reports each one finished."""
 
-    def __init__(self, report: BatchProgress, session_finished: Callable[[], None]) -> None:
+    def __init__(self, report: BatchProgress, session_finished: Callable[[], None],
+                 store: RemoteStore | None = None) -> None:
         self.report = report
         self.finished = session_finished  # called once per session, built or failed
+        self.store = store  # the shared store the sessions go to, if not a local folder
 
-    def submit(self, session: _Session, job: SessionJob) -> None:
+    def clips(self, speech: SpeechService, settings: SpeechSettings, texts: Sequence[str],
+              spoken: Callable[[str], str], on_progress: Callable[[int, int], None]
+              ) -> tuple[dict[str, Clip], list[tuple[frozenset[str], Any]]]:
+        """One voice's clips: those at hand, and those still coming (the texts a pending synthesis makes).
+        Here every clip is at hand: synthesized by this process and its pool of engines."""
+        return speech.clips(texts, settings, on_progress=on_progress, spoken=spoken), []
+
+    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
+        """Render ``job``; ``coming`` are the pending syntheses whose clips it still needs."""
         raise NotImplementedError
 
     def poll(self) -> None:
@@ -449,10 +527,10 @@ class _Renderer:
 class _InlineRenderer(_Renderer):
     """One session at a time, in this process: for -j 1 or a batch of one."""
 
-    def submit(self, session: _Session, job: SessionJob) -> None:
+    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
         try:
-            session.timeline = write_session(
-                job, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
+            session.timeline = render_session(
+                job, self.store, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
         except VoicecoachError as error:
             session.error = error
         self.finished()
@@ -481,11 +559,11 @@ def _worker_terminated(signum: int, frame: Any) -> None:
     os._exit(128 + signum)
 
 
-def _worker_render(name: str, job: SessionJob) -> Timeline:
+def _worker_render(name: str, job: SessionJob, store: RemoteStore | None) -> Timeline:
     global _busy
     _busy = True
     try:
-        return write_session(job, on_chunk=lambda done, chunks: _progress_queue.put((name, done, chunks)))
+        return render_session(job, store, on_chunk=lambda done, chunks: _progress_queue.put((name, done, chunks)))
     finally:
         _busy = False
 
@@ -493,16 +571,17 @@ def _worker_render(name: str, job: SessionJob) -> Timeline:
 class _PoolRenderer(_Renderer):
     """Sessions rendered by worker processes (spawned: see the module's docstring)."""
 
-    def __init__(self, workers: int, report: BatchProgress, session_finished: Callable[[], None]) -> None:
-        super().__init__(report, session_finished)
+    def __init__(self, workers: int, report: BatchProgress, session_finished: Callable[[], None],
+                 store: RemoteStore | None = None) -> None:
+        super().__init__(report, session_finished, store)
         context = multiprocessing.get_context("spawn")
         self.queue = context.Queue()
         self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
                                         initargs=(self.queue,))
         self.futures: dict[Future, _Session] = {}
 
-    def submit(self, session: _Session, job: SessionJob) -> None:
-        self.futures[self.pool.submit(_worker_render, session.name, job)] = session
+    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
+        self.futures[self.pool.submit(_worker_render, session.name, job, self.store)] = session
 
     def poll(self, timeout_s: float = 0) -> None:
         if self.futures:
@@ -550,9 +629,6 @@ class _PoolRenderer(_Renderer):
         self.queue.close()
 
 
-CLUSTER_INSTALL = "pip install 'voicecoach[cluster]'"
-
-
 def dask_client(address: str) -> tuple[Any, Any]:
     """A Dask client for ``address`` ("local" or "local:N" starts a LocalCluster of N worker processes here), and
     the cluster it started (None for a running scheduler)."""
@@ -560,6 +636,8 @@ def dask_client(address: str) -> tuple[Any, Any]:
         from distributed import Client, LocalCluster
     except ImportError:
         raise MissingPartError(f"{{@dask}} needs the cluster extra; install it with `{CLUSTER_INSTALL}`") from None
+    # Dask logs every start, connection and shutdown at INFO on stderr; the batch reports what matters itself.
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     if address == "local" or address.startswith("local:"):
         count = address.partition(":")[2] or str(os.cpu_count() or 1)
         if not count.isdigit() or int(count) < 1:
@@ -574,28 +652,81 @@ def dask_client(address: str) -> tuple[Any, Any]:
                            "`dask scheduler`, or use {@dask} local", field="{@dask}") from None
 
 
-def _dask_render(name: str, job: SessionJob) -> Timeline:
-    """One session, on a Dask worker: the same path as everywhere (its files appear whole or not at all)."""
-    return write_session(job)
+def _dask_render(job: SessionJob, store: RemoteStore | None, *made: Mapping[str, Clip]) -> Timeline:
+    """One session, on a Dask worker: the clips it was given plus those its voice's synthesis tasks made
+    (``made``, which Dask hands over from wherever they ran); its files appear whole or not at all."""
+    phrases = set(job.plan.phrases())
+    clips = {**job.clips, **{text: clip for batch in made for text, clip in batch.items() if text in phrases}}
+    return render_session(dataclasses.replace(job, clips=clips), store)
+
+
+SPEECH_TASK_PHRASES = 64  # at most this many phrases per synthesis task (a voice's phrases spread over workers)
 
 
 class _DaskRenderer(_Renderer):
-    """Sessions rendered as tasks on a Dask cluster, one task per session; a task whose worker dies is retried on
-    another (Dask's retries). The output folder must be one the workers see at the same path."""
+    """Speech synthesized and sessions rendered as tasks on a Dask cluster.
 
-    def __init__(self, address: str, report: BatchProgress, session_finished: Callable[[], None]) -> None:
-        super().__init__(report, session_finished)
+    Each voice's missing phrases are synthesized by tasks of that (engine, voice) only,
+    into the speech cache (which the workers must see: a shared folder or an s3:// store);
+    each session is one task that waits for the syntheses it needs. A task whose worker
+    dies is retried on another (Dask's retries). The output folder must be one the
+    workers see at the same path, or a shared store.
+    """
+
+    def __init__(self, address: str, report: BatchProgress, session_finished: Callable[[], None],
+                 store: RemoteStore | None = None) -> None:
+        super().__init__(report, session_finished, store)
         self.client, self.cluster = dask_client(address)
         self.futures: dict[Any, _Session] = {}
+        self.speech: dict[Any, int] = {}  # pending synthesis tasks: how many phrases each makes
+        self.phrases_done = self.phrases_total = 0
+        self.tasks = 0
         if getattr(self.client, "dashboard_link", None):
             report("dask", 0, 0, str(self.client.dashboard_link))
 
-    def submit(self, session: _Session, job: SessionJob) -> None:
-        future = self.client.submit(_dask_render, session.name, job, retries=2, pure=False,
-                                    key=f"voicecoach-{session.name}-{os.getpid()}-{id(job)}")
+    def _key(self, kind: str, name: str) -> str:
+        self.tasks += 1
+        return f"voicecoach-{kind}-{name}-{os.getpid()}-{id(self)}-{self.tasks}"
+
+    def clips(self, speech: SpeechService, settings: SpeechSettings, texts: Sequence[str],
+              spoken: Callable[[str], str], on_progress: Callable[[int, int], None]
+              ) -> tuple[dict[str, Clip], list[tuple[frozenset[str], Any]]]:
+        """What the cache has, read here; the rest synthesized by tasks of this voice, in groups spread over the
+        workers (never more than SPEECH_TASK_PHRASES each)."""
+        at_hand = {text: speech.cache.load(settings, spoken(text)) for text in texts}
+        clips = {text: clip for text, clip in at_hand.items() if clip is not None}
+        missing = [text for text in texts if at_hand[text] is None]
+        self.phrases_total += len(texts)
+        self.phrases_done += len(clips)
+        self._report_speech()
+        if not missing:
+            return clips, []
+        threads = max(1, sum(self.client.nthreads().values()))
+        size = min(SPEECH_TASK_PHRASES, max(1, -(-len(missing) // threads)))
+        coming = []
+        for start in range(0, len(missing), size):
+            group = missing[start:start + size]
+            future = self.client.submit(synthesize_task, settings, {text: spoken(text) for text in group},
+                                        str(speech.cache.root), speech.cache.url, retries=2, pure=False,
+                                        key=self._key("speech", settings.voice_id.replace("/", "-")))
+            self.speech[future] = len(group)
+            coming.append((frozenset(group), future))
+        return clips, coming
+
+    def _report_speech(self) -> None:
+        self.report("speech", self.phrases_done, self.phrases_total, None)
+
+    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
+        future = self.client.submit(_dask_render, job, self.store, *coming, retries=2, pure=False,
+                                    key=self._key("session", session.name))
         self.futures[future] = session
 
     def poll(self, timeout_s: float = 0) -> None:
+        made = [future for future in self.speech if future.done()]
+        for future in made:
+            self.phrases_done += self.speech.pop(future)
+        if made:
+            self._report_speech()
         finished = [future for future in self.futures if future.done()]
         if not finished and timeout_s:
             time.sleep(timeout_s)
@@ -615,9 +746,11 @@ class _DaskRenderer(_Renderer):
         self._close()
 
     def stop(self) -> None:
-        """Cancel the cluster's tasks (a task stopped mid-way leaves no named file: write_session publishes last)."""
-        self.client.cancel(list(self.futures))
+        """Cancel the cluster's tasks. A session task stopped midway leaves no file: it writes into an unnamed file
+        (a scratch folder, for a shared store) and publishes last, each file whole."""
+        self.client.cancel([*self.futures, *self.speech])
         self.futures.clear()
+        self.speech.clear()
         self._close()
 
     def _close(self) -> None:
@@ -659,7 +792,7 @@ def manifest_data(routine_file: RoutineFile, outcomes: Sequence[SessionOutcome],
 
 
 def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[SessionOutcome, ...],
-                 notices: tuple[str, ...]) -> BatchResult:
+                 notices: tuple[str, ...], store: RemoteStore | None = None) -> BatchResult:
     playlist_path = folder / f"{routine_file.base.slug}.m3u8" if any(o.ok for o in outcomes) else None
     manifest_path = folder / "manifest.json"
     texts: dict[Path, str | bytes] = {
@@ -667,5 +800,5 @@ def _write_index(routine_file: RoutineFile, folder: Path, outcomes: tuple[Sessio
                                   indent=2, ensure_ascii=False, default=str) + "\n"}
     if playlist_path is not None:
         texts[playlist_path] = playlist_text(outcomes)
-    write_all(texts)
-    return BatchResult(folder, outcomes, playlist_path, manifest_path, notices)
+    write_files(texts, store)
+    return BatchResult(folder, outcomes, playlist_path, manifest_path, notices, store)

@@ -26,6 +26,7 @@ from .schema import schema_text, with_modeline
 from .variants import (RoutineFile, Setting, engine_setting, music_settings, parse_matrix,
                        parse_setting, time_scale_setting)
 from .speech import PhraseCache, SpeechService, describe_voice, installed_voices
+from .store import is_remote, local_path
 
 app = typer.Typer(
     name="voicecoach",
@@ -272,22 +273,27 @@ def batch(
     jobs: Annotated[int | None, typer.Option(
         "-j", "--jobs", min=1, show_default=False,
         help="Sessions rendered at once (default: one per CPU core).")] = None,
-    output_dir: Annotated[Path, typer.Option(
-        "-o", "--output-dir", help="The sessions go into DIR/<routine-name>/.")] = Path("output"),
+    output_dir: Annotated[str, typer.Option(
+        "-o", "--output-dir", metavar="DIR",
+        help="The sessions go into DIR/<routine-name>/. DIR may be a shared store: s3://BUCKET/PREFIX "
+             "(pip install 'voicecoach[cluster]').")] = "output",
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
     subtitles: SubtitlesOption = None,
     loudness: LoudnessOption = "-19",
     strict: StrictOption = False,
     quiet: QuietOption = False,
-    cache_dir: CacheDirOption = None,
+    cache_dir: Annotated[str | None, typer.Option(
+        "--cache-dir", envvar="VOICECOACH_CACHE_DIR", metavar="DIR", show_default=False,
+        help="Where synthesized phrases are kept (default: your user cache folder); may be a shared store, "
+             "s3://BUCKET/PREFIX, that a cluster's workers share.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Build every session again, even those whose files are up to date.")] = False,
     dask: Annotated[str | None, typer.Option(
         "--dask", metavar="ADDRESS", show_default=False,
-        help="Render and encode the sessions on a Dask cluster: a scheduler's tcp://HOST:8786, or local:N for N "
-             "worker processes here (pip install 'voicecoach[cluster]'). The output folder must be one the "
-             "workers see.")] = None,
+        help="Synthesize, render and encode on a Dask cluster: a scheduler's tcp://HOST:8786, or local:N for N "
+             "worker processes here (pip install 'voicecoach[cluster]'). The output folder and the cache must be "
+             "ones the workers see: a shared folder, or s3://BUCKET/PREFIX.")] = None,
 ) -> None:
     """Build many versions of ROUTINE at once, plus a playlist and a manifest.
 
@@ -332,8 +338,11 @@ def batch(
         except VoicecoachError as error:  # one broken routine does not stop the catalog
             typer.echo(message(error), err=True)
             broken += 1
-    options = BatchOptions(output_dir=output_dir, strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate,
-                           cache_dir=cache_dir, jobs=jobs, subtitle_formats=run(lambda: subtitle_formats(subtitles)),
+    options = BatchOptions(output_dir=local_path(output_dir), output_url=output_dir if is_remote(output_dir) else None,
+                           cache_dir=local_path(cache_dir) if cache_dir and not is_remote(cache_dir) else None,
+                           cache_url=cache_dir if is_remote(cache_dir) else None,
+                           strict=strict, bitrate_kbps=bitrate, sample_rate_hz=sample_rate, jobs=jobs,
+                           subtitle_formats=run(lambda: subtitle_formats(subtitles)),
                            loudness_lufs=run(lambda: loudness_target(loudness)), force=force, dask=dask)
     with progress_display(40, quiet) as progress:
         speech_task = progress.add_task("Synthesizing speech", total=None)
@@ -368,17 +377,17 @@ def batch(
                 typer.echo(f"warning: {session.name}: {warning}", err=True)
             if len(warnings) > 2:
                 typer.echo(f"warning: {session.name}: and {len(warnings) - 2} more; all are in "
-                           f"{result.manifest_path}", err=True)
+                           f"{result.where(result.manifest_path)}", err=True)
         typer.echo(f"Built {len(built)} of {len(result.sessions)} sessions of {routine_file.base.title} "
-                   f"into {result.folder}/")
+                   f"into {result.where(result.folder)}/")
         for session, built_result in built:
             typer.echo(f"  {session.track:>3}  {format_clock(built_result.timeline.duration_ms):>8}  "
                        f"{built_result.mp3_path.name}")
         if result.playlist_path:
-            typer.echo(f"  playlist  {result.playlist_path}")
-        typer.echo(f"  manifest  {result.manifest_path}")
-    if catalog and catalog.path:
-        typer.echo(f"catalog  {catalog.path}")
+            typer.echo(f"  playlist  {result.where(result.playlist_path)}")
+        typer.echo(f"  manifest  {result.where(result.manifest_path)}")
+    if catalog and catalog.where:
+        typer.echo(f"catalog  {catalog.where}")
     built_now, current, failed_now = catalog.counts if catalog else (0, 0, 0)
     typer.echo(f"{built_now} built, {current} up to date, {failed_now} failed"
                + (f"; {broken} routine{'s' if broken != 1 else ''} could not be read" if broken else ""))

@@ -27,6 +27,7 @@ from .engines import DEFAULT_ENGINE, ENGINE_NAMES, Clip, Engine, SpeechSettings,
 from .errors import MissingPartError, RoutineError, SpeechError
 from .files import PendingFile
 from .loudness import SoundStats, sound_stats
+from .store import RemoteStore
 
 if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
     from .routine import Voice
@@ -114,11 +115,22 @@ class PhraseCache:
     none, and two builds may share the folder: the first entry linked in wins.
     A truncated or altered entry is noticed when read, thrown away and made
     again, and ``notices`` says so.
+
+    With ``url`` (``s3://bucket/prefix``, the cluster extra) the entries live
+    in that shared store instead, created by conditional PUTs: the first
+    stored wins there too (see ``voicecoach.store``). ``root`` then only keeps
+    what the client measures for itself (music).
     """
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, url: str | None = None) -> None:
         self.root = Path(root) if root else default_cache_dir()
+        self.url = url
+        self.remote = RemoteStore(url, "cache_dir") if url else None
         self.notices: list[str] = []
+
+    def where(self) -> str:
+        """Where the entries are, as a person would write it."""
+        return self.url or str(self.root)
 
     @property
     def entries_dir(self) -> Path:
@@ -133,8 +145,26 @@ class PhraseCache:
         key = self.key(settings, text)
         return self.entries_dir / key[:2] / f"{key}.clip"
 
+    def relative_for(self, settings: SpeechSettings, text: str) -> str:
+        key = self.key(settings, text)
+        return f"clips-v{CACHE_FORMAT}/{key[:2]}/{key}.clip"
+
     def load(self, settings: SpeechSettings, text: str) -> Clip | None:
+        if self.remote is not None:
+            return self._load_remote(self.relative_for(settings, text))
         return self.load_entry(self.path_for(settings, text))
+
+    def _load_remote(self, relative: str) -> Clip | None:
+        assert self.remote is not None
+        data = self.remote.read_bytes(relative)
+        if data is None:
+            return None
+        try:
+            return decode_entry(data)[1]
+        except ValueError as problem:
+            self.remote.remove(relative)
+            self.notices.append(f"a damaged speech cache entry ({problem}) was thrown away and made again")
+            return None
 
     def load_entry(self, path: Path) -> Clip | None:
         """The clip stored at ``path``; None when there is none or it is damaged (then it is removed)."""
@@ -159,6 +189,12 @@ class PhraseCache:
 
     def make(self, settings: SpeechSettings, text: str, engine: Engine) -> Clip:
         """Synthesize ``text`` with ``engine``, trim and limit it, and store it (unless another build did first)."""
+        if self.remote is not None:
+            relative = self.relative_for(settings, text)
+            clip = finish_clip(engine.synthesize(text, settings), text, engine.label)
+            if self.remote.create(relative, encode_entry(settings, text, clip)):
+                return clip
+            return self._load_remote(relative) or clip  # another worker stored it first: use theirs
         path = self.path_for(settings, text)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -370,7 +406,7 @@ class SpeechService:
         missing = [text for text in texts if cached[text] is None]
         parallel = (self.workers > 1 and len(missing) >= PARALLEL_MIN_PHRASES
                     and settings.engine not in self._handed_in and self.engine_for(settings.engine).processes)
-        pool = _SynthesisPool(min(self.workers, len(missing)), self.cache.root) if parallel else None
+        pool = _SynthesisPool(min(self.workers, len(missing)), self.cache) if parallel else None
         try:
             pending = pool.submit_all(settings, {text: spoken(text) for text in missing}) if pool else {}
             found: dict[str, Clip] = {}
@@ -402,12 +438,12 @@ class _SynthesisPool:
     worker stopped mid-phrase leaves nothing behind.
     """
 
-    def __init__(self, workers: int, cache_root: Path) -> None:
+    def __init__(self, workers: int, cache: PhraseCache) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_start, initargs=(str(cache_root),))
+                                            initializer=_worker_start, initargs=(str(cache.root), cache.url))
 
     def submit_all(self, settings: SpeechSettings, spoken: dict[str, str]) -> dict:
         """A future per written text. The workers start here, with Ctrl-C held until they ignore it
@@ -446,13 +482,13 @@ _worker_cache: PhraseCache | None = None
 _worker_engines: dict[str, Engine] = {}
 
 
-def _worker_start(cache_root: str) -> None:
+def _worker_start(cache_root: str, cache_url: str | None = None) -> None:
     import signal
 
     global _worker_cache
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by the parent while it started us
-    _worker_cache = PhraseCache(Path(cache_root))
+    _worker_cache = PhraseCache(Path(cache_root), cache_url)
 
 
 def _worker_synthesize(settings: SpeechSettings, text: str) -> Clip:
@@ -462,3 +498,27 @@ def _worker_synthesize(settings: SpeechSettings, text: str) -> Clip:
     clip = _worker_cache.make(settings, text, _worker_engines[settings.engine])
     _worker_cache.notices.clear()
     return clip
+
+
+# ---------------------------------------------------------------- synthesis as a task (a Dask worker)
+
+_task_engines: dict[tuple[int, str], Engine] = {}
+
+
+def synthesize_task(settings: SpeechSettings, spoken: dict[str, str], cache_root: str,
+                    cache_url: str | None) -> dict[str, Clip]:
+    """Synthesize one voice's phrases (written text: words as spoken) into the cache; their clips by written text.
+
+    Runs on a Dask worker, which keeps one engine per thread and engine (espeak-ng
+    must stay on the thread that made it). What the cache already has is read, not
+    made again: a retried task, or another worker's, may have stored it meanwhile.
+    """
+    import threading
+
+    cache = PhraseCache(Path(cache_root), cache_url)
+    slot = (threading.get_ident(), settings.engine)
+    if slot not in _task_engines:
+        _task_engines[slot] = make_engine(settings.engine)
+    engine = _task_engines[slot]
+    return {written: cache.load(settings, said) or cache.make(settings, said, engine)
+            for written, said in spoken.items()}

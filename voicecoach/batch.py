@@ -23,7 +23,7 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,6 +220,7 @@ class CatalogResult:
 
 
 CATALOG_NAME = "catalog.json"
+STORE_REQUESTS = 16  # requests to a shared store at once when checking which sessions are up to date
 
 
 def build_catalog(batches: Sequence[tuple[RoutineFile, Sequence[SessionSpec]]], options: BatchOptions = BatchOptions(),
@@ -339,6 +340,7 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
                 for track, spec in enumerate(specs, start=1)]
     names: dict[str, int] = {}
     present = store.names(folder) if store and not options.force else None  # one listing per routine
+    checks: list[tuple[_Session, SessionFiles]] = []
     for session in sessions:
         try:
             routine = with_voice(routine_file.session(session.spec.variant, session.spec.settings,
@@ -355,13 +357,18 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
                                                 session.plan.source)
             session.total = total
             session.key = build_key(session.plan, session.voice, options, session.tracks, (session.track, total))
-            files = SessionFiles.named(folder, session.name, options.subtitle_formats)
-            timeline = None if options.force else up_to_date(files, session.key, store, present)
-            if timeline is not None:
-                session.timeline, session.up_to_date = timeline, True
-                session.job = SessionJob(session.plan, {}, files, session_tags(session.plan), tracks=session.tracks)
+            if not options.force:
+                checks.append((session, SessionFiles.named(folder, session.name, options.subtitle_formats)))
         except VoicecoachError as error:
             session.error = error
+    # Which sessions are up to date: in a shared store each check is a request or two, so many run at once.
+    with ThreadPoolExecutor(STORE_REQUESTS if store else 1) as threads:
+        found = list(threads.map(lambda check: up_to_date(check[1], check[0].key, store, present), checks))
+    for (session, files), timeline in zip(checks, found):
+        if timeline is not None:
+            assert session.plan is not None
+            session.timeline, session.up_to_date = timeline, True
+            session.job = SessionJob(session.plan, {}, files, session_tags(session.plan), tracks=session.tracks)
     return sessions
 
 
@@ -691,19 +698,20 @@ class _DaskRenderer(_Renderer):
     def clips(self, speech: SpeechService, settings: SpeechSettings, texts: Sequence[str],
               spoken: Callable[[str], str], on_progress: Callable[[int, int], None]
               ) -> tuple[dict[str, Clip], list[tuple[frozenset[str], Any]]]:
-        """What the cache has, read here; the rest synthesized by tasks of this voice, in groups spread over the
-        workers (never more than SPEECH_TASK_PHRASES each)."""
+        """What the cache has, read here and sent to the cluster once (not with every session); the rest
+        synthesized by tasks of this voice, in groups spread over the workers (at most SPEECH_TASK_PHRASES each).
+        Every clip reaches a session's task through these futures, so none is at hand here."""
         at_hand = {text: speech.cache.load(settings, spoken(text)) for text in texts}
         clips = {text: clip for text, clip in at_hand.items() if clip is not None}
         missing = [text for text in texts if at_hand[text] is None]
         self.phrases_total += len(texts)
         self.phrases_done += len(clips)
         self._report_speech()
+        coming = [(frozenset(clips), self.client.scatter([clips], hash=False)[0])] if clips else []
         if not missing:
-            return clips, []
+            return {}, coming
         threads = max(1, sum(self.client.nthreads().values()))
         size = min(SPEECH_TASK_PHRASES, max(1, -(-len(missing) // threads)))
-        coming = []
         for start in range(0, len(missing), size):
             group = missing[start:start + size]
             future = self.client.submit(synthesize_task, settings, {text: spoken(text) for text in group},
@@ -711,7 +719,7 @@ class _DaskRenderer(_Renderer):
                                         key=self._key("speech", settings.voice_id.replace("/", "-")))
             self.speech[future] = len(group)
             coming.append((frozenset(group), future))
-        return clips, coming
+        return {}, coming
 
     def _report_speech(self) -> None:
         self.report("speech", self.phrases_done, self.phrases_total, None)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -502,23 +503,34 @@ def _worker_synthesize(settings: SpeechSettings, text: str) -> Clip:
 
 # ---------------------------------------------------------------- synthesis as a task (a Dask worker)
 
-_task_engines: dict[tuple[int, str], Engine] = {}
+_task_engines: dict[str, Engine] = {}
+_engine_lock = threading.Lock()
+_engine_thread: list = []  # the one thread of this process that speaks (a ThreadPoolExecutor of one)
 
 
 def synthesize_task(settings: SpeechSettings, spoken: dict[str, str], cache_root: str,
                     cache_url: str | None) -> dict[str, Clip]:
     """Synthesize one voice's phrases (written text: words as spoken) into the cache; their clips by written text.
 
-    Runs on a Dask worker, which keeps one engine per thread and engine (espeak-ng
-    must stay on the thread that made it). What the cache already has is read, not
-    made again: a retried task, or another worker's, may have stored it meanwhile.
+    Runs on a Dask worker. espeak-ng is one library per process that must stay on the
+    thread that started it, and a worker may run tasks on several threads: so every
+    synthesis of this process runs on one thread of its own, one task after another.
+    What the cache already has is read, not made again: a retried task, or another
+    worker's, may have stored it meanwhile.
     """
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
+    with _engine_lock:
+        if not _engine_thread:
+            _engine_thread.append(ThreadPoolExecutor(1, thread_name_prefix="voicecoach-engine"))
+    return _engine_thread[0].submit(_synthesize_here, settings, spoken, cache_root, cache_url).result()
+
+
+def _synthesize_here(settings: SpeechSettings, spoken: dict[str, str], cache_root: str,
+                     cache_url: str | None) -> dict[str, Clip]:
     cache = PhraseCache(Path(cache_root), cache_url)
-    slot = (threading.get_ident(), settings.engine)
-    if slot not in _task_engines:
-        _task_engines[slot] = make_engine(settings.engine)
-    engine = _task_engines[slot]
+    if settings.engine not in _task_engines:
+        _task_engines[settings.engine] = make_engine(settings.engine)
+    engine = _task_engines[settings.engine]
     return {written: cache.load(settings, said) or cache.make(settings, said, engine)
             for written, said in spoken.items()}

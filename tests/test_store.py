@@ -85,3 +85,16 @@ def test_a_damaged_entry_in_the_store_is_thrown_away_and_made_again(store, tmp_p
     assert cache.take_notices() == ("a damaged speech cache entry (unreadable header) was thrown away and made again",)
     assert store.read_bytes(relative) is None
     assert cache.make(settings, "Damaged", engine).frames > 0 and cache.load(settings, "Damaged") is not None
+
+
+def test_build_says_a_shared_cache_is_for_batch(tmp_path):
+    from typer.testing import CliRunner
+
+    from voicecoach.cli import app
+
+    routine = write_routine(tmp_path, "title: Plank\nexercises:\n  - {name: Plank, hold: 2s}\n")
+    result = CliRunner().invoke(app, ["build", str(routine), "-o", str(tmp_path), "--cache-dir", "s3://b/speech"])
+    assert result.exit_code == 2
+    assert result.stderr == ("--cache-dir: s3://b/speech is a shared store, which only `voicecoach batch` uses; give "
+                             "a local folder here\n")
+    assert not (tmp_path / "s3:").exists() and not any(tmp_path.glob("*.mp3"))

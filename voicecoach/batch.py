@@ -686,6 +686,7 @@ class _DaskRenderer(_Renderer):
         self.client, self.cluster = dask_client(address)
         self.futures: dict[Any, _Session] = {}
         self.speech: dict[Any, int] = {}  # pending synthesis tasks: how many phrases each makes
+        self.reading: list[Any] = []  # tasks that read cached phrases
         self.phrases_done = self.phrases_total = 0
         self.tasks = 0
         if getattr(self.client, "dashboard_link", None):
@@ -698,16 +699,21 @@ class _DaskRenderer(_Renderer):
     def clips(self, speech: SpeechService, settings: SpeechSettings, texts: Sequence[str],
               spoken: Callable[[str], str], on_progress: Callable[[int, int], None]
               ) -> tuple[dict[str, Clip], list[tuple[frozenset[str], Any]]]:
-        """What the cache has, read here and sent to the cluster once (not with every session); the rest
-        synthesized by tasks of this voice, in groups spread over the workers (at most SPEECH_TASK_PHRASES each).
-        Every clip reaches a session's task through these futures, so none is at hand here."""
-        at_hand = {text: speech.cache.load(settings, spoken(text)) for text in texts}
-        clips = {text: clip for text, clip in at_hand.items() if clip is not None}
-        missing = [text for text in texts if at_hand[text] is None]
+        """One voice's clips, all made or read by tasks on the workers, none here: those the cache has by one task
+        that reads them (Dask runs it again elsewhere if the worker holding them dies), the rest by tasks that
+        synthesize them, in groups spread over the workers (at most SPEECH_TASK_PHRASES each)."""
+        cached = [text for text in texts if speech.cache.has(settings, spoken(text))]
+        missing = sorted(set(texts) - set(cached), key=list(texts).index)
         self.phrases_total += len(texts)
-        self.phrases_done += len(clips)
+        self.phrases_done += len(cached)
         self._report_speech()
-        coming = [(frozenset(clips), self.client.scatter([clips], hash=False)[0])] if clips else []
+        coming = []
+        if cached:
+            future = self.client.submit(synthesize_task, settings, {text: spoken(text) for text in cached},
+                                        str(speech.cache.root), speech.cache.url, retries=2, pure=False,
+                                        key=self._key("cached", settings.voice_id.replace("/", "-")))
+            self.reading.append(future)
+            coming.append((frozenset(cached), future))
         if not missing:
             return {}, coming
         threads = max(1, sum(self.client.nthreads().values()))
@@ -743,9 +749,10 @@ class _DaskRenderer(_Renderer):
             if future.status == "finished":
                 session.timeline = future.result()
             else:
-                error = future.exception()
+                error = future.exception() if future.status == "error" else None
                 session.error = error if isinstance(error, VoicecoachError) else \
-                    VoicecoachError(f"failed on the cluster: {error!r}")
+                    VoicecoachError(f"failed on the cluster: {error!r}") if error is not None else \
+                    VoicecoachError(f"its task was {future.status} on the cluster; build it again")
             self.finished()
 
     def finish(self) -> None:
@@ -756,7 +763,7 @@ class _DaskRenderer(_Renderer):
     def stop(self) -> None:
         """Cancel the cluster's tasks. A session task stopped midway leaves no file: it writes into an unnamed file
         (a scratch folder, for a shared store) and publishes last, each file whole."""
-        self.client.cancel([*self.futures, *self.speech])
+        self.client.cancel([*self.futures, *self.speech, *self.reading])
         self.futures.clear()
         self.speech.clear()
         self._close()

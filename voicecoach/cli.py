@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import sys
 from functools import partial
 from collections.abc import Callable
@@ -82,8 +83,21 @@ LoudnessOption = Annotated[str, typer.Option(
 SubtitlesOption = Annotated[str | None, typer.Option(
     "--subtitles", metavar="srt,vtt", show_default=False,
     help="Also write subtitle files of what is said: srt, vtt, or both (srt,vtt).")]
+def _local_cache_dir(value: Path | None) -> Path | None:
+    """A cache folder here: a shared store (s3://...) is for `batch` only; file:///x is the folder /x."""
+    text = str(value) if value is not None else ""
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):/+", text)
+    if value is None or scheme is None:
+        return value
+    if scheme[1] == "file":
+        return Path("/" + text[scheme.end():])
+    typer.echo(f"--cache-dir: {scheme[1]}://{text[scheme.end():]} is a shared store, which only `voicecoach batch` "
+               "uses; give a local folder here", err=True)
+    raise typer.Exit(2)
+
+
 CacheDirOption = Annotated[Path | None, typer.Option(
-    "--cache-dir", envvar="VOICECOACH_CACHE_DIR", show_default=False,
+    "--cache-dir", envvar="VOICECOACH_CACHE_DIR", show_default=False, callback=_local_cache_dir,
     help="Where synthesized phrases are kept (default: your user cache folder).")]
 
 

@@ -146,6 +146,12 @@ class PhraseCache:
         key = self.key(settings, text)
         return self.entries_dir / key[:2] / f"{key}.clip"
 
+    def has(self, settings: SpeechSettings, text: str) -> bool:
+        """Whether an entry is there (not whether it is whole: ``load`` checks that)."""
+        if self.remote is not None:
+            return self.remote.exists(self.relative_for(settings, text))
+        return self.path_for(settings, text).is_file()
+
     def relative_for(self, settings: SpeechSettings, text: str) -> str:
         key = self.key(settings, text)
         return f"clips-v{CACHE_FORMAT}/{key[:2]}/{key}.clip"
@@ -512,9 +518,11 @@ def synthesize_task(settings: SpeechSettings, spoken: dict[str, str], cache_root
                     cache_url: str | None) -> dict[str, Clip]:
     """Synthesize one voice's phrases (written text: words as spoken) into the cache; their clips by written text.
 
-    Runs on a Dask worker. espeak-ng is one library per process that must stay on the
-    thread that started it, and a worker may run tasks on several threads: so every
-    synthesis of this process runs on one thread of its own, one task after another.
+    Runs on a Dask worker, also for phrases the cache has (then it only reads them, and
+    Dask can run it again elsewhere if the worker holding its result dies). espeak-ng is
+    one library per process that must stay on the thread that started it, and a worker
+    may run tasks on several threads: so every synthesis of this process runs on one
+    thread of its own, one task after another.
     What the cache already has is read, not made again: a retried task, or another
     worker's, may have stored it meanwhile.
     """
@@ -529,8 +537,12 @@ def synthesize_task(settings: SpeechSettings, spoken: dict[str, str], cache_root
 def _synthesize_here(settings: SpeechSettings, spoken: dict[str, str], cache_root: str,
                      cache_url: str | None) -> dict[str, Clip]:
     cache = PhraseCache(Path(cache_root), cache_url)
-    if settings.engine not in _task_engines:
-        _task_engines[settings.engine] = make_engine(settings.engine)
-    engine = _task_engines[settings.engine]
-    return {written: cache.load(settings, said) or cache.make(settings, said, engine)
-            for written, said in spoken.items()}
+    clips = {}
+    for written, said in spoken.items():
+        clip = cache.load(settings, said)
+        if clip is None:
+            if settings.engine not in _task_engines:  # made only when a phrase is missing
+                _task_engines[settings.engine] = make_engine(settings.engine)
+            clip = cache.make(settings, said, _task_engines[settings.engine])
+        clips[written] = clip
+    return clips

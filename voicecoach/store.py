@@ -104,6 +104,12 @@ class RemoteStore:
             raise self._error(error, "cannot be listed", folder) from None
         return {str(name).rstrip("/").rsplit("/", 1)[-1] for name in listing}
 
+    def exists(self, relative: str | Path) -> bool:
+        try:
+            return bool(self.fs.exists(self._key(relative)))
+        except OSError as error:
+            raise self._error(error, "cannot be read", relative) from None
+
     def read_bytes(self, relative: str | Path) -> bytes | None:
         """A file's contents; None when there is no such file."""
         try:

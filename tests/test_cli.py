@@ -471,3 +471,16 @@ def test_validate_counts_in_words(runner, tmp_path):
     path = write_routine(tmp_path, "title: T\nexercises:\n  - {name: Plank, hold: 5s}\n")
     result = runner.invoke(app, ["validate", str(path)])
     assert result.output == f"{path}: ok, 1 exercise, 1 hold, at least 0:10\n"  # prepare 5 s + hold 5 s
+
+
+def test_help_shows_the_extras_install_commands_whole():
+    # Pins a bug: rich read "[cluster]" as markup, and the help said "pip install 'voicecoach'".
+    from typer.testing import CliRunner as Runner
+
+    from voicecoach.cli import app as cli_app
+
+    text = Runner().invoke(cli_app, ["batch", "--help"], env={"COLUMNS": "100"}).output
+    flat = " ".join(text.replace("│", " ").split())
+    assert flat.count("pip install 'voicecoach[cluster]'") == 2
+    assert "pip install 'voicecoach[neural]'" in flat
+    assert "'voicecoach')" not in flat

@@ -57,7 +57,7 @@ TimeScaleOption = Annotated[float | None, typer.Option(
 EngineOption = Annotated[str | None, typer.Option(
     "--engine", metavar="NAME", show_default=False,
     help="Speech engine: pyttsx3 (espeak-ng, the default) or piper (a natural neural voice; "
-         "pip install 'voicecoach[neural]'). Short for --set voice.engine=NAME.")]
+         "pip install 'voicecoach\\[neural]'). Short for --set voice.engine=NAME.")]
 MusicOption = Annotated[Path | None, typer.Option(
     "--music", metavar="PATH", show_default=False,
     help="Play this music file or folder under the coach, ducked under every word and tone (instead of the "
@@ -290,7 +290,7 @@ def batch(
     output_dir: Annotated[str, typer.Option(
         "-o", "--output-dir", metavar="DIR",
         help="The sessions go into DIR/<routine-name>/. DIR may be a shared store: s3://BUCKET/PREFIX "
-             "(pip install 'voicecoach[cluster]').")] = "output",
+             "(pip install 'voicecoach\\[cluster]').")] = "output",
     bitrate: BitrateOption = DEFAULT_BITRATE_KBPS,
     sample_rate: SampleRateOption = SAMPLE_RATE_HZ,
     subtitles: SubtitlesOption = None,
@@ -306,7 +306,7 @@ def batch(
     dask: Annotated[str | None, typer.Option(
         "--dask", metavar="ADDRESS", show_default=False,
         help="Synthesize, render and encode on a Dask cluster: a scheduler's tcp://HOST:8786, or local:N for N "
-             "worker processes here (pip install 'voicecoach[cluster]'). The output folder and the cache must be "
+             "worker processes here (pip install 'voicecoach\\[cluster]'). The output folder and the cache must be "
              "ones the workers see: a shared folder, or s3://BUCKET/PREFIX.")] = None,
 ) -> None:
     """Build many versions of ROUTINE at once, plus a playlist and a manifest.

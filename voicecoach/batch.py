@@ -707,24 +707,19 @@ class _DaskRenderer(_Renderer):
         self.phrases_total += len(texts)
         self.phrases_done += len(cached)
         self._report_speech()
-        coming = []
-        if cached:
-            future = self.client.submit(synthesize_task, settings, {text: spoken(text) for text in cached},
-                                        str(speech.cache.root), speech.cache.url, retries=2, pure=False,
-                                        key=self._key("cached", settings.voice_id.replace("/", "-")))
-            self.reading.append(future)
-            coming.append((frozenset(cached), future))
-        if not missing:
-            return {}, coming
-        threads = max(1, sum(self.client.nthreads().values()))
-        size = min(SPEECH_TASK_PHRASES, max(1, -(-len(missing) // threads)))
-        for start in range(0, len(missing), size):
-            group = missing[start:start + size]
+        def task(group: Sequence[str], kind: str) -> tuple[frozenset[str], Any]:
             future = self.client.submit(synthesize_task, settings, {text: spoken(text) for text in group},
                                         str(speech.cache.root), speech.cache.url, retries=2, pure=False,
-                                        key=self._key("speech", settings.voice_id.replace("/", "-")))
-            self.speech[future] = len(group)
-            coming.append((frozenset(group), future))
+                                        key=self._key(kind, settings.voice_id.replace("/", "-")))
+            return frozenset(group), future
+
+        coming = [task(cached, "cached")] if cached else []
+        self.reading += [future for _, future in coming]
+        threads = max(1, sum(self.client.nthreads().values())) if missing else 1
+        size = min(SPEECH_TASK_PHRASES, max(1, -(-len(missing) // threads)))
+        for start in range(0, len(missing), size):
+            coming.append(task(missing[start:start + size], "speech"))
+            self.speech[coming[-1][1]] = len(coming[-1][0])
         return {}, coming
 
     def _report_speech(self) -> None:

@@ -129,10 +129,6 @@ class PhraseCache:
         self.remote = RemoteStore(url, "cache_dir") if url else None
         self.notices: list[str] = []
 
-    def where(self) -> str:
-        """Where the entries are, as a person would write it."""
-        return self.url or str(self.root)
-
     @property
     def entries_dir(self) -> Path:
         return self.root / f"clips-v{CACHE_FORMAT}"
@@ -142,9 +138,13 @@ class PhraseCache:
                               sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(identity.encode()).hexdigest()
 
-    def path_for(self, settings: SpeechSettings, text: str) -> Path:
+    def relative_for(self, settings: SpeechSettings, text: str) -> str:
+        """Where an entry is below the cache's top, in a folder or a store: ``clips-v4/ab/abcd....clip``."""
         key = self.key(settings, text)
-        return self.entries_dir / key[:2] / f"{key}.clip"
+        return f"{self.entries_dir.name}/{key[:2]}/{key}.clip"
+
+    def path_for(self, settings: SpeechSettings, text: str) -> Path:
+        return self.root / self.relative_for(settings, text)
 
     def has(self, settings: SpeechSettings, text: str) -> bool:
         """Whether an entry is there (not whether it is whole: ``load`` checks that)."""
@@ -152,26 +152,16 @@ class PhraseCache:
             return self.remote.exists(self.relative_for(settings, text))
         return self.path_for(settings, text).is_file()
 
-    def relative_for(self, settings: SpeechSettings, text: str) -> str:
-        key = self.key(settings, text)
-        return f"clips-v{CACHE_FORMAT}/{key[:2]}/{key}.clip"
-
     def load(self, settings: SpeechSettings, text: str) -> Clip | None:
         if self.remote is not None:
             return self._load_remote(self.relative_for(settings, text))
         return self.load_entry(self.path_for(settings, text))
 
     def _load_remote(self, relative: str) -> Clip | None:
-        assert self.remote is not None
-        data = self.remote.read_bytes(relative)
-        if data is None:
-            return None
-        try:
-            return decode_entry(data)[1]
-        except ValueError as problem:
-            self.remote.remove(relative)
-            self.notices.append(f"a damaged speech cache entry ({problem}) was thrown away and made again")
-            return None
+        remote = self.remote
+        assert remote is not None
+        data = remote.read_bytes(relative)
+        return None if data is None else self._decoded(data, lambda: remote.remove(relative))
 
     def load_entry(self, path: Path) -> Clip | None:
         """The clip stored at ``path``; None when there is none or it is damaged (then it is removed)."""
@@ -182,11 +172,18 @@ class PhraseCache:
         except OSError as error:
             raise SpeechError(f"the speech cache cannot be read ({error.strerror}); choose another with "
                               "{@cache_dir}, or run `voicecoach cache clear`", file=str(path)) from None
+        def discard() -> None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+        return self._decoded(data, discard)
+
+    def _decoded(self, data: bytes, discard: Callable[[], object]) -> Clip | None:
+        """An entry's clip; a damaged one is discarded (so it is made again), noted, and None."""
         try:
             return decode_entry(data)[1]
         except ValueError as problem:
-            with contextlib.suppress(OSError):
-                path.unlink()
+            discard()
             self.notices.append(f"a damaged speech cache entry ({problem}) was thrown away and made again")
             return None
 
@@ -196,18 +193,13 @@ class PhraseCache:
 
     def make(self, settings: SpeechSettings, text: str, engine: Engine) -> Clip:
         """Synthesize ``text`` with ``engine``, trim and limit it, and store it (unless another build did first)."""
-        if self.remote is not None:
-            relative = self.relative_for(settings, text)
-            clip = finish_clip(engine.synthesize(text, settings), text, engine.label)
-            if self.remote.create(relative, encode_entry(settings, text, clip)):
-                return clip
-            return self._load_remote(relative) or clip  # another worker stored it first: use theirs
         path = self.path_for(settings, text)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
-                              "choose another with {@cache_dir}", file=None) from None
+        if self.remote is None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise SpeechError(f"the speech cache {self.root} cannot be written ({error.strerror}); "
+                                  "choose another with {@cache_dir}", file=None) from None
         clip = finish_clip(engine.synthesize(text, settings), text, engine.label)
         return self._publish(path, settings, text, clip)
 
@@ -216,8 +208,14 @@ class PhraseCache:
 
         espeak-ng is not bit-for-bit repeatable (the same phrase comes out a few ms
         longer or shorter), so two builds sharing the cache must agree on one entry:
-        the first one linked in wins, and nobody ever replaces an entry in use.
+        the first one linked in (or, in a store, created by a conditional PUT) wins,
+        and nobody ever replaces an entry in use.
         """
+        if self.remote is not None:
+            relative = self.relative_for(settings, text)
+            if self.remote.create(relative, encode_entry(settings, text, clip)):
+                return clip
+            return self._load_remote(relative) or clip  # another worker stored it first: use theirs
         for _ in range(3):
             entry = PendingFile(path)
             try:
@@ -486,7 +484,14 @@ class _SynthesisPool:
 
 
 _worker_cache: PhraseCache | None = None
-_worker_engines: dict[str, Engine] = {}
+_engines: dict[str, Engine] = {}  # a synthesis process's engines (a pool worker's, a Dask worker's)
+
+
+def _process_engine(name: str) -> Engine:
+    """This process's engine ``name``, made on first use (and, for espeak-ng, used on that thread only)."""
+    if name not in _engines:
+        _engines[name] = make_engine(name)
+    return _engines[name]
 
 
 def _worker_start(cache_root: str, cache_url: str | None = None) -> None:
@@ -500,16 +505,13 @@ def _worker_start(cache_root: str, cache_url: str | None = None) -> None:
 
 def _worker_synthesize(settings: SpeechSettings, text: str) -> Clip:
     assert _worker_cache is not None
-    if settings.engine not in _worker_engines:
-        _worker_engines[settings.engine] = make_engine(settings.engine)
-    clip = _worker_cache.make(settings, text, _worker_engines[settings.engine])
+    clip = _worker_cache.make(settings, text, _process_engine(settings.engine))
     _worker_cache.notices.clear()
     return clip
 
 
 # ---------------------------------------------------------------- synthesis as a task (a Dask worker)
 
-_task_engines: dict[str, Engine] = {}
 _engine_lock = threading.Lock()
 _engine_thread: list = []  # the one thread of this process that speaks (a ThreadPoolExecutor of one)
 
@@ -518,13 +520,12 @@ def synthesize_task(settings: SpeechSettings, spoken: dict[str, str], cache_root
                     cache_url: str | None) -> dict[str, Clip]:
     """Synthesize one voice's phrases (written text: words as spoken) into the cache; their clips by written text.
 
-    Runs on a Dask worker, also for phrases the cache has (then it only reads them, and
-    Dask can run it again elsewhere if the worker holding its result dies). espeak-ng is
-    one library per process that must stay on the thread that started it, and a worker
-    may run tasks on several threads: so every synthesis of this process runs on one
-    thread of its own, one task after another.
-    What the cache already has is read, not made again: a retried task, or another
-    worker's, may have stored it meanwhile.
+    Runs on a Dask worker, also for phrases the cache has: then it only reads them, and
+    Dask can run it again elsewhere if the worker holding its result dies (a retried task,
+    or another worker, may also have stored a phrase meanwhile). espeak-ng is one library
+    per process that must stay on the thread that started it, and a worker may run tasks
+    on several threads: so every synthesis of this process runs on one thread of its own,
+    one task after another.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -537,12 +538,6 @@ def synthesize_task(settings: SpeechSettings, spoken: dict[str, str], cache_root
 def _synthesize_here(settings: SpeechSettings, spoken: dict[str, str], cache_root: str,
                      cache_url: str | None) -> dict[str, Clip]:
     cache = PhraseCache(Path(cache_root), cache_url)
-    clips = {}
-    for written, said in spoken.items():
-        clip = cache.load(settings, said)
-        if clip is None:
-            if settings.engine not in _task_engines:  # made only when a phrase is missing
-                _task_engines[settings.engine] = make_engine(settings.engine)
-            clip = cache.make(settings, said, _task_engines[settings.engine])
-        clips[written] = clip
-    return clips
+    # the engine is made only when a phrase is missing
+    return {written: cache.load(settings, said) or cache.make(settings, said, _process_engine(settings.engine))
+            for written, said in spoken.items()}

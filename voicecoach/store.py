@@ -84,15 +84,13 @@ class RemoteStore:
 
     def check(self) -> None:
         """That the store can be reached and its bucket exists: one line saying how to fix it if not."""
-        bucket = self._root.split("/", 1)[0]
         fs = self.fs
         try:
-            exists = fs.exists(bucket)
+            exists = fs.exists(self._root.split("/", 1)[0])
         except Exception as error:  # OSError, and botocore's NoCredentialsError and kin, which are not OSErrors
             raise self._error(error, "cannot be reached") from None
         if not exists:
-            raise OutputError(f"the bucket {bucket} does not exist; create it (for S3: aws s3 mb "
-                              f"s3://{bucket}), or choose another with {{@{self.option}}}", file=self.url)
+            raise self._no_bucket()
 
     def names(self, folder: str | Path) -> set[str]:
         """The names of the files in ``folder`` (none when it does not exist)."""
@@ -158,8 +156,11 @@ class RemoteStore:
     def _error(self, error: BaseException, what: str, relative: str | Path = "") -> OutputError:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         if isinstance(error, FileNotFoundError) and "bucket" in reason.lower():
-            bucket = self._root.split("/", 1)[0]
-            return OutputError(f"the bucket {bucket} does not exist; create it (for S3: aws s3 mb s3://{bucket}), "
-                               f"or choose another with {{@{self.option}}}", file=self.url)
+            return self._no_bucket()
         return OutputError(f"{what} ({reason}); check the address and the credentials, or choose another with "
                            f"{{@{self.option}}}", file=self.where(relative))
+
+    def _no_bucket(self) -> OutputError:
+        bucket = self._root.split("/", 1)[0]
+        return OutputError(f"the bucket {bucket} does not exist; create it (for S3: aws s3 mb s3://{bucket}), "
+                           f"or choose another with {{@{self.option}}}", file=self.url)

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from voicecoach.build import BuildOptions, build_file
+from voicecoach.build import BuildOptions, BuildResult, build_file
 from voicecoach.speech import PhraseCache, SpeechService
+
+from .audio_probe import decode_mp3
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +87,13 @@ def tiny_file_system(folder: Path, options: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", str(folder)])
+
+
+def build_and_decode(routine: Path, output_dir: Path, cache_dir: Path) -> tuple[BuildResult, dict, np.ndarray]:
+    """``routine`` built through the real engine and ffmpeg: the result, its timeline file's data and the MP3
+    decoded again."""
+    result = build_file(routine, BuildOptions(output_dir=output_dir, cache_dir=cache_dir))
+    return result, json.loads(result.timeline_path.read_text(encoding="utf-8")), decode_mp3(result.mp3_path)
 
 
 def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from voicecoach.build import BuildOptions, build_file
 from voicecoach.errors import LayoutError, RoutineError
 from voicecoach.layout import SpeechEvent, Timing, ToneEvent, layout_session
 from voicecoach.plan import plan_session
 from voicecoach.routine import parse_routine
 
-from .audio_probe import decode_mp3, speech_onset_s
-from .conftest import write_routine
+from .audio_probe import speech_onset_s
+from .conftest import build_and_decode, write_routine
 from .fake_engine import fake_ms
 from .session_checks import check_timing
 
@@ -77,9 +75,7 @@ def test_an_unknown_style_is_one_line():
 
 def test_each_spoken_number_starts_on_its_second_in_the_decoded_mp3(tmp_path, cache_dir):
     path = write_routine(tmp_path, ROUTINE.format(style="voice", language="de"))
-    result = build_file(path, BuildOptions(output_dir=tmp_path / "out", cache_dir=cache_dir))
-    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
-    decoded = decode_mp3(result.mp3_path)
+    _, timeline, decoded = build_and_decode(path, tmp_path / "out", cache_dir)
     check_timing(decoded, timeline, {"plank": 8000})
     numbers = [e for e in timeline["events"] if e["kind"] == "speech" and e["text"] in ("drei", "zwei", "eins")]
     assert len(numbers) == 4 * 3  # prepare, hold 1, rest, hold 2

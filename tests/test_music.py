@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from voicecoach.build import BuildOptions, build_file
 from voicecoach.cli import app
 from voicecoach.errors import RoutineError
 from voicecoach.layout import HoldEvent, Timeline
@@ -26,7 +25,7 @@ from voicecoach.routine import Music
 from voicecoach.variants import load_routine_file
 
 from .audio_probe import RATE_HZ, decode_mp3, ffmpeg_loudness
-from .conftest import wait_for, write_routine
+from .conftest import build_and_decode, wait_for, write_routine
 from .session_checks import check_holds, check_length, check_tones, events
 
 # Each file has its own bass note (two notes of one pitch would cancel where they crossfade).
@@ -79,9 +78,7 @@ def music_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def music_build(music_folder, cache_dir):
     path = write_routine(music_folder.parent, ROUTINE.format(music="music/"))
-    result = build_file(path, BuildOptions(output_dir=music_folder.parent / "out", cache_dir=cache_dir))
-    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
-    return result, timeline, decode_mp3(result.mp3_path)
+    return build_and_decode(path, music_folder.parent / "out", cache_dir)
 
 
 def level_db(samples: np.ndarray, start_s: float, end_s: float,
@@ -154,9 +151,7 @@ def test_music_rest_plays_in_the_rests_and_the_bed_in_the_holds(tmp_path, music_
     write_music(tmp_path / "calm.wav", 5.3, 131.0, REST_BASS_HZ, 3)
     (tmp_path / "music").symlink_to(music_folder)
     path = write_routine(tmp_path, ROUTINE.format(music="music/") + "music_rest: calm.wav\n")
-    result = build_file(path, BuildOptions(output_dir=tmp_path / "out", cache_dir=cache_dir))
-    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
-    decoded = decode_mp3(result.mp3_path)
+    _, timeline, decoded = build_and_decode(path, tmp_path / "out", cache_dir)
     check_tones(decoded, timeline)
     for start, end in hold_middles(timeline):
         assert level_db(decoded, start, end) - level_db(decoded, start, end, (REST_BASS_HZ,)) > 20

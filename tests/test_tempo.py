@@ -7,14 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from voicecoach.build import BuildOptions, build_file
 from voicecoach.errors import LayoutError, RoutineError
 from voicecoach.layout import PhaseEvent, SpeechEvent, Timing, ToneEvent, layout_session
 from voicecoach.plan import format_script, plan_session
 from voicecoach.routine import parse_routine
 
-from .audio_probe import decode_mp3, onset_s, speech_onset_s
-from .conftest import write_routine
+from .audio_probe import onset_s, speech_onset_s
+from .conftest import build_and_decode, write_routine
 from .fake_engine import fake_ms
 from .session_checks import check_holds, check_timing, events
 
@@ -166,9 +165,7 @@ def test_a_phase_word_too_long_for_its_phase_names_the_exercise():
 
 def test_every_phase_cue_and_every_rep_is_exact_in_the_decoded_mp3(tmp_path, cache_dir):
     path = write_routine(tmp_path, ROUTINE.format(tempo="3-1-1-0", cue="tone"))
-    result = build_file(path, BuildOptions(output_dir=tmp_path / "out", cache_dir=cache_dir))
-    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
-    decoded = decode_mp3(result.mp3_path)
+    _, timeline, decoded = build_and_decode(path, tmp_path / "out", cache_dir)
     tones, holds, _ = check_timing(decoded, timeline, {"squats": 15_000})
     assert holds == 2
     phases = events(timeline, "phase")
@@ -185,9 +182,7 @@ def test_every_phase_cue_and_every_rep_is_exact_in_the_decoded_mp3(tmp_path, cac
 
 def test_every_phase_word_starts_on_its_phase_in_the_decoded_mp3(tmp_path, cache_dir):
     path = write_routine(tmp_path, ROUTINE.format(tempo="2-0-2-0", cue="voice"))
-    result = build_file(path, BuildOptions(output_dir=tmp_path / "out", cache_dir=cache_dir))
-    timeline = json.loads(result.timeline_path.read_text(encoding="utf-8"))
-    decoded = decode_mp3(result.mp3_path)
+    _, timeline, decoded = build_and_decode(path, tmp_path / "out", cache_dir)
     check_holds(decoded, timeline, {"squats": 12_000})
     starts = {tone["start"] for tone in events(timeline, "tone")}
     for phase in events(timeline, "phase"):

@@ -20,6 +20,7 @@ from voicecoach.variants import load_routine_file, parse_matrix, parse_setting
 from voicecoach.cli import message as shown  # a library error as the command line shows it
 
 from .audio_probe import RATE_HZ, decode_mp3, onset_s
+from .session_checks import check_length
 from .conftest import LONG, encoders_writing_into, wait_for, write_routine
 
 ROUTINE = """\
@@ -128,7 +129,7 @@ def test_holds_in_the_decoded_mp3s_match_their_overrides(matrix_batch):
             start, stop = onset_s(decoded, hold["start"]), onset_s(decoded, hold["end"])
             assert abs(start - hold["start"]) <= TOLERANCE_S and abs(stop - hold["end"]) <= TOLERANCE_S
             assert abs((stop - start) - expected[hold["exercise"]]) <= TOLERANCE_S, (session.name, hold)
-        assert abs(len(decoded) / RATE_HZ - timeline["duration"]) <= TOLERANCE_S
+        check_length(decoded, timeline)
 
 
 def test_the_faster_voice_makes_shorter_speech(matrix_batch):

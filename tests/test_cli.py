@@ -14,6 +14,7 @@ from voicecoach import __version__
 from voicecoach.cli import app
 
 from .audio_probe import decode_mp3, ffmpeg_loudness, onset_s
+from .session_checks import check_length
 from .conftest import tiny_file_system, write_routine
 
 SMALL = """\
@@ -288,7 +289,7 @@ def test_a_44100_hz_build_keeps_its_timing(runner, tmp_path, cache_dir):
     assert MP3(out / "two-minute-test.mp3").info.sample_rate == 44_100
     decoded = decode_mp3(out / "two-minute-test.mp3", 44_100)
     timeline = json.loads((out / "two-minute-test.timeline.json").read_text())
-    assert abs(len(decoded) / 44_100 - timeline["duration"]) <= 0.010
+    check_length(decoded, timeline, 44_100)
     for tone in (event for event in timeline["events"] if event["kind"] == "tone"):
         assert abs(onset_s(decoded, tone["start"], rate_hz=44_100) - tone["start"]) <= 0.010
 

@@ -10,7 +10,8 @@ import pytest
 
 from voicecoach.build import BuildOptions, build_file
 from voicecoach.layout import Timeline
-from voicecoach.mp3join import _crc_bytewise, crc16, frames_of
+from voicecoach.export import encode_mp3
+from voicecoach.mp3join import _crc_bytewise, crc16, frames_of, set_length
 from voicecoach.pipeline import CUT_GUARD_FRAMES, split_frames
 
 from .audio_probe import RATE_HZ, decode_mp3
@@ -68,3 +69,16 @@ def test_cuts_fall_on_frame_boundaries_inside_silence(both):
             assert not [e for e in timeline.sounds if e.start_ms - guard_ms <= cut_ms <= e.end_ms + guard_ms]
     data = json.loads(both[2].timeline_path.read_text(encoding="utf-8"))
     assert data["duration"] == timeline.duration_ms / 1000
+
+
+@pytest.mark.parametrize("remainder", [0, 1, 12, 46, 47, 575])
+def test_set_length_makes_an_encode_decode_to_exactly_its_samples(tmp_path, remainder):
+    # ffmpeg's own header leaves the file up to 46 samples long when the music ends in a frame's last 46.
+    samples = 576 * 40 + remainder
+    pcm = (np.random.default_rng(remainder).standard_normal(samples) * 3000).astype("<i2")
+    mp3 = tmp_path / "noise.mp3"
+    encode_mp3([pcm.tobytes()], mp3, RATE_HZ, 64)
+    set_length(mp3, samples)
+    assert len(decode_mp3(mp3)) == samples
+    with pytest.raises(ValueError, match="not 1 samples"):
+        set_length(mp3, 1)

@@ -1,9 +1,9 @@
 """Many sessions of one routine: plan them all, synthesize the union of their phrases
 once, then render and encode them in a pool of processes.
 
-The pool uses the spawn start method: pyttsx3 hangs in a child forked after
-espeak-ng was initialised, and synthesis happens here, in the parent, before the
-pool starts. Workers get the clips they need with their job, so they never touch
+The pool uses the spawn start method (a process with threads, such as piper's
+runtime or Dask's, is not safe to fork), and synthesis happens here, in the
+parent, before the pool starts. Workers get the clips they need with their job, so they never touch
 the speech engine or write to the cache. One session failing does not stop the
 others; each outcome says what happened.
 """

@@ -19,6 +19,12 @@ encodes it in pieces at once and joins them here. It is exact because:
   encoder delay is the same for all), the music's length and CRC, and the
   tag's CRC, so a decoder trims exactly the delay and padding of one encode.
 
+Whatever made an MP3 (one encode or a join), ``set_length`` then writes its
+exact length into the Info frame: ffmpeg's own padding is short by a frame
+when the music ends in the last 46 samples of a frame (at 22.05 kHz; LAME then
+adds a frame that ffmpeg's count leaves out), and the file decoded up to 46
+samples long.
+
 ``tests/test_mp3join.py`` decodes a joined session and finds it sample for
 sample as long as a single encode, identical to it around every join, and
 every tone at its time.
@@ -85,21 +91,26 @@ def frames_of(data: bytes | BinaryIO | Path) -> array:
             buffer, buffer_start = stream.read(READ_BYTES), position
             if len(buffer) < 4:
                 break
-        header = struct.unpack_from(">I", buffer, position - buffer_start)[0]
-        if header >> 21 != 0x7FF:
-            raise ValueError(f"no MPEG frame at byte {position}")
-        version = 1 if (header >> 19) & 3 == 3 else 2
-        bitrate_kbps = _BITRATES_KBPS[version][(header >> 12) & 0xF]
-        rate_hz = _RATES_HZ[version][(header >> 10) & 3]
-        size = (144_000 if version == 1 else 72_000) * bitrate_kbps // rate_hz + ((header >> 9) & 1)
-        if size <= 4:
-            raise ValueError(f"a frame of {size} bytes at byte {position}")
+        size = _frame_size(struct.unpack_from(">I", buffer, position - buffer_start)[0], position)
         sizes.append(size)
         position += size
     stream.seek(0, io.SEEK_END)
     if position != stream.tell():
         raise ValueError("the last frame is cut short")
     return sizes
+
+
+def _frame_size(header: int, position: int = 0) -> int:
+    """The size in bytes of the MPEG audio frame with this 4-byte header (found at byte ``position``)."""
+    if header >> 21 != 0x7FF:
+        raise ValueError(f"no MPEG frame at byte {position}")
+    version = 1 if (header >> 19) & 3 == 3 else 2
+    bitrate_kbps = _BITRATES_KBPS[version][(header >> 12) & 0xF]
+    rate_hz = _RATES_HZ[version][(header >> 10) & 3]
+    size = (144_000 if version == 1 else 72_000) * bitrate_kbps // rate_hz + ((header >> 9) & 1)
+    if size <= 4:
+        raise ValueError(f"a frame of {size} bytes at byte {position}")
+    return size
 
 
 def join(pieces: Sequence[Piece], output: BinaryIO) -> None:
@@ -148,6 +159,39 @@ def join(pieces: Sequence[Piece], output: BinaryIO) -> None:
         output.write(block)
 
 
+def set_length(path: Path, samples: int) -> None:
+    """Make the MP3 at ``path`` (as an encode or ``join`` left it, before any ID3 tag) decode to exactly
+    ``samples`` samples: its Info frame's padding is set from its frame count and encoder delay, and the tag's
+    CRC written again. Only the padding changes, so a file already right is left as it is.
+
+    Decoded length = frames x frame length - delay - padding (how ffmpeg and the LAME tag's readers trim).
+    ValueError if the file has no Info frame with a frame count, or if the padding needed is not what an
+    encoder could have left (the file would not hold that many samples): a bug, not an input.
+    """
+    with open(path, "r+b") as handle:
+        head = handle.read(4)
+        if len(head) < 4:
+            raise ValueError(f"{path} is not an MP3")
+        handle.seek(0)
+        info = bytearray(handle.read(_frame_size(struct.unpack(">I", head)[0])))
+        tag = _tag_offset(info)
+        flags = struct.unpack_from(">I", info, tag + 4)[0]
+        if info[tag:tag + 4] not in (b"Info", b"Xing") or not flags & 1:
+            raise ValueError(f"{path} has no Info frame with a frame count")
+        frames = struct.unpack_from(">I", info, tag + 8)[0]
+        lame = tag + 120
+        delay = int.from_bytes(info[lame + 21:lame + 24], "big") >> 12
+        length = 1152 if (info[1] >> 3) & 3 == 3 else 576
+        padding = frames * length - delay - samples
+        if not 0 <= padding < min(4096, 3 * length):
+            raise ValueError(f"{path} has {frames} frames after a delay of {delay}: not {samples} samples")
+        info[lame + 21:lame + 24] = ((delay << 12) | padding).to_bytes(3, "big")
+        struct.pack_into(">H", info, lame + 34, 0)
+        struct.pack_into(">H", info, lame + 34, _crc_bytewise(bytes(info[:_INFO_TAG_CRC_SPAN])))
+        handle.seek(0)
+        handle.write(info)
+
+
 def _blocks(ranges: Sequence[tuple[Path, int, int]]) -> Iterator[bytes]:
     for path, start, end in ranges:
         with open(path, "rb") as handle:
@@ -161,7 +205,7 @@ def _blocks(ranges: Sequence[tuple[Path, int, int]]) -> Iterator[bytes]:
                 yield block
 
 
-def _tag_offset(frame: bytes) -> int:
+def _tag_offset(frame: bytes | bytearray) -> int:
     header = struct.unpack_from(">I", frame, 0)[0]
     version = 1 if (header >> 19) & 3 == 3 else 2
     mono = (header >> 6) & 3 == 3

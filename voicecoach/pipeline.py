@@ -13,7 +13,8 @@ session.
   target is computed from each sound's BS.1770 statistics; without one, the
   gain is 0 dB and nothing waits.
 - mix: the mixer renders each chunk from the sounds laid out on the timeline.
-- encode: ffmpeg (LAME) into an unnamed file; then the tags. When the gain
+- encode: ffmpeg (LAME) into an unnamed file; its Info frame then gets the
+  session's exact length (``mp3join.set_length``); then the tags. When the gain
   was known before the encode and there are cores to spare, a long session is
   cut where it is silent and its pieces are encoded at once, one LAME process
   each, then joined frame for frame (``mp3join``).
@@ -36,7 +37,7 @@ from .layout import LayoutStream, Timeline, Timing, layout_session
 from .loudness import MONO_TARGET_LUFS, LoudnessMeter, normalizing_gain_db
 from .lyrics import lrc_text, subtitle_text
 from .music import MusicBed, TrackInfo, measure_tracks, music_lengths_ms, schedule_music
-from .mp3join import PREROLL_FRAMES, Piece, frame_length, frames_of, join
+from .mp3join import PREROLL_FRAMES, Piece, frame_length, frames_of, join, set_length
 from .plan import Plan
 from .render import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, measure_loudness, ms_to_frame, \
     normalized_levels, pcm_bytes, session_length_frames
@@ -323,6 +324,8 @@ def _encode_and_publish(job: SessionJob, encode: Callable[[Path, Callable[[], No
         timeline_file, lrc_file, *subtitle_files, mp3_file = pending
         encode(mp3_file.path, chunk_done)
         timeline = timeline_of()
+        # Every path (one encoder, pieces joined, music) ends here: the MP3 decodes to the timeline's length.
+        set_length(mp3_file.path, session_length_frames(timeline, job.sample_rate_hz))
         if on_chunk:
             on_chunk(done[0], done[0])
         timeline_json = timeline.to_json()

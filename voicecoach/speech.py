@@ -206,8 +206,9 @@ class PhraseCache:
     def _publish(self, path: Path, settings: SpeechSettings, text: str, clip: Clip) -> Clip:
         """Put a fresh entry in place unless another build got there first; then use theirs.
 
-        espeak-ng is not bit-for-bit repeatable (the same phrase comes out a few ms
-        longer or shorter), so two builds sharing the cache must agree on one entry:
+        espeak-ng gives the same samples for the same phrase every time (each is
+        spoken by a fresh espeak-ng), but piper does not (it samples its prosody
+        anew each time), so two builds sharing the cache must agree on one entry:
         the first one linked in (or, in a store, created by a conditional PUT) wins,
         and nobody ever replaces an entry in use.
         """
@@ -437,7 +438,7 @@ class SpeechService:
 class _SynthesisPool:
     """Engine processes that synthesize phrases into the shared cache and hand back each clip.
 
-    Spawned (pyttsx3 hangs in a child forked after espeak started), one engine
+    Spawned (a process with threads is not safe to fork), one engine
     each, made on its first phrase. Ctrl-C is the parent's: workers ignore it and
     are terminated; an entry is linked into the cache only when complete, so a
     worker stopped mid-phrase leaves nothing behind.
@@ -488,7 +489,7 @@ _engines: dict[str, Engine] = {}  # a synthesis process's engines (a pool worker
 
 
 def _process_engine(name: str) -> Engine:
-    """This process's engine ``name``, made on first use (and, for espeak-ng, used on that thread only)."""
+    """This process's engine ``name``, made on first use."""
     if name not in _engines:
         _engines[name] = make_engine(name)
     return _engines[name]
@@ -522,10 +523,10 @@ def synthesize_task(settings: SpeechSettings, spoken: dict[str, str], cache_root
 
     Runs on a Dask worker, also for phrases the cache has: then it only reads them, and
     Dask can run it again elsewhere if the worker holding its result dies (a retried task,
-    or another worker, may also have stored a phrase meanwhile). espeak-ng is one library
-    per process that must stay on the thread that started it, and a worker may run tasks
-    on several threads: so every synthesis of this process runs on one thread of its own,
-    one task after another.
+    or another worker, may also have stored a phrase meanwhile). A worker may run tasks on
+    several threads, but a process's engine speaks one phrase at a time (espeak-ng's
+    speaker answers one request at a time; piper's runtime already uses every core): so
+    every synthesis of this process runs on one thread of its own, one task after another.
     """
     from concurrent.futures import ThreadPoolExecutor
 

@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from ..loudness import SoundStats
-
-if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken
+if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken, and the
+    # espeak-ng speaker, which imports this package, starts without numpy
+    from ..loudness import SoundStats
     from ..routine import Voice
 
 SILENCE_THRESHOLD = 200  # of 32767: below this a sample counts as silence (an empty WAV, the trim around speech)
@@ -70,8 +70,12 @@ class Engine(Protocol):
 
     name: str
     label: str
-    version: str
     processes: bool
+
+    @property
+    def version(self) -> str:
+        """What the cache key names: the engine and its version (``espeak-ng 1.51``)."""
+        ...
 
     def voices(self) -> list[VoiceInfo]:
         """Every voice this engine has here."""

@@ -1,155 +1,149 @@
 """The default engine: pyttsx3 over espeak-ng.
 
-pyttsx3's espeak driver (2.99) has traps that this module steps around, all in here:
+Every phrase is spoken by a fresh copy of espeak-ng, in a child that the
+speaker process (``_espeak_speaker``) forks for it: libespeak-ng carries state
+from one utterance to the next (its pitch flutter), so a phrase spoken again in
+the same process comes out a few ms longer or shorter. Spoken fresh each time,
+the same phrase with the same settings gives the same samples in any process,
+on any worker, cold or warm: a build is a function of its inputs. This process
+never starts espeak-ng, which also keeps it free to fork and safe from a crash
+of espeak-ng on some input (that ends one child and is a ``SpeechError``).
+
+pyttsx3's espeak driver (2.99) has traps that the speaker steps around:
 
 - several ``save_to_file`` calls before one ``runAndWait`` write only the last
-  file, so every phrase gets its own ``runAndWait``;
-- a property change between phrases is lost while espeak is still busy, and
-  ``runAndWait`` can return on a late end-of-message of the phrase before
-  (an empty WAV, about 1 phrase in 300 here), so we ``espeak_Synchronize``
-  before setting properties and after each phrase, read the properties back,
-  and speak a phrase again if its WAV is empty or unreadable;
+  file, so every phrase gets its own ``runAndWait`` (and its own child);
+- the engine's ``setProperty`` is only applied inside the next ``runAndWait``,
+  so properties are set on the driver and read back;
 - a missing folder fails silently and nothing reports a failed synthesis, so
-  every WAV is opened and checked;
-- every save prints "Audio saved to ..." on stdout, which we swallow;
+  every WAV is opened and checked, and a phrase whose WAV is empty is spoken again;
+- every save prints "Audio saved to ..." on stdout, which goes nowhere;
 - an unknown voice name is ignored without error, so voices are validated
   against the engine's own list;
-- two threads segfault, so the engine stays on the thread that made it;
-- a process forked after espeak was initialised hangs (use spawn for pools).
+- a process forked after espeak was initialised hangs: the speaker never
+  initializes it, only its children do.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import signal
-import tempfile
+import subprocess
+import sys
 import threading
-import wave
-from pathlib import Path
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import RoutineError, SpeechError
-from ..files import PendingFile
-from ..parts import prepare_espeak
+from ..parts import ESPEAK_INSTALL_HINT, prepare_espeak
+from . import _espeak_speaker
 from .base import SILENCE_THRESHOLD, Clip, SpeechSettings, VoiceInfo, VoiceSource
 
 if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken
     from ..routine import Voice
 
-SYNTHESIS_ATTEMPTS = 3  # a phrase that comes back empty or unreadable is spoken again
+SYNTHESIS_ATTEMPTS = 3  # a phrase that comes back empty is spoken again
 
 
 class Pyttsx3Engine:
-    """pyttsx3 over espeak-ng, used from one thread only."""
+    """pyttsx3 over espeak-ng; every phrase spoken by a fresh espeak-ng. Safe to share between threads."""
 
     name = "pyttsx3"
     label = "espeak-ng"
     processes = True  # espeak-ng speaks on one core
 
     def __init__(self) -> None:
-        prepare_espeak()
-        import pyttsx3
-        from pyttsx3.drivers import _espeak
-        from pyttsx3.drivers.espeak import EspeakDriver
+        prepare_espeak()  # a missing espeak-ng is said here, at once (MissingPartError)
+        self._speaker = _Speaker()
+        self._about: tuple[str, list[VoiceInfo]] | None = None
 
-        self._espeak = _espeak
-        # Properties are set on the driver directly: the engine's own setProperty is
-        # queued and only applied inside the next runAndWait, where it can be lost.
-        self._driver = EspeakDriver
-        # espeak-ng starts its own thread here; it inherits the signal mask, so with SIGINT
-        # blocked now Ctrl-C only ever reaches our thread, never espeak's mid-phrase.
-        with interrupts_deferred(), contextlib.redirect_stdout(io.StringIO()):
-            self._engine = pyttsx3.init("espeak")
-        self._finished = threading.Event()
-        self._engine.connect("finished-utterance", lambda name, completed: self._finished.set())
-        self._thread = threading.get_ident()
-        try:
-            self.version = "espeak-ng " + (_espeak.Info(None) or b"?").decode()
-        except Exception:  # noqa: BLE001 - the version only feeds the cache key
-            self.version = "espeak-ng"
+    def _described(self) -> tuple[str, list[VoiceInfo]]:
+        if self._about is None:
+            _, version, voices = self._speaker.ask(("about",), "list its voices")
+            self._about = version, [VoiceInfo(*voice) for voice in voices]
+        return self._about
+
+    @property
+    def version(self) -> str:
+        return self._described()[0]
 
     def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo(voice.id, voice.name, tuple(voice.languages or ()), voice.gender)
-                for voice in self._engine.getProperty("voices")]
+        return list(self._described()[1])
 
     def settings_for(self, voice: Voice, language: str, where: VoiceSource) -> SpeechSettings:
         info = resolve_voice(voice, language, self.voices(), where, self.label)
         return SpeechSettings(self.name, self.version, info.id, voice.rate_wpm, voice.volume)
 
     def synthesize(self, text: str, settings: SpeechSettings) -> Clip:
-        """Speak ``text`` into an unnamed scratch WAV and read it back; again if it came back empty."""
-        with PendingFile(Path(tempfile.gettempdir()) / "voicecoach-phrase.wav") as wav:
-            for attempt in range(1, SYNTHESIS_ATTEMPTS + 1):
-                self._speak_into(text, settings, wav.path)
-                try:
-                    return _read_wav(wav.path)
-                except (wave.Error, EOFError, SpeechError) as error:
-                    if attempt == SYNTHESIS_ATTEMPTS:
-                        if isinstance(error, SpeechError):
-                            raise SpeechError(f'espeak-ng produced no audible speech for "{text}"; '
-                                              "check that espeak-ng works (`espeak-ng hello`)") from None
-                        raise SpeechError(f'espeak-ng wrote an unreadable WAV for "{text}"; '
-                                          "check that espeak-ng works (`espeak-ng hello`)") from None
-        raise AssertionError("unreachable")
-
-    def _speak_into(self, text: str, settings: SpeechSettings, wav_path: Path) -> None:
-        if threading.get_ident() != self._thread:
-            raise RuntimeError("the espeak engine must stay on the thread that created it")
-        # espeak runs in its own thread and pyttsx3 only polls it. Measured here:
-        # about 1 phrase in 300 came back empty (runAndWait returned on a late "message
-        # terminated" of the phrase before), and right after setProperty the old rate
-        # still reads back 9 times in 10. Synchronize() returns once espeak has worked
-        # through everything queued, so it comes before and after setting the
-        # properties (then they read back true) and again after the phrase.
-        wanted = (settings.voice_id, settings.rate_wpm)
-        for _ in range(2):
-            self._espeak.Synchronize()
-            for name, value in (("voice", settings.voice_id), ("rate", settings.rate_wpm),
-                                ("volume", settings.volume)):
-                self._driver.setProperty(name, value)
-            self._espeak.Synchronize()
-            taken = (self._driver.getProperty("voice"), self._driver.getProperty("rate"))
-            if taken == wanted:
-                break
-        else:
-            raise SpeechError(f'espeak-ng did not take voice "{settings.voice_id}" at {settings.rate_wpm} '
-                              f'wpm (it has "{taken[0]}" at {taken[1]} wpm)')
-        with interrupts_deferred(), contextlib.redirect_stdout(io.StringIO()):
-            self._finished.clear()
-            self._engine.save_to_file(text, str(wav_path))
-            self._engine.runAndWait()
-            self._finished.wait(timeout=10)
-            self._espeak.Synchronize()
+        """``text`` spoken by a fresh espeak-ng; again if it came back empty."""
+        for _ in range(SYNTHESIS_ATTEMPTS):
+            _, rate_hz, data = self._speaker.ask(("speak", text, settings.voice_id, settings.rate_wpm,
+                                                  settings.volume), f'speak "{text}"')
+            samples = np.frombuffer(data, dtype="<i2")
+            if len(samples) >= rate_hz * 0.05 and np.any(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD):
+                return Clip(data, rate_hz)
+        raise SpeechError(f'espeak-ng produced no audible speech for "{text}"; '
+                          "check that espeak-ng works (`espeak-ng hello`)")
 
 
-def _read_wav(path: Path) -> Clip:
-    with wave.open(str(path), "rb") as wav:
-        if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
-            raise SpeechError(f"{path} is not mono 16-bit audio")
-        rate_hz = wav.getframerate()
-        data = wav.readframes(wav.getnframes())
-    samples = np.frombuffer(data, dtype="<i2")
-    if len(samples) < rate_hz * 0.05 or not np.any(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD):
-        raise SpeechError("empty")
-    return Clip(data, rate_hz)
+class _Speaker:
+    """The speaker process of one engine, asked one thing at a time (a lock keeps threads in turn).
 
-
-@contextlib.contextmanager
-def interrupts_deferred():
-    """Hold Ctrl-C until the phrase is done; it is raised as KeyboardInterrupt right after.
-
-    Interrupting pyttsx3's loop mid-phrase leaves espeak finishing that phrase
-    on its own thread, which later writes a WAV nobody waits for. SIGINT is
-    blocked (not merely handled) while espeak works; unblocking delivers it.
+    It is started lazily and again if it ended; it ends when this object goes (its stdin closes), and with it
+    any phrase it is speaking, so no process outlives a build.
     """
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+
+    def ask(self, request: tuple, doing: str) -> tuple:
+        with self._lock:
+            process = self._running()
+            assert process.stdin is not None and process.stdout is not None
+            try:
+                _espeak_speaker.send(process.stdin, request)
+                reply = _espeak_speaker.receive(process.stdout)
+            except OSError:  # it ended (a broken pipe)
+                reply = None
+            except BaseException:  # Ctrl-C while it speaks: its answer would come to the next question
+                self._stop()
+                raise
+            if reply is None:
+                self._stop()
+                raise SpeechError(f"espeak-ng stopped before it could {doing}; {ESPEAK_INSTALL_HINT}")
+        if reply[0] != "ok":
+            raise SpeechError(f"espeak-ng could not {doing}: {reply[1]}")
+        return reply
+
+    def _running(self) -> subprocess.Popen:
+        if self._process is None or self._process.poll() is not None:
+            # Its own session: a Ctrl-C in the terminal is ours to handle; we then close its stdin.
+            self._process = subprocess.Popen([sys.executable, "-m", _espeak_speaker.__name__],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.DEVNULL, start_new_session=True)
+            weakref.finalize(self, _end, self._process)
+        return self._process
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            _end(self._process)
+            self._process = None
+
+
+def _end(process: subprocess.Popen) -> None:
+    """Close the speaker's stdin (it then ends, stopping a phrase under way) and wait for it."""
+    for stream in (process.stdin, process.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
     try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def resolve_voice(voice: Voice, language: str, voices: list[VoiceInfo],

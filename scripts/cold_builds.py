@@ -53,7 +53,7 @@ def main() -> int:
                 out, cache = Path(scratch, f"out-{run}"), Path(scratch, f"cache-{run}")
                 command = [sys.executable, "-m", "voicecoach", "build", str(args.routine), "-o", str(out),
                            "--cache-dir", str(cache), "-q", *(["--engine", args.engine] if args.engine else [])]
-                subprocess.run(command, check=True)
+                subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
                 timeline_file = next(out.glob("*.timeline.json"))
                 timeline = json.loads(timeline_file.read_text(encoding="utf-8"))
                 mp3 = timeline_file.with_name(timeline_file.name.removesuffix(".timeline.json") + ".mp3")

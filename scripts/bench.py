@@ -340,8 +340,8 @@ def encode_floor(routine: Path, cache_dir: Path, repeat: int) -> dict:
     """
     sys.path.insert(0, str(SCRIPTS_DIR))
     from naive_build import load_session
-    from voicecoach.export import DEFAULT_BITRATE_KBPS, encode_command
-    from voicecoach.render import SAMPLE_RATE_HZ, render_chunks
+    from voicecoach._audio.encode import DEFAULT_BITRATE_KBPS, encode_command
+    from voicecoach._audio.mix import SAMPLE_RATE_HZ, render_chunks
 
     timeline, clips = load_session(routine, cache_dir)
     encode_s = []
@@ -400,7 +400,7 @@ def engine_missing(engine: str) -> str | None:
 def bench_engine(result: EngineResult, workdir: Path, repeat: int, rates: list[int]) -> None:
     """Cold and warm builds of the bundled example with one engine, then its synthesis alone, into ``result``."""
     engine = result.engine
-    from voicecoach.build import example_routine_path
+    from voicecoach._routine.examples import example_routine_path
 
     session = Session(f"{engine} example", None, example_routine_path(), engine)
     result.cold, result.warm, result.length_s = cold_and_warm(session, workdir / f"engine-{engine}", repeat)
@@ -445,10 +445,11 @@ def synthesis_report(engine: str, rates: list[int]) -> dict:
     """
     import resource
 
-    from voicecoach.build import open_routine
-    from voicecoach.plan import plan_session
-    from voicecoach.speech import PhraseCache, SpeechService
-    from voicecoach.variants import engine_setting
+    from voicecoach._routine.examples import open_routine
+    from voicecoach._plan.planner import plan_session
+    from voicecoach._speech.cache import PhraseCache
+    from voicecoach._speech.service import SpeechService
+    from voicecoach._routine.settings import engine_setting
 
     routine = open_routine(None).session(None, (engine_setting(engine),))
     plan = plan_session(routine)
@@ -520,7 +521,7 @@ def write_music_track(path: Path, seconds: float, seed: int) -> Path:
     """A track of ``seconds`` to ``path`` (MP3), piece by piece through ffmpeg's stdin: never whole in memory."""
     import numpy as np
 
-    from voicecoach.parts import ffmpeg_path
+    from voicecoach._parts import ffmpeg_path
 
     command = [ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                "-f", "s16le", "-ar", str(MUSIC_MAKE_RATE_HZ), "-ac", "1", "-i", "pipe:0",
@@ -923,7 +924,7 @@ def music_notes(result: MusicResult, repeat: int) -> list[str]:
 
 
 def machine_lines() -> list[str]:
-    from voicecoach.parts import ffmpeg_path
+    from voicecoach._parts import ffmpeg_path
 
     memory_kb = _proc_field("/proc/meminfo", "MemTotal")
     memory = f"{int(memory_kb.split()[0]) / 1024 / 1024:.1f} GB RAM" if memory_kb else "RAM unknown"
@@ -1093,7 +1094,7 @@ def main() -> int:
         print(json.dumps(synthesis_report(arguments.synthesis, arguments.rates_wpm)))
         return 0
 
-    from voicecoach.build import example_routine_path
+    from voicecoach._routine.examples import example_routine_path
 
     command_line = shlex.join(["python", *sys.argv])
     code = code_lines()  # before the run: what is measured

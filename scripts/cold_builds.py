@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mutagen.mp3 import MP3
 
-from voicecoach.parts import ffmpeg_path
+from voicecoach._parts import ffmpeg_path
 
 
 def _spin() -> None:

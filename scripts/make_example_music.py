@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.parts import ffmpeg_path
+from voicecoach._parts import ffmpeg_path
 
 RATE_HZ = 22_050
 BPM = 96

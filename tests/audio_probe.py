@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.parts import ffmpeg_path
+from voicecoach._parts import ffmpeg_path
 
 RATE_HZ = 22_050  # voicecoach's default: decoding needs no resampling
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.build import BuildOptions, BuildResult, build_file
-from voicecoach.speech import PhraseCache, SpeechService
+from voicecoach._build import BuildOptions, BuildResult, build_file
+from voicecoach._speech.cache import PhraseCache
+from voicecoach._speech.service import SpeechService
 
 from .audio_probe import decode_mp3
 
@@ -105,7 +106,7 @@ def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:
 @pytest.fixture()
 def fake_speech(monkeypatch):
     """Every build in this test speaks through the fake engine (exact lengths, milliseconds of work)."""
-    from voicecoach import engines
+    from voicecoach._speech import engines
 
     from .fake_engine import FakeEngine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicecoach.layout import Timing
+from voicecoach._audio.layout import Timing
 
 from .audio_probe import RATE_HZ, dominant_tone, onset_s
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from voicecoach.routine import Announcement, Exercise, Routine
+from voicecoach._routine.model import Announcement, Exercise, Routine
 
 
 def fake_speech_ms(text: str, ms_per_char: int = 45) -> int:

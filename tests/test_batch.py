@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 from mutagen.mp3 import MP3
 
-from voicecoach.batch import BatchOptions, SessionSpec, batch_specs, build_batch
-from voicecoach.errors import RoutineError
-from voicecoach.speech import PhraseCache
-from voicecoach.variants import load_routine_file, parse_matrix, parse_setting
-from voicecoach.cli import message as shown  # a library error as the command line shows it
+from voicecoach._catalog.model import BatchOptions
+from voicecoach._catalog.build import build_batch
+from voicecoach._catalog.specs import SessionSpec, batch_specs
+from voicecoach._errors import RoutineError
+from voicecoach._speech.cache import PhraseCache
+from voicecoach._routine.load import load_routine_file
+from voicecoach._routine.settings import parse_matrix, parse_setting
+from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 
 from .audio_probe import RATE_HZ, decode_mp3, onset_s
 from .session_checks import check_length
@@ -267,7 +270,7 @@ def test_an_unchanged_batch_is_up_to_date_and_a_changed_session_alone_is_built_a
 
     from mutagen.id3 import ID3
 
-    from voicecoach.export import BUILD_KEY_TAG, tag_values
+    from voicecoach._audio.tags import BUILD_KEY_TAG, tag_values
 
     text = ("title: Incremental\nexercises:\n  - {name: Plank, hold: 2s}\n  - {name: Bridge, hold: 2s}\n"
             "variants:\n  quick: {time_scale: 0.5}\n")
@@ -302,7 +305,7 @@ def test_an_unchanged_batch_is_up_to_date_and_a_changed_session_alone_is_built_a
 def test_a_catalog_builds_every_routine_in_a_folder_with_one_catalog_file(tmp_path, cache_dir):
     from typer.testing import CliRunner
 
-    from voicecoach.cli import app
+    from voicecoach._cli.app import app
 
     routines = tmp_path / "routines"
     (routines / "more").mkdir(parents=True)
@@ -336,7 +339,7 @@ def test_a_catalog_builds_every_routine_in_a_folder_with_one_catalog_file(tmp_pa
 def test_a_glob_that_matches_nothing_is_one_line(tmp_path):
     from typer.testing import CliRunner
 
-    from voicecoach.cli import app
+    from voicecoach._cli.app import app
 
     result = CliRunner().invoke(app, ["batch", str(tmp_path / "*.yaml")])
     assert result.exit_code == 2

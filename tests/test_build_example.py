@@ -12,8 +12,8 @@ from mutagen.id3 import ID3
 from PIL import Image
 from mutagen.mp3 import MP3
 
-from voicecoach.build import example_routine_path
-from voicecoach.variants import load_routine_file
+from voicecoach._routine.examples import example_routine_path
+from voicecoach._routine.load import load_routine_file
 
 from .audio_probe import decode_mp3, ffmpeg_loudness
 from .session_checks import check_holds, check_length, check_silence, check_tones

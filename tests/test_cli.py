@@ -11,7 +11,7 @@ from mutagen.mp3 import MP3
 from typer.testing import CliRunner
 
 from voicecoach import __version__
-from voicecoach.cli import app
+from voicecoach._cli.app import app
 
 from .audio_probe import decode_mp3, ffmpeg_loudness, onset_s
 from .session_checks import check_length
@@ -478,7 +478,7 @@ def test_help_shows_the_extras_install_commands_whole():
     # Pins a bug: rich read "[cluster]" as markup, and the help said "pip install 'voicecoach'".
     from typer.testing import CliRunner as Runner
 
-    from voicecoach.cli import app as cli_app
+    from voicecoach._cli.app import app as cli_app
 
     text = Runner().invoke(cli_app, ["batch", "--help"], env={"COLUMNS": "100"}).output
     flat = " ".join(text.replace("│", " ").split())

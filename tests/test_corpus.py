@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.build import check_routine
-from voicecoach.errors import VoicecoachError
-from voicecoach.variants import load_routine_file
+from voicecoach._build import check_routine
+from voicecoach._errors import VoicecoachError
+from voicecoach._routine.load import load_routine_file
 
 CORPUS = Path(__file__).parent / "corpus" / "bad-routines"
 MIN_CASES = 34

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.errors import LayoutError, RoutineError
-from voicecoach.layout import SpeechEvent, Timing, ToneEvent, layout_session
-from voicecoach.plan import plan_session
-from voicecoach.routine import parse_routine
+from voicecoach._errors import LayoutError, RoutineError
+from voicecoach._audio.timeline import SpeechEvent, ToneEvent
+from voicecoach._audio.layout import Timing, layout_session
+from voicecoach._plan.planner import plan_session
+from voicecoach._routine.read import parse_routine
 
 from .audio_probe import speech_onset_s
 from .conftest import build_and_decode, write_routine

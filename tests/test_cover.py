@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFont
 
-from voicecoach.cover import SIZE_PX, _font_path, cover_png, drawable
+from voicecoach._publish.cover import SIZE_PX, _font_path, cover_png, drawable
 
 FONT = ImageFont.truetype(_font_path(), 100)
 
@@ -32,7 +32,7 @@ def test_the_font_ships_with_its_licence():
 
 
 def test_a_long_title_fits_the_cover():
-    from voicecoach.cover import _fitted
+    from voicecoach._publish.cover import _fitted
 
     font, lines = _fitted("Relieve back pain through your feet with five gentle exercises", SIZE_PX * 8 // 10,
                           ImageFont)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from voicecoach.cli import app
+from voicecoach._cli.app import app
 
 from .audio_probe import decode_mp3
 from .conftest import encoders_writing_into, write_routine

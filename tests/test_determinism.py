@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.build import BuildOptions, build_file
-from voicecoach.mp3join import frame_length
+from voicecoach._build import BuildOptions, build_file
+from voicecoach._audio.mp3join import frame_length
 
 from .audio_probe import RATE_HZ, decode_mp3
 from .conftest import write_routine
@@ -35,8 +35,10 @@ exercises:
 BUILD = """\
 import sys
 from pathlib import Path
-from voicecoach import speech
-from voicecoach.build import BuildOptions, build_session, open_routine
+from voicecoach._build import BuildOptions, build_session
+from voicecoach._routine.examples import open_routine
+from voicecoach._speech import service as speech
+from voicecoach._speech.cache import PhraseCache
 routine, out, cache, workers = sys.argv[1:]
 pools = []
 start = speech._SynthesisPool.__init__
@@ -44,7 +46,7 @@ def counted(self, *args):
     pools.append(args[0])
     start(self, *args)
 speech._SynthesisPool.__init__ = counted
-service = speech.SpeechService(speech.PhraseCache(Path(cache)), workers=int(workers))
+service = speech.SpeechService(PhraseCache(Path(cache)), workers=int(workers))
 build_session(open_routine(Path(routine)).session(None, ()), BuildOptions(output_dir=Path(out)), speech=service)
 print(pools)
 """
@@ -96,7 +98,7 @@ def test_the_mp3_decodes_to_its_timelines_length_when_its_last_frame_is_nearly_f
     result = build_file(write_routine(tmp_path, _with_hold(extra_ms)), options)
     assert result.timeline.duration_ms == first + extra_ms
     if encoders == 2:  # it was really encoded in pieces
-        from voicecoach.pipeline import split_frames
+        from voicecoach._audio.session import split_frames
 
         assert split_frames(result.timeline, RATE_HZ, encoders)
     decoded = decode_mp3(result.mp3_path)

@@ -1,6 +1,6 @@
 import pytest
 
-from voicecoach.durations import format_s, parse_duration_s, to_ms
+from voicecoach._routine.durations import format_s, parse_duration_s, to_ms
 
 
 @pytest.mark.parametrize("written, seconds", [

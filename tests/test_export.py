@@ -11,13 +11,14 @@ import time
 import pytest
 from mutagen.id3 import ID3
 
-from voicecoach.errors import OutputError
-from voicecoach.export import Tags, encode_mp3, write_tags
-from voicecoach.files import write_text
-from voicecoach.lyrics import lrc_text
-from voicecoach.files import PendingFile, sweep_stale
-from voicecoach.layout import Chapter, SpeechEvent, Timeline
-from voicecoach.cli import message as shown  # a library error as the command line shows it
+from voicecoach._errors import OutputError
+from voicecoach._audio.tags import Tags, write_tags
+from voicecoach._audio.encode import encode_mp3
+from voicecoach._publish.files import write_text
+from voicecoach._publish.lyrics import lrc_text
+from voicecoach._publish.files import PendingFile, sweep_stale
+from voicecoach._audio.timeline import Chapter, SpeechEvent, Timeline
+from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 
 from .audio_probe import RATE_HZ, decode_mp3
 from .conftest import LONG, encoders_writing_into, tiny_file_system, wait_for, write_routine

@@ -7,11 +7,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from voicecoach.batch import BatchOptions, batch_specs, build_batch
-from voicecoach.errors import OutputError
-from voicecoach.feed import ITUNES, PODCAST, write_feed
-from voicecoach.variants import load_routine_file, parse_matrix
-from voicecoach.cli import message as shown  # a library error as the command line shows it
+from voicecoach._catalog.model import BatchOptions
+from voicecoach._catalog.build import build_batch
+from voicecoach._catalog.specs import batch_specs
+from voicecoach._errors import OutputError
+from voicecoach._publish.feed import ITUNES, PODCAST, write_feed
+from voicecoach._routine.load import load_routine_file
+from voicecoach._routine.settings import parse_matrix
+from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 
 from .conftest import write_routine
 
@@ -72,7 +75,7 @@ def test_a_feed_needs_a_web_address_and_sessions(tmp_path):
 
 
 def test_the_feed_and_the_page_speak_the_sessions_language(tmp_path, cache_dir):
-    from voicecoach.serve import page
+    from voicecoach._publish.serve import page
 
     routine_file = load_routine_file(write_routine(tmp_path, "title: {en: Knee, de: Knie}\nlanguage: de\n"
                                                              "exercises: [{name: Beugen, hold: 2s}]\n", "knie.yaml"))
@@ -91,8 +94,8 @@ def test_a_damaged_session_is_left_out_with_one_warning_and_a_copy_is_listed_onc
 
     from typer.testing import CliRunner
 
-    from voicecoach.cli import app
-    from voicecoach.serve import page
+    from voicecoach._cli.app import app
+    from voicecoach._publish.serve import page
 
     out, _ = feed
     folder = tmp_path / "mixed"

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from voicecoach.article import import_article
-from voicecoach.cli import app
-from voicecoach.errors import RoutineError
-from voicecoach.routine import parse_routine
+from voicecoach._routine.article import import_article
+from voicecoach._cli.app import app
+from voicecoach._errors import RoutineError
+from voicecoach._routine.read import parse_routine
 
 ARTICLES = Path(__file__).resolve().parent / "corpus" / "articles"
 CASES = sorted(path for path in ARTICLES.glob("*.expected.json") if json.loads(path.read_text())["exercises"])

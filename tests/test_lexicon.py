@@ -8,12 +8,13 @@ import re
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from voicecoach.build import BuildOptions, build_file
-from voicecoach.lexicon import Lexicon
-from voicecoach.phrases import phrases_for
-from voicecoach.plan import plan_session
-from voicecoach.routine import parse_routine
-from voicecoach.speech import PhraseCache, SpeechService
+from voicecoach._build import BuildOptions, build_file
+from voicecoach._routine.lexicon import Lexicon
+from voicecoach._routine.languages import phrases_for
+from voicecoach._plan.planner import plan_session
+from voicecoach._routine.read import parse_routine
+from voicecoach._speech.cache import PhraseCache
+from voicecoach._speech.service import SpeechService
 
 from .conftest import write_routine
 

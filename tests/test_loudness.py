@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from voicecoach.loudness import Loudness, normalizing_gain_db, session_loudness, sound_stats, true_peak
-from voicecoach.render import Levels
+from voicecoach._audio.loudness import Loudness, normalizing_gain_db, session_loudness, sound_stats, true_peak
+from voicecoach._audio.mix import Levels
 
 RATE_HZ = 22_050
 
@@ -56,10 +56,10 @@ def test_cached_clip_statistics_give_the_loudness_of_the_samples_mixed(example_b
     # measuring the mixed samples again does.
     import dataclasses
 
-    from voicecoach.build import open_routine
-    from voicecoach.layout import layout_session
-    from voicecoach.plan import plan_session
-    from voicecoach.render import measure_loudness
+    from voicecoach._routine.examples import open_routine
+    from voicecoach._audio.layout import layout_session
+    from voicecoach._plan.planner import plan_session
+    from voicecoach._audio.gain import measure_loudness
 
     routine = open_routine(None).base
     plan = plan_session(routine)
@@ -77,7 +77,7 @@ def test_cached_clip_statistics_give_the_loudness_of_the_samples_mixed(example_b
 def test_the_streaming_meter_measures_as_the_whole_signal_does():
     # Music under the voice is measured a chunk at a time (LoudnessMeter): the same loudness and true peak as
     # measuring the whole signal at once, however it is cut, and the true peak found between two chunks.
-    from voicecoach.loudness import LoudnessMeter
+    from voicecoach._audio.loudness import LoudnessMeter
 
     rate = 22_050
     rng = np.random.default_rng(7)

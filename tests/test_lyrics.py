@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from voicecoach.layout import Chapter, SpeechEvent, Timeline, ToneEvent
-from voicecoach.lyrics import lrc_text, srt_text, synced_lines, vtt_text
+from voicecoach._audio.timeline import Chapter, SpeechEvent, Timeline, ToneEvent
+from voicecoach._publish.lyrics import lrc_text, srt_text, synced_lines, vtt_text
 
 
 def timeline() -> Timeline:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.build import BuildOptions, build_file
-from voicecoach.serve import serve_in_background
+from voicecoach._build import BuildOptions, build_file
+from voicecoach._publish.serve import serve_in_background
 
 from .conftest import write_routine
 

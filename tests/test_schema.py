@@ -10,11 +10,11 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from voicecoach.build import example_routine_path
-from voicecoach.cli import app
-from voicecoach.errors import RoutineError
-from voicecoach.routine import read_routine_source
-from voicecoach.schema import routine_schema, schema_path, schema_text
+from voicecoach._routine.examples import example_routine_path
+from voicecoach._cli.app import app
+from voicecoach._errors import RoutineError
+from voicecoach._routine.read import read_routine_source
+from voicecoach._routine.schema import routine_schema, schema_path, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "bad-routines"
@@ -62,7 +62,7 @@ def test_every_bundled_routine_follows_the_schema(path):
 
 @pytest.mark.parametrize("markdown", ["README.md", "docs/routine-format.md"])
 def test_every_routine_in_the_documentation_follows_the_schema(markdown, tmp_path):
-    from voicecoach.yamlsource import load_yaml_text
+    from voicecoach._routine.yamlsource import load_yaml_text
 
     checked = 0
     for block in yaml_blocks(ROOT / markdown):

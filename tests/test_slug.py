@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicecoach.slug import WINDOWS_RESERVED, session_slug, slugify
+from voicecoach._routine.slug import WINDOWS_RESERVED, session_slug, slugify
 
 
 @pytest.mark.parametrize("title, name", [

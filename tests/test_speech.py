@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
-from voicecoach.errors import RoutineError
-from voicecoach.routine import Voice
-from voicecoach.speech import PhraseCache, SpeechService
+from voicecoach._errors import RoutineError
+from voicecoach._routine.model import Voice
+from voicecoach._speech.cache import PhraseCache
+from voicecoach._speech.service import SpeechService
 
 
 class CountingEngine:
@@ -157,7 +158,7 @@ def test_when_another_build_stored_the_phrase_first_its_entry_is_used(speech, tm
 
 def test_a_cold_cache_is_filled_by_a_pool_of_engine_processes(tmp_path, monkeypatch):
     # Spawned workers synthesize (each with its own espeak-ng); this process only hands clips on, in order.
-    from voicecoach.engines.pyttsx3_engine import Pyttsx3Engine
+    from voicecoach._speech.engines.pyttsx3_engine import Pyttsx3Engine
 
     def not_here(self, text, settings):
         raise AssertionError(f'"{text}" was synthesized in the parent')
@@ -182,7 +183,7 @@ def test_ctrl_c_while_a_pool_synthesizes_stops_it_cleanly(tmp_path):
     import sys
     import time
 
-    from voicecoach.speech import decode_entry
+    from voicecoach._speech.entry import decode_entry
 
     cache, out = tmp_path / "cache", tmp_path / "out"
     build = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", "-q", "-o", str(out), "--cache-dir",

@@ -7,12 +7,14 @@ import sys
 
 import pytest
 
-from voicecoach.cli import message as shown
-from voicecoach.engines import make_engine
-from voicecoach.errors import OutputError
-from voicecoach.routine import Voice
-from voicecoach.speech import PhraseCache, SpeechService, decode_entry
-from voicecoach.store import RemoteStore, is_remote, local_path
+from voicecoach._cli.app import message as shown
+from voicecoach._speech.engines import make_engine
+from voicecoach._errors import OutputError
+from voicecoach._routine.model import Voice
+from voicecoach._speech.cache import PhraseCache
+from voicecoach._speech.service import SpeechService
+from voicecoach._speech.entry import decode_entry
+from voicecoach._stores.remote import RemoteStore, is_remote, local_path
 
 from .conftest import write_routine
 
@@ -90,7 +92,7 @@ def test_a_damaged_entry_in_the_store_is_thrown_away_and_made_again(store, tmp_p
 def test_build_says_a_shared_cache_is_for_batch(tmp_path):
     from typer.testing import CliRunner
 
-    from voicecoach.cli import app
+    from voicecoach._cli.app import app
 
     routine = write_routine(tmp_path, "title: Plank\nexercises:\n  - {name: Plank, hold: 2s}\n")
     result = CliRunner().invoke(app, ["build", str(routine), "-o", str(tmp_path), "--cache-dir", "s3://b/speech"])

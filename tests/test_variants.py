@@ -6,9 +6,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from voicecoach.errors import RoutineError
-from voicecoach.variants import labels_for, load_routine_file, parse_matrix, parse_setting, time_scale_setting
-from voicecoach.cli import message as shown  # a library error as the command line shows it
+from voicecoach._errors import RoutineError
+from voicecoach._routine.settings import labels_for, parse_matrix, parse_setting, time_scale_setting
+from voicecoach._routine.load import load_routine_file
+from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 
 from .conftest import write_routine
 

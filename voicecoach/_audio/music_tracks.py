@@ -1,0 +1,150 @@
+"""TODO"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .loudness import LoudnessMeter
+from .._parts import ffmpeg_path
+from .._routine.model import Music
+from .._routine.yamlsource import SourceMap
+
+MIN_TRACK_MS = 1000
+MAX_TRACK_GAIN_DB = 20.0  # a very quiet track is raised at most this much (its noise would come up with it)
+READ_FRAMES = 1 << 16
+_FORMAT = 2  # the cache's format: a new one measures again
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """A music file as the session plays it: mono, at the session's rate."""
+
+    frames: int
+    loudness_lufs: float  # -inf for a silent file
+
+    def length_ms(self, sample_rate_hz: int) -> int:
+        return self.frames * 1000 // sample_rate_hz
+
+
+class MusicFileError(Exception):
+    """A music file ffmpeg cannot play; ``reason`` says why, in a few words."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def decoder(path: Path, sample_rate_hz: int, offset_frames: int = 0) -> subprocess.Popen:
+    """ffmpeg decoding ``path`` to mono 16-bit samples at ``sample_rate_hz`` on its stdout, from a frame on."""
+    seek = ["-ss", f"{offset_frames / sample_rate_hz:.6f}"] if offset_frames else []
+    return subprocess.Popen([ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "quiet", *seek, "-i", str(path),
+                             "-vn", "-sn", "-f", "s16le", "-ac", "1", "-ar", str(sample_rate_hz), "-"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
+    """Decode ``path`` once, as the session will: its length in frames and its integrated loudness."""
+    try:
+        with open(path, "rb") as handle:
+            if not handle.read(1):
+                raise MusicFileError(path, "the file is empty")
+    except OSError as error:
+        raise MusicFileError(path, (error.strerror or "it cannot be opened").lower()) from None
+    process = decoder(path, sample_rate_hz)
+    meter = LoudnessMeter(sample_rate_hz, with_true_peak=False)
+    assert process.stdout is not None
+    try:
+        while True:
+            data = process.stdout.read(READ_FRAMES * 2)
+            if not data:
+                break
+            meter.add(np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2") / 32768)
+    finally:
+        process.stdout.close()
+        code = process.wait()
+    if code != 0 or meter.frames == 0:
+        # ffmpeg's own words differ with each format ("Invalid argument", "Invalid data found..."): not repeated.
+        raise MusicFileError(path, "it is not audio ffmpeg can read")
+    if meter.frames * 1000 < MIN_TRACK_MS * sample_rate_hz:
+        raise MusicFileError(path, f"it lasts {meter.frames * 1000 // sample_rate_hz} ms, and a music track lasts at "
+                                   f"least {MIN_TRACK_MS // 1000} s")
+    return TrackInfo(meter.frames, meter.result().integrated_lufs)
+
+
+def measure_tracks(music: Music, sample_rate_hz: int, cache_dir: Path | None, source: SourceMap,
+                   on_progress: Callable[[int, int], None] | None = None) -> dict[Path, TrackInfo]:
+    """Every file of the bed and the rests' music measured (each once, on every core; from the cache when it
+    was measured before). A file ffmpeg cannot play is a RoutineError on the line of ``music:`` or
+    ``music_rest:``."""
+    paths = dict.fromkeys((*music.bed_tracks, *music.rest_tracks))
+    found: dict[Path, TrackInfo] = {}
+    to_measure = []
+    for path in paths:
+        cached = _cached(cache_dir, path, sample_rate_hz)
+        if cached is None:
+            to_measure.append(path)
+        else:
+            found[path] = cached
+    if to_measure:
+        with ThreadPoolExecutor(max_workers=min(len(to_measure), os.cpu_count() or 1)) as pool:
+            futures = {path: pool.submit(measure_track, path, sample_rate_hz) for path in to_measure}
+            for path, future in futures.items():
+                try:
+                    found[path] = future.result()
+                except MusicFileError as error:
+                    for other in futures.values():
+                        other.cancel()
+                    field = "music" if path in music.bed_tracks else "music_rest"
+                    raise source.error((field,), f'"{music.name_of(path)}" cannot be played ({error.reason}); '
+                                                 "give a music file: mp3, m4a, ogg, flac or wav") \
+                        from None
+                _store(cache_dir, path, sample_rate_hz, found[path])
+                if on_progress:
+                    on_progress(len(found), len(paths))
+    return found
+
+
+def _cache_file(cache_dir: Path, path: Path, sample_rate_hz: int) -> Path | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    key = f"{_FORMAT}|{path.resolve()}|{status.st_size}|{status.st_mtime_ns}|{sample_rate_hz}"
+    return cache_dir / "music" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _cached(cache_dir: Path | None, path: Path, sample_rate_hz: int) -> TrackInfo | None:
+    entry = _cache_file(cache_dir, path, sample_rate_hz) if cache_dir else None
+    if entry is None:
+        return None
+    try:
+        data = json.loads(entry.read_text())
+        return TrackInfo(int(data["frames"]), float(data["loudness_lufs"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not measured yet, or damaged: measured again
+
+
+def _store(cache_dir: Path | None, path: Path, sample_rate_hz: int, info: TrackInfo) -> None:
+    entry = _cache_file(cache_dir, path, sample_rate_hz) if cache_dir else None
+    if entry is None:
+        return
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temporary = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"frames": info.frames, "loudness_lufs": info.loudness_lufs}))
+        os.replace(temporary, entry)  # whole or not at all
+    except OSError:
+        pass  # a cache that cannot be written only costs a measurement next time
+
+
+def music_lengths_ms(tracks: Mapping[Path, TrackInfo], sample_rate_hz: int) -> dict[Path, int]:
+    return {path: info.length_ms(sample_rate_hz) for path, info in tracks.items()}

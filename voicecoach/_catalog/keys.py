@@ -1,0 +1,80 @@
+"""TODO"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from mutagen import MutagenError
+from mutagen.id3 import ID3
+
+from .. import __version__
+from .._audio.tags import BUILD_KEY_TAG, tag_values
+from .._publish.files import SessionFiles
+from .._audio.timeline import Timeline
+from .._audio.music_tracks import TrackInfo
+from .._plan.steps import Plan
+from .._speech.engines.base import SpeechSettings
+from .._stores.remote import RemoteStore
+from .model import BatchOptions
+
+
+def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: Mapping[Path, TrackInfo] | None,
+              track: tuple[int, int]) -> str:
+    """What makes a session what it is: the resolved routine (after variants and overrides, as its plan), the
+    engine and voice, the files it uses (cover, music), the output options, its place in the batch (its track
+    tag) and voicecoach's version. Two builds with the same key make the same files."""
+    def identity(path: Path | None) -> list | None:
+        if path is None:
+            return None
+        try:
+            status = path.stat()
+        except OSError:
+            return [str(path)]
+        return [str(path), status.st_size, status.st_mtime_ns]
+
+    parts = {
+        "voicecoach": __version__,
+        "plan": plan.to_dict(),
+        "title": plan.title, "album": plan.album, "description": plan.description, "version": plan.version,
+        "tone_gain_db": plan.tone_gain_db, "cover": identity(plan.cover),
+        "music": dataclasses.asdict(plan.music) if plan.music else None,
+        "tracks": {str(path): dataclasses.asdict(info) for path, info in (tracks or {}).items()},
+        "voice": dataclasses.asdict(voice),
+        "output": [options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs, options.strict,
+                   list(options.subtitle_formats)],
+        "track": list(track),
+    }
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def up_to_date(files: SessionFiles, key: str | None, store: RemoteStore | None = None,
+               present: set[str] | None = None) -> Timeline | None:
+    """The session's timeline when its files are all there and its MP3 was made by ``key``; else None.
+
+    In a shared store, ``present`` names the files in the session's folder (listed once for all its sessions),
+    and only the MP3's tag is read, not its audio."""
+    paths = (files.mp3, files.timeline, files.lrc, *files.subtitles)
+    if key is None:
+        return None
+    try:
+        if store is not None:
+            if present is None or not all(path.name in present for path in paths):
+                return None
+            with store.open(files.mp3) as handle:
+                if tag_values(ID3(handle), BUILD_KEY_TAG) != [key]:
+                    return None
+            text = (store.read_bytes(files.timeline) or b"").decode("utf-8")
+        else:
+            if not all(path.is_file() for path in paths):
+                return None
+            if tag_values(ID3(files.mp3), BUILD_KEY_TAG) != [key]:
+                return None
+            text = files.timeline.read_text(encoding="utf-8")
+        return Timeline.from_json(text)
+    except (MutagenError, OSError, ValueError, UnicodeDecodeError):
+        return None  # damaged: built again

@@ -1,0 +1,121 @@
+"""TODO"""
+
+from __future__ import annotations
+
+
+from .._routine.lexicon import Lexicon
+from .._routine.languages import phrases_for
+from .._routine.model import Exercise, Routine
+from .._routine.yamlsource import Path as YamlPath
+from .steps import Call, Count, Gap, GapAfter, Hold, Line, PhaseCue, Plan, Step, Talk, Tempo
+
+
+def plan_session(routine: Routine) -> Plan:
+    """Turn a routine into its narrated script."""
+    phrases = phrases_for(routine.language)
+    total = len(routine.exercises)
+    steps: list[Step] = []
+    opening: list[Line] = []
+    if routine.intro:
+        opening.append(Line(routine.intro, chapter=phrases.intro_chapter))
+    release_after_last: tuple[Line, ...] = ()
+    for exercise in routine.exercises:
+        count = Count(ticks=exercise.countdown_style != "voice",
+                      words=tuple(phrases.count(k) for k in range(1, exercise.countdown + 1))
+                      if exercise.countdown_style != "ticks" else (), exercise=exercise.name)
+        announcement = phrases.exercise(exercise.index + 1, total, exercise.name)
+        intro_lines = [Line(announcement if exercise.index == 0 else phrases.next_up(announcement),
+                            chapter=exercise.name)]
+        if exercise.instructions:
+            intro_lines.append(Line(exercise.instructions))
+        release = Line(exercise.release or phrases.release())
+        tempo = _tempo(exercise, phrases)
+        # After a set of tempo reps, its last number is said as the stop tone ends, before the release.
+        releases = ((Line(tempo.counts[-1]),) if tempo and tempo.counts else ()) + (release,)
+        first = True
+        for side in exercise.sides:
+            for set_number in range(1, exercise.sets + 1):
+                for rep in range(1, (1 if tempo else exercise.reps) + 1):
+                    labels, rep_label = _labels(exercise, side, set_number, rep, phrases)
+                    if first and exercise.index == 0:
+                        # The opening speech announces the exercise and its first side or set;
+                        # the rep label is what ``prepare`` leads into.
+                        steps.append(Talk("opening", tuple(opening) + tuple(intro_lines) + labels))
+                        steps.append(Gap("prepare", routine.prepare_ms, exercise.countdown, (), rep_label,
+                                         "prepare", ("prepare",), count))
+                    elif first:
+                        previous = routine.exercises[exercise.index - 1]
+                        steps.append(Gap("exercise", previous.rest_ms, exercise.countdown,
+                                         release_after_last + (Line(phrases.rest()),),
+                                         tuple(intro_lines) + labels + rep_label, f"rest before {exercise.name}",
+                                         previous.path + ("rest",), count))
+                    else:
+                        after, asked_ms, field_path = _gap_kind(exercise, set_number, rep)
+                        head = releases if after == "rep" else releases + (Line(phrases.rest()),)
+                        steps.append(Gap(after, asked_ms, exercise.countdown, head, labels + rep_label,
+                                         _gap_name(after, exercise, side, set_number, rep), field_path, count))
+                    first = False
+                    steps.append(Hold(exercise.id, exercise.name, exercise.index, side, set_number, rep,
+                                      exercise.hold_ms, 0 if tempo else exercise.countdown,
+                                      () if tempo else _calls(exercise, phrases), count, tempo))
+        release_after_last = releases
+    closing = [*release_after_last,
+               Line(phrases.session_complete(), chapter=phrases.outro_chapter if routine.outro else None)]
+    if routine.outro:
+        closing.append(Line(routine.outro))
+    steps.append(Talk("closing", tuple(closing)))
+    return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
+                routine.description, routine.source, album=routine.title,
+                version=", ".join(routine.name_parts) or None, cover=routine.cover,
+                tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
+                music=routine.music)
+
+
+def _tempo(exercise: Exercise, phrases) -> Tempo | None:
+    if not exercise.tempo:
+        return None
+    voice = exercise.phase_cue == "voice"
+    return Tempo(tuple(PhaseCue(phase.name, phase.ms, phrases.phase(phase.name) if voice else None)
+                       for phase in exercise.tempo if phase.ms),
+                 exercise.reps, "voice" if voice else "tone",
+                 tuple(phrases.count(k) for k in range(1, exercise.reps + 1)) if exercise.count_aloud else ())
+
+
+def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,
+            phrases) -> tuple[tuple[Line, ...], tuple[Line, ...]]:
+    """What is announced before a rep: (the side and set when they start, the rep number)."""
+    labels = []
+    if side is not None and set_number == 1 and rep == 1:
+        labels.append(Line(phrases.side(side)))
+    if exercise.sets > 1 and rep == 1:
+        labels.append(Line(phrases.set(set_number, exercise.sets)))
+    rep_label = (Line(phrases.rep(rep, exercise.reps)),) if exercise.count_reps and exercise.reps > 1 else ()
+    return tuple(labels), rep_label
+
+
+def _gap_kind(exercise: Exercise, set_number: int, rep: int) -> tuple[GapAfter, int, YamlPath]:
+    if rep > 1:
+        return "rep", exercise.rep_rest_ms, exercise.path + ("rep_rest",)
+    if set_number > 1:
+        return "set", exercise.set_rest_ms, exercise.path + ("set_rest",)
+    return "side", exercise.side_rest_ms, exercise.path + ("side_rest",)
+
+
+def _gap_name(after: GapAfter, exercise: Exercise, side: str | None, set_number: int, rep: int) -> str:
+    side_text = f" ({side})" if side else ""
+    if after == "rep":
+        return f"rest before rep {rep} of {exercise.name}{side_text}"
+    if after == "set":
+        return f"rest before set {set_number} of {exercise.name}{side_text}"
+    return f"rest before {side} of {exercise.name}"
+
+
+def _calls(exercise: Exercise, phrases) -> tuple[Call, ...]:
+    calls = []
+    if exercise.cue:
+        calls.append(Call(exercise.cue, None, "cue", exercise.path + ("cue",)))
+    for announcement in exercise.announce:
+        text = phrases.halfway() if announcement.halfway else phrases.time_left(announcement.time_left_ms)
+        calls.append(Call(text, exercise.hold_ms - announcement.time_left_ms, f'"{text}"',
+                          exercise.path + ("announce",)))
+    return tuple(calls)

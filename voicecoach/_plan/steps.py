@@ -1,0 +1,182 @@
+"""TODO"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .._routine.durations import format_s
+from .._routine.lexicon import Lexicon
+from .._routine.model import Music, Voice
+from .._routine.yamlsource import Path as YamlPath
+from .._routine.yamlsource import SourceMap, format_path
+
+GapAfter = Literal["prepare", "rep", "set", "side", "exercise"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One spoken sentence; ``chapter`` names the chapter that starts with it."""
+
+    text: str
+    chapter: str | None = None
+
+
+@dataclass(frozen=True)
+class Talk:
+    """Opening or closing speech: its lines take their natural length."""
+
+    role: Literal["opening", "closing"]
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Count:
+    """How a countdown sounds: ticks, and (``countdown_style: voice`` or ``both``) the numbers said.
+
+    ``words[k - 1]`` is said for k seconds left; ``exercise`` names whose countdown it is, for an error.
+    """
+
+    ticks: bool = True
+    words: tuple[str, ...] = ()
+    exercise: str = ""
+
+
+@dataclass(frozen=True)
+class Call:
+    """Speech inside a hold. ``at_ms`` is from the hold's start; None means right after the start tone."""
+
+    text: str
+    at_ms: int | None
+    what: str
+    field: YamlPath  # where the call is written: ("exercises", 0, "announce")
+
+
+@dataclass(frozen=True)
+class PhaseCue:
+    """A phase of a tempo rep: its name, length and (``phase_cue: voice``) the word said as it starts."""
+
+    name: str
+    ms: int
+    word: str | None = None
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """A set of moving reps: each rep goes through ``phases``; ``counts[k - 1]`` is said as rep k ends."""
+
+    phases: tuple[PhaseCue, ...]
+    reps: int
+    cue: Literal["tone", "voice"]
+    counts: tuple[str, ...] = ()
+
+    @property
+    def rep_ms(self) -> int:
+        return sum(phase.ms for phase in self.phases)
+
+    def describe(self) -> str:
+        """``3-1-1-0`` for the four standard phases, else ``down 3 s, up 1 s``."""
+        return ", ".join(f"{phase.name} {format_s(phase.ms)}" for phase in self.phases)
+
+
+@dataclass(frozen=True)
+class Hold:
+    exercise_id: str
+    exercise_name: str
+    exercise_index: int
+    side: str | None
+    set: int
+    rep: int
+    hold_ms: int
+    countdown: int
+    calls: tuple[Call, ...]
+    count: Count = Count()
+    tempo: Tempo | None = None  # moving reps: the hold is a whole set of them
+
+
+@dataclass(frozen=True)
+class Gap:
+    """From a stop tone (or the opening speech) to the next start tone.
+
+    ``head`` is said right after the stop tone, ``tail`` ends just before the
+    countdown. ``name`` and ``field`` say which rest this is, for warnings.
+    """
+
+    after: GapAfter
+    asked_ms: int
+    countdown: int
+    head: tuple[Line, ...]
+    tail: tuple[Line, ...]
+    name: str
+    field: YamlPath  # where this rest is written: ("exercises", 0, "rep_rest")
+    count: Count = Count()
+
+
+Step = Talk | Gap | Hold
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    slug: str
+    language: str
+    voice: Voice
+    steps: tuple[Step, ...]
+    description: str | None = None
+    source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
+    album: str = ""  # the routine's own title; ``title`` adds the variant: "Title (quick)"
+    version: str | None = None  # "quick, rate 140": what makes this session one version of the routine
+    tone_gain_db: float = 0.0  # the tones against the speech (`audio.tone_gain_db`)
+    cover: Path | None = None
+    lexicon: Lexicon = Lexicon()  # how words are said; the written text stays as it is
+    music: Music | None = None  # the music bed, its files found (``routine.Music``)
+
+    def spoken(self, text: str) -> str:
+        """What the engine is asked to say for the written ``text``: the lexicon applied."""
+        return self.lexicon.apply(text)
+
+    @property
+    def exercise_count(self) -> int:
+        return len({hold.exercise_index for hold in self.holds})
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        return tuple(step for step in self.steps if isinstance(step, Hold))
+
+    @property
+    def asked_ms(self) -> int:
+        """Holds plus gaps as asked: the shortest the session can be, speech aside."""
+        return sum(step.hold_ms if isinstance(step, Hold) else step.asked_ms
+                   for step in self.steps if not isinstance(step, Talk))
+
+    def phrases(self) -> tuple[str, ...]:
+        """Every distinct sentence to synthesize, in the order it is first heard."""
+        texts: dict[str, None] = {}
+        for step in self.steps:
+            if isinstance(step, Talk):
+                texts.update((line.text, None) for line in step.lines)
+            elif isinstance(step, Gap):
+                texts.update((line.text, None) for line in step.head + step.tail)
+            else:
+                texts.update((call.text, None) for call in step.calls)
+                if step.tempo:
+                    texts.update((phase.word, None) for phase in step.tempo.phases if phase.word)
+                    texts.update((word, None) for word in step.tempo.counts)
+            if not isinstance(step, Talk):
+                texts.update((word, None) for word in step.count.words[:step.countdown][::-1])
+        return tuple(texts)
+
+    def to_dict(self) -> dict:
+        steps = []
+        for step in self.steps:
+            kind = {Talk: "talk", Gap: "gap", Hold: "hold"}[type(step)]
+            data = asdict(step)
+            for call in data.get("calls", ()):
+                call["field"] = format_path(call["field"])
+            if "field" in data:
+                data["field"] = format_path(data["field"])
+            steps.append({"kind": kind, **data})
+        return {"title": self.title, "slug": self.slug, "language": self.language,
+                "voice": {**asdict(self.voice), "model": str(self.voice.model) if self.voice.model else None},
+                "lexicon": dict(self.lexicon.entries), "asked_ms": self.asked_ms, "steps": steps}

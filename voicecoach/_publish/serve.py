@@ -1,0 +1,513 @@
+"""``voicecoach serve``: the output folder on the local network, with a page made for a phone.
+
+The page lists each session with a player, its chapters (tap to jump) and the
+line being spoken, highlighted as it plays (from the session's timeline), plus
+a download link. The server is read-only: GET and HEAD only, only files
+inside the folder with the suffixes a session has, no hidden files, no folder
+listings, no way out of the folder. Audio answers byte ranges, so a phone's
+player can seek to a chapter.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import json
+import logging
+import mimetypes
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from mutagen import MutagenError
+from mutagen.id3 import ID3
+
+from .cover import image_mime
+from .._errors import OutputError
+from .feed import FEED_NAME, scan_sessions
+from .files import SessionFiles
+from .._audio.timeline import GapEvent, HoldEvent, SpeechEvent, Timeline
+from .._routine.languages import CuePhrases, prevailing_language, words_for
+
+SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
+                   ".png": "image/png", ".jpg": "image/jpeg", ".m3u8": "audio/x-mpegurl", ".xml": "application/rss+xml",
+                   ".srt": "text/plain; charset=utf-8", ".vtt": "text/vtt; charset=utf-8"}
+DEFAULT_PORT = 8000
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def lan_address() -> str:
+    """This machine's address on the local network (the one a phone on the same Wi-Fi reaches), else 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: nothing is sent, only a route is chosen
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+DEFAULT_TIMEOUT_S = 30
+DEFAULT_MAX_CONNECTIONS = 64
+MAX_PATH_CHARS = 2048
+TOKEN_COOKIE = "voicecoach_token"
+_LOG = logging.getLogger("voicecoach.serve")
+
+
+def new_token() -> str:
+    """A fresh random access token (128 bits), for one run of ``serve``."""
+    return secrets.token_urlsafe(16)
+
+
+class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_connections`` at once (past that, a client waits to be
+    accepted); a client that goes away is at most a debug line, never a traceback."""
+
+    daemon_threads = True
+    max_connections = DEFAULT_MAX_CONNECTIONS
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self.slots = threading.BoundedSemaphore(self.max_connections)
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        self.slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        _LOG.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+def make_server(folder: Path, host: str, port: int, token: str | None = None, quiet: bool = True,
+                timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                log: Callable[[str], None] | None = None) -> ThreadingHTTPServer:
+    """A server for ``folder`` bound to ``host:port`` (port 0: any free port); start it with ``serve_forever``.
+
+    With a ``token``, every request must carry it (``?token=`` once, then the cookie the page gets) or is
+    answered 403. An idle connection is closed after ``timeout_s``. Unless ``quiet``, ``log`` gets one short
+    line per request.
+    """
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise OutputError("is not a folder; build some sessions first, e.g. `voicecoach build`", file=str(folder))
+
+    class Handler(_Handler):
+        root = folder
+        access_token = token
+        timeout = timeout_s
+        sinks = () if quiet else (log or print,)
+
+    class Server(_Server):
+        pass
+
+    Server.max_connections = max_connections
+    try:
+        return Server((host, port), Handler)
+    except OSError as error:
+        raise OutputError(f"cannot listen on {host}:{port} ({error.strerror}); choose another with {{@host}} or "
+                          "{@port}", field="{@port}") from None
+
+
+def serve_in_background(folder: Path, host: str = "127.0.0.1", port: int = 0,
+                        **options: Any) -> tuple[ThreadingHTTPServer, str]:
+    """Start a server on a thread; return it and its address (for tests and scripts)."""
+    server = make_server(folder, host, port, **options)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://{host}:{server.server_address[1]}/"
+
+
+def is_served(folder: Path, target: Path) -> bool:
+    """Whether ``target`` (a file inside ``folder``) is one builds wrote, and only that: a session's MP3 (with
+    its timeline) and the files its name gives, a playlist, a manifest, the feed. Decided from the name, so a
+    request never walks the folder."""
+    if target.is_symlink():
+        return False
+    if target.suffix == ".m3u8" or target.name == "manifest.json" or target == folder / FEED_NAME:
+        return True
+    files = SessionFiles.of_file(target)
+    return files is not None and files.mp3.is_file() and files.timeline.is_file()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    root: Path
+    access_token: str | None = None
+    sinks: tuple[Callable[[str], None], ...] = ()  # where the one line per request goes (none: quiet)
+    server_version = "voicecoach"
+    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version  # no Python version in the Server header
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError, OSError) as error:  # the client went away, or took too long
+            _LOG.debug("%s: %s", self.client_address, error)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the name http.server uses
+        pass
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = urlsplit(self.path).path if hasattr(self, "path") else "-"
+        for sink in self.sinks:
+            sink(f"{self.client_address[0]} {getattr(self, 'command', '-')} {path[:120]} {code}")
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+        self.do_GET(head=True)
+
+    def do_GET(self, head: bool = False) -> None:  # noqa: N802
+        if len(self.path) > MAX_PATH_CHARS:
+            self._send(HTTPStatus.REQUEST_URI_TOO_LONG, "text/plain; charset=utf-8", b"address too long\n", head)
+            return
+        split = urlsplit(self.path)
+        path = unquote(split.path)
+        given = parse_qs(split.query).get("token", [None])[0]
+        cookie = SimpleCookie()
+        try:
+            cookie.load(self.headers.get("Cookie", ""))
+        except CookieError:
+            pass
+        held = cookie[TOKEN_COOKIE].value if TOKEN_COOKIE in cookie else None
+        if self.access_token is not None and not any(
+                value is not None and hmac.compare_digest(value, self.access_token) for value in (given, held)):
+            self._send(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8",
+                       b"forbidden: open the address `voicecoach serve` printed (it carries the access token)\n",
+                       head)
+            return
+        set_cookie = given is not None and held != given
+        if path in ("/", "/index.html"):
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", page(self.root).encode(), head, set_cookie)
+            return
+        target = self._file(path)
+        if target is None and path.endswith(".cover.png"):  # the cover inside the MP3, for the page and lock screen
+            mp3 = self._file(path[: -len(".cover.png")] + ".mp3")
+            picture = _embedded_cover(mp3) if mp3 is not None else None
+            if picture is not None:
+                self._send(HTTPStatus.OK, image_mime(picture) or "image/png", picture, head)
+                return
+        if target is None:
+            self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n", head)
+            return
+        self._send_file(target, head)
+
+    def _file(self, path: str) -> Path | None:
+        """The file ``path`` names, if it may be served: one a build wrote, inside the folder, not hidden."""
+        parts = [part for part in path.split("/") if part]
+        if not parts or any(part.startswith(".") or "\\" in part or "\x00" in part for part in parts):
+            return None
+        try:
+            target = (self.root / Path(*parts)).resolve()
+            if not target.is_relative_to(self.root) or not target.is_file():
+                return None
+            return target if is_served(self.root, target) else None
+        except OSError:  # a name too long for the file system, say
+            return None
+
+    def _send_file(self, target: Path, head: bool) -> None:
+        size = target.stat().st_size
+        content_type = SERVED_SUFFIXES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
+        start, end, status = 0, size - 1, HTTPStatus.OK
+        wanted = _byte_range(self.headers.get("Range"), size)
+        if isinstance(wanted, str):  # "unsatisfiable"
+            self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if wanted is not None:
+            start, end = wanted
+            status = HTTPStatus.PARTIAL_CONTENT
+        self.send_response(status)
+        self.send_header("Content-Type", content_type or "application/octet-stream")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(end - start + 1))
+        if status == HTTPStatus.PARTIAL_CONTENT:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if head:
+            return
+        with open(target, "rb") as handle:
+            handle.seek(start)
+            left = end - start + 1
+            while left > 0:
+                block = handle.read(min(left, 1 << 16))
+                if not block:
+                    break
+                self.wfile.write(block)
+                left -= len(block)
+
+    def _send(self, status: HTTPStatus, content_type: str, body: bytes, head: bool, set_cookie: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if set_cookie and self.access_token is not None:
+            self.send_header("Set-Cookie", f"{TOKEN_COOKIE}={self.access_token}; Path=/; HttpOnly; SameSite=Strict")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+def _embedded_cover(mp3: Path) -> bytes | None:
+    try:
+        pictures = ID3(mp3).getall("APIC")
+    except (MutagenError, OSError):
+        return None
+    return pictures[0].data if pictures else None
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """RFC 9110: one range of bytes, "unsatisfiable" (416), or None to send the whole file (no header, one that is
+    not understood, or an invalid one such as 5-2: all ignored). Numbers of any length get an answer."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or not (match[1] or match[2]):
+        return None
+    first, last = match[1], match[2]
+    if first:
+        if len(first) > 18:
+            return "unsatisfiable"  # far past the end of any file
+        start = int(first)
+        end = size - 1
+        if last and len(last) <= 18:
+            if int(last) < start:
+                return None
+            end = min(int(last), size - 1)
+        return "unsatisfiable" if start >= size else (start, end)
+    length = int(last) if len(last) <= 18 else size
+    if length == 0 or size == 0:
+        return "unsatisfiable"
+    return max(0, size - length), size - 1
+
+
+def coach_steps(timeline: Timeline, words: CuePhrases) -> list[dict]:
+    """What the coach panel shows at each moment: every hold (its exercise, side, set and rep of how many) and
+    every rest, with its start and end in seconds, and what comes next."""
+    chapters = list(timeline.chapters)
+
+    def chapter_at(ms: int) -> str:
+        return next((c.title for c in reversed(chapters) if c.start_ms <= ms), "")
+
+    holds = [e for e in timeline.events if isinstance(e, HoldEvent)]
+    most: dict[tuple, int] = {}
+    for hold in holds:
+        most[("set", hold.exercise, hold.side)] = max(most.get(("set", hold.exercise, hold.side), 0), hold.set)
+        key = ("rep", hold.exercise, hold.side, hold.set)
+        most[key] = max(most.get(key, 0), hold.rep)
+    steps = []
+    for event in timeline.events:
+        if isinstance(event, HoldEvent):
+            parts = [chapter_at(event.start_ms)]
+            if event.side:
+                parts.append(words.side(event.side))
+            sets = most[("set", event.exercise, event.side)]
+            reps = most[("rep", event.exercise, event.side, event.set)]
+            if sets > 1:
+                parts.append(words.set(event.set, sets))
+            if reps > 1:
+                parts.append(words.rep(event.rep, reps))
+            steps.append({"start": event.start_ms / 1000, "end": event.end_ms / 1000, "kind": "hold",
+                          "label": " · ".join(part for part in parts if part)})
+        elif isinstance(event, GapEvent):
+            steps.append({"start": event.start_ms / 1000, "end": event.end_ms / 1000, "kind": "rest",
+                          "label": words.rest()})
+    for position, step in enumerate(steps):
+        following = next((later for later in steps[position + 1:] if later["kind"] == "hold"), None)
+        step["next"] = following["label"] if following else words.session_complete()
+    return steps
+
+
+def page(folder: Path) -> str:
+    """The phone page: every session as a card with its cover, a coach panel (where you are, the seconds
+    left, what is next, the whole session's progress), a player, its chapters, the spoken lines and a
+    download link. Several versions of one routine are grouped under its title."""
+    sessions, damaged = scan_sessions(folder)
+    groups: dict[str, list[str]] = {}
+    for number, session in enumerate(sessions):
+        words = words_for(session.language)
+        relative = session.mp3.relative_to(folder).as_posix()
+        cover = SessionFiles.of_mp3(session.mp3).cover.relative_to(folder).as_posix()
+        lines = [event for event in session.timeline.sounds if isinstance(event, SpeechEvent)] \
+            if session.timeline else []
+        chapters = "".join(f'<li><button data-at="{start}">{html.escape(title)}</button></li>'
+                           for title, start in session.chapters)
+        said = "".join(f'<li data-start="{line.start_ms / 1000}" data-end="{line.end_ms / 1000}">'
+                       f"{html.escape(line.text)}</li>" for line in lines)
+        data = {"title": session.title, "album": session.album, "duration": session.duration_s,
+                "cover": quote(cover) if session.cover else None,
+                "chapters": [{"title": title, "start": start} for title, start in session.chapters],
+                "steps": coach_steps(session.timeline, words) if session.timeline else []}
+        ticks = "".join(f'<i style="left:{100 * start / max(session.duration_s, 0.001):.3f}%"></i>'
+                        for _, start in session.chapters[1:])
+        minutes, seconds = divmod(round(session.duration_s), 60)
+        version = session.title[len(session.album):].strip(" ()") if session.title.startswith(session.album) \
+            else session.title
+        groups.setdefault(session.album, []).append(
+            f'<section class="session" id="s{number}" lang="{html.escape(session.language)}">'
+            + (f'<img class="cover" alt="" src="{quote(cover)}">' if session.cover else "")
+            + (f'<h3>{html.escape(version)}</h3>' if version else "")  # the routine's heading names the base
+            + f'<p class="facts">{minutes}:{seconds:02d}'
+            + (f" · {html.escape(session.description)}" if session.description else "") + "</p>"
+            f'<div class="coach"><p class="where"></p><p class="left"></p><p class="next"></p>'
+            f'<div class="bar"><div class="fill"></div>{ticks}</div></div>'
+            f'<audio controls preload="metadata" src="{quote(relative)}"></audio>'
+            f'<ol class="chapters">{chapters}</ol><ol class="lines">{said}</ol>'
+            f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p>'
+            f'<script type="application/json">{_json_for_html(data)}</script></section>')
+    sections = [f'<h2 class="routine">{html.escape(album)}</h2>' + "".join(cards) for album, cards in groups.items()]
+    # The page's own words are in the language most of its sessions are in; each session says its own.
+    languages = [session.language for session in sessions]
+    words = words_for(prevailing_language(languages))
+    for broken in damaged:  # listed, so that one bad session never hides the others
+        name = broken.mp3.relative_to(folder).as_posix()
+        sections.append(f'<section class="session damaged"><h3>{html.escape(name)}</h3>'
+                        f'<p class="facts">{html.escape(words.label("damaged"))}: '
+                        f'{html.escape(broken.problem.split(": ", 1)[-1])}</p></section>')
+    empty = html.escape(words.label("no_sessions", command="\0")).replace("\0", "<code>voicecoach build</code>")
+    body = "".join(sections) or f"<p>{empty}</p>"
+    return (_PAGE.replace("{{lang}}", html.escape(words.language))
+            .replace("{{sessions}}", html.escape(words.label("sessions"))).replace("{{body}}", body)
+            .replace("{{keep_screen_on}}", html.escape(words.label("keep_screen_on"))))
+
+
+def _json_for_html(data: object) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+_PAGE = """<!doctype html>
+<html lang="{{lang}}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{sessions}}</title>
+<style>
+body{overflow-anchor:none;font:17px/1.45 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;
+background:#fafaf7;color:#222}
+h1{font-size:1.4rem}h2.routine{font-size:1.25rem;margin:1.4rem 0 .2rem}h3{font-size:1.1rem;margin:.2rem 0}
+.facts{color:#666;margin:0 0 .5rem}.session{border-top:1px solid #ddd;padding:1rem 0;overflow:hidden}
+.cover{float:right;width:4.5rem;height:4.5rem;border-radius:.4rem;margin:0 0 .5rem .8rem}
+audio{width:100%;clear:both}
+.coach{background:#1f2a3a;color:#fff;border-radius:.8rem;padding:.8rem 1rem;margin:.5rem 0;clear:both}
+.coach p{margin:0}.where{font-weight:600;height:2.9em;overflow:hidden}
+.left{font-size:3.2rem;line-height:1.1;height:1.1em;font-variant-numeric:tabular-nums}
+.next{color:#b8c4d6;font-size:.95rem;height:1.45em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.bar{position:relative;height:.5rem;background:#3b4a60;border-radius:.25rem;
+margin-top:.6rem}.fill{height:100%;width:0;background:#8fd19e;border-radius:.25rem}
+.bar i{position:absolute;top:-.15rem;width:2px;height:.8rem;background:#fff}
+.chapters{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem}
+.chapters button{font:inherit;padding:.45rem .7rem;border:1px solid #8a8;border-radius:1rem;background:#eef5ea}
+.lines{max-height:12rem;overflow-y:auto;padding-left:2.8rem;margin:.5rem 0;color:#777;position:relative}
+.lines li{padding:.1rem 0}.lines li.now{color:#000;font-weight:600;background:#fff3b0}
+.hint{color:#666;font-size:.9rem}
+</style></head>
+<body><h1>{{sessions}}</h1>{{body}}
+<p class="hint" hidden>{{keep_screen_on}}</p>
+<script>
+const cards = [...document.querySelectorAll('.session:not(.damaged)')];
+const players = cards.map(card => card.querySelector('audio'));
+let wakeLock = null;
+const clock = s => {
+  s = Math.max(0, Math.ceil(s));
+  return s >= 60 ? Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') : String(s);
+};
+for (const card of cards) {
+  const audio = card.querySelector('audio');
+  const data = JSON.parse(card.querySelector('script[type="application/json"]').textContent);
+  const lines = [...card.querySelectorAll('.lines li')];
+  const box = card.querySelector('.lines');
+  const coach = card.querySelector('.coach');
+  let chapterShown = null;
+  for (const button of card.querySelectorAll('.chapters button')) {
+    button.addEventListener('click', () => { audio.currentTime = parseFloat(button.dataset.at); audio.play(); });
+  }
+  const chapterAt = t => {
+    let found = 0;
+    data.chapters.forEach((c, i) => { if (c.start <= t) found = i; });
+    return found;
+  };
+  const jump = offset => {
+    const now = chapterAt(audio.currentTime);
+    let target = now + offset;
+    if (offset < 0 && audio.currentTime - data.chapters[now].start > 3) target = now;  // back to this chapter's start
+    target = Math.max(0, Math.min(data.chapters.length - 1, target));
+    audio.currentTime = data.chapters[target].start;
+  };
+  const media = () => {
+    if (!('mediaSession' in navigator) || !data.chapters.length) return;
+    const chapter = data.chapters[chapterAt(audio.currentTime)].title;
+    if (chapter !== chapterShown) {
+      chapterShown = chapter;
+      navigator.mediaSession.metadata = new MediaMetadata({title: chapter, artist: data.title, album: data.album,
+        artwork: data.cover ? [{src: data.cover, sizes: '1400x1400', type: 'image/png'}] : []});
+    }
+    if (navigator.mediaSession.setPositionState && isFinite(audio.duration)) {
+      navigator.mediaSession.setPositionState({duration: audio.duration, playbackRate: audio.playbackRate,
+                                               position: Math.min(audio.currentTime, audio.duration)});
+    }
+  };
+  const update = () => {
+    const t = audio.currentTime;
+    let current = null;
+    for (const line of lines) {
+      const now = t >= parseFloat(line.dataset.start) && t < parseFloat(line.dataset.end);
+      line.classList.toggle('now', now);
+      if (now) current = line;
+    }
+    if (current && current !== box.followed) {  // follow inside the box only: the window never scrolls
+      box.followed = current;
+      box.scrollTop = current.offsetTop - box.clientHeight / 3;
+    }
+    const step = data.steps.find(s => t >= s.start && t < s.end);
+    const chapter = data.chapters.length ? data.chapters[chapterAt(t)].title : data.title;
+    coach.querySelector('.where').textContent = step ? step.label : chapter;
+    coach.querySelector('.left').textContent = step ? clock(step.end - t) : '';
+    const following = step ? step.next : (data.steps.find(s => s.start > t) || {}).label;
+    coach.querySelector('.next').textContent = following ? '→ ' + following : '';
+    coach.querySelector('.fill').style.width = (100 * t / (data.duration || 1)) + '%';
+    if (!audio.paused) media();
+  };
+  audio.addEventListener('timeupdate', update);
+  audio.addEventListener('seeked', update);
+  audio.addEventListener('play', async () => {
+    for (const other of players) if (other !== audio && !other.paused) other.pause();  // one player at a time
+    if ('mediaSession' in navigator) {
+      chapterShown = null;
+      navigator.mediaSession.setActionHandler('nexttrack', () => jump(1));
+      navigator.mediaSession.setActionHandler('previoustrack', () => jump(-1));
+      navigator.mediaSession.setActionHandler('play', () => audio.play());
+      navigator.mediaSession.setActionHandler('pause', () => audio.pause());
+    }
+    update();
+    if ('wakeLock' in navigator && window.isSecureContext) {
+      try { wakeLock = await navigator.wakeLock.request('screen'); } catch (e) { wakeLock = null; }
+    } else {
+      const hint = document.querySelector('.hint');
+      if (!sessionStorage.getItem('voicecoach-hint')) {
+        hint.hidden = false;
+        sessionStorage.setItem('voicecoach-hint', '1');
+      }
+    }
+  });
+  audio.addEventListener('pause', () => { if (wakeLock) { wakeLock.release(); wakeLock = null; } });
+  update();  // the panel is filled from the start, so it never changes the page's height
+  // A smooth countdown while playing: the audio's own clock, read every frame, so nothing can drift.
+  const tick = () => { if (!audio.paused) update(); requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+}
+</script></body></html>
+"""

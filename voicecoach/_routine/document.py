@@ -1,0 +1,240 @@
+"""TODO"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema,
+                      StrictInt, StrictStr, WrapValidator)
+
+from .durations import format_s, parse_duration_s, show_value, to_ms
+from .languages import SUPPORTED_LANGUAGES
+from .limits import MAX_DURATION_S, MAX_TIME_SCALE, MIN_HOLD_MS, MIN_PHASE_MS, MIN_TIME_SCALE
+from .model import HALFWAY
+
+
+def _within_limit(seconds: float) -> float:
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"{format_s(to_ms(seconds))} is longer than the 4 hour limit; write at most 4h, "
+                         "e.g. 30s, 2m or 1h")
+    return seconds
+
+
+# How the JSON Schema (``voicecoach schema``) describes the values parsed here: what an editor may accept.
+_UNITS = "h|hr|hrs|hour|hours|m|min|mins|minute|minutes|s|sec|secs|second|seconds|ms"
+_NUMBER = r"(\d+(\.\d+)?|\.\d+)"
+DURATION_PATTERN = (rf"^\s*({_NUMBER}|(\d+:)?\d+:\d{{1,2}}(\.\d+)?|({_NUMBER}\s*({_UNITS})\s*)+)\s*$")
+DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
+    "description": "A duration: seconds (5, 2.5) or text such as 5s, 90s, 1m30s, 1:30, 5 min, 80ms, 1h.",
+}
+Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit),
+                     WithJsonSchema(DURATION_SCHEMA)]
+
+
+def _duration_up_to(limit_s: float, example: str) -> Any:
+    """A duration of at most ``limit_s`` (the music's crossfade and duck times)."""
+    def check(seconds: float) -> float:
+        if seconds > limit_s:
+            raise ValueError(f"{format_s(to_ms(seconds))} is out of range; use at most "
+                             f"{format_s(to_ms(limit_s))}, e.g. `{example}`")
+        return seconds
+    return Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(check), WithJsonSchema(DURATION_SCHEMA)]
+
+
+def _gain_db(low: float, example: str) -> Any:
+    return Annotated[float, Field(ge=low, le=0.0), BeforeValidator(lambda v: _no_bool(v, example))]
+Text = Annotated[StrictStr, Field(min_length=1)]
+
+
+def _local_text(value: object, handler: Any) -> object:
+    """Text, or a mapping from language code to text (``{en: Plank, de: Unterarmstütz}``)."""
+    if not isinstance(value, dict):
+        return handler(value)
+    if not value:
+        raise ValueError("the mapping is empty; write the text, or one text per language, e.g. "
+                         "`{en: Plank, de: Unterarmstütz}`")
+    texts = {}
+    for code, text in value.items():
+        language = code.strip().lower() if isinstance(code, str) else None
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"{show_value(code)} is not a language voicecoach speaks; a text per language is keyed "
+                             f"by one of {', '.join(sorted(SUPPORTED_LANGUAGES))}")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"the {language} text {show_value(text)} is not text; write e.g. `{language}: Plank`")
+        texts[language] = text
+    return texts
+
+
+# Text a routine may write in several languages at once: a string, or {language code: string}.
+LocalText = Annotated[Text, WrapValidator(_local_text), WithJsonSchema({
+    "anyOf": [{"type": "string", "minLength": 1},
+              {"type": "object", "minProperties": 1, "propertyNames": {"enum": sorted(SUPPORTED_LANGUAGES)},
+               "additionalProperties": {"type": "string", "minLength": 1}}],
+    "description": "Text, or one text per language: {en: Plank, de: Unterarmstütz}."})]
+
+
+def _lexicon(value: object) -> object:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{show_value(value)} is not a mapping; write each word and how to say it, "
+                         "e.g. `lexicon: {Kegel: KAY-gull}`")
+    for written, said in value.items():
+        if not isinstance(written, str) or not written.strip():
+            raise ValueError(f"{show_value(written)} is not a word; write each word as text and how to say it, "
+                             "e.g. `Kegel: KAY-gull`")
+        if not isinstance(said, str) or not said.strip():
+            raise ValueError(f'"{written}" has {show_value(said) if said is not None else "no value"}; write how '
+                             f"to say it as text, e.g. `{written}: KAY-gull`")
+    return value
+
+
+def _sides(value: object) -> object:
+    if value is True:
+        return ["left", "right"]
+    if value is False or value is None:
+        return [None]
+    if isinstance(value, str):
+        return [value]
+    return value
+
+
+def _announce_list(value: object) -> object:
+    return value if isinstance(value, list) else [value]
+
+
+def _announce_item(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == HALFWAY:
+        return HALFWAY
+    try:
+        return _within_limit(parse_duration_s(value))
+    except ValueError:
+        raise ValueError(f"{show_value(value)} is not halfway or a duration; write halfway, 1m or 10s") from None
+
+
+TEMPO_PHASES = ("down", "bottom", "up", "top")  # the phases of a tempo written as "3-1-1-0"
+TEMPO_HINT = 'write seconds down-bottom-up-top, e.g. "3-1-1-0", or name each phase, e.g. `tempo: {down: 3s, up: 1s}`'
+
+
+def _tempo(value: object) -> object:
+    """``"3-1-1-0"`` (down, bottom, up, top) or ``{down: 3s, up: 1s}``: each phase's name and seconds."""
+    if isinstance(value, str):
+        parts = value.split("-")
+        if len(parts) != len(TEMPO_PHASES):
+            raise ValueError(f"{show_value(value)} has {len(parts)} phase{'s' if len(parts) != 1 else ''}; "
+                             + TEMPO_HINT)
+        try:
+            lengths_s = [parse_duration_s(part.strip()) for part in parts]
+        except ValueError:
+            raise ValueError(f"{show_value(value)} is not a tempo; {TEMPO_HINT}") from None
+        phases: list[tuple[str, float]] = list(zip(TEMPO_PHASES, lengths_s))
+    elif isinstance(value, dict) and value:
+        phases = []
+        for name, length in value.items():
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"{show_value(name)} is not a phase name; {TEMPO_HINT}")
+            try:
+                phases.append((name.strip(), _within_limit(parse_duration_s(length))))
+            except ValueError as error:
+                raise ValueError(f'phase "{name}": {error}') from None
+    else:
+        raise ValueError(f"{show_value(value)} is not a tempo; {TEMPO_HINT}")
+    for name, seconds in phases:
+        if 0 < to_ms(seconds) < MIN_PHASE_MS:
+            raise ValueError(f'the {name} phase lasts {format_s(to_ms(seconds))}; a phase lasts 0 (none) or at least '
+                             f"{format_s(MIN_PHASE_MS)}, so that its cue fits")
+    if sum(to_ms(seconds) for _, seconds in phases) < MIN_HOLD_MS:
+        raise ValueError(f"a rep of {show_value(value)} lasts under {format_s(MIN_HOLD_MS)}; give its phases more "
+                         'time, e.g. "3-1-1-0"')
+    return tuple(phases)
+
+
+SideLabels = Annotated[list[StrictStr | None], BeforeValidator(_sides), Field(min_length=1), WithJsonSchema({
+    "anyOf": [{"type": "boolean"}, {"type": "string", "minLength": 1},
+              {"type": "array", "minItems": 1, "items": {"type": ["string", "null"]}}]})]
+Tempo = Annotated[tuple[tuple[str, float], ...], BeforeValidator(_tempo), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": r"^\s*[^-\s]+\s*(-\s*[^-\s]+\s*){3}$"},
+              {"type": "object", "minProperties": 1, "additionalProperties": DURATION_SCHEMA}]})]
+_ANNOUNCE_ITEM = {"anyOf": [{"const": HALFWAY}, DURATION_SCHEMA]}
+AnnounceList = Annotated[list[Annotated[str | float, BeforeValidator(_announce_item)]],
+                         BeforeValidator(_announce_list),
+                         WithJsonSchema({"anyOf": [_ANNOUNCE_ITEM, {"type": "array", "items": _ANNOUNCE_ITEM}]})]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VoiceDoc(_Doc):
+    engine: Literal["pyttsx3", "piper"] = "pyttsx3"
+    name: Text | None = None
+    model: Text | None = None
+    rate: StrictInt = Field(160, ge=80, le=400)
+    volume: Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(lambda v: _no_bool(v, "volume: 0.8"))] = 1.0
+
+
+def _no_bool(value: object, example: str) -> object:
+    if isinstance(value, bool):
+        raise ValueError(f"{show_value(value)} is not a number; write e.g. `{example}`")
+    return value
+
+
+class AudioDoc(_Doc):
+    tone_gain_db: Annotated[float, Field(ge=-20.0, le=10.0), BeforeValidator(lambda v: _no_bool(v, "tone_gain_db: -3"))
+                            ] = 0.0
+
+
+class ExerciseFieldsDoc(_Doc):
+    """Every exercise field, all optional: the shape of ``defaults``."""
+
+    name: LocalText | None = None
+    instructions: LocalText | None = None
+    cue: LocalText | None = None
+    release: LocalText | None = None
+    sides: SideLabels | None = None
+    sets: StrictInt | None = Field(None, ge=1, le=1000)
+    reps: StrictInt | None = Field(None, ge=1, le=1000)
+    hold: Duration | None = None
+    rep_rest: Duration | None = None
+    set_rest: Duration | None = None
+    side_rest: Duration | None = None
+    rest: Duration | None = None
+    countdown: StrictInt | None = Field(None, ge=0, le=10)
+    countdown_style: Literal["ticks", "voice", "both"] | None = None
+    announce: AnnounceList | None = None
+    count_reps: StrictBool | None = None
+    tempo: Tempo | None = None
+    phase_cue: Literal["tone", "voice"] | None = None
+    count: Literal["aloud", "silent"] | None = None
+
+
+class ExerciseDoc(ExerciseFieldsDoc):
+    id: Text | None = None
+
+
+class RoutineDoc(_Doc):
+    title: LocalText
+    description: LocalText | None = None
+    language: StrictStr = "en"
+    voice: VoiceDoc = VoiceDoc()
+    lexicon: Annotated[dict[str, str], BeforeValidator(_lexicon), WithJsonSchema({
+        "type": "object", "additionalProperties": {"type": "string", "minLength": 1}})] = {}
+    intro: LocalText | None = None
+    prepare: Duration = 5.0
+    outro: LocalText | None = None
+    cover: Text | None = None
+    audio: AudioDoc = AudioDoc()
+    defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
+    exercises: list[ExerciseDoc] = Field(min_length=1)
+    variants: dict[StrictStr, dict[str, Any]] | None = None
+    time_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
+                          BeforeValidator(lambda v: _no_bool(v, "time_scale: 0.5"))] = 1.0
+    music: Text | None = None
+    music_rest: Text | None = None
+    music_seed: StrictInt = Field(0, ge=0)
+    music_gain_db: _gain_db(-40.0, "music_gain_db: -14") = -14.0  # type: ignore[valid-type]
+    duck_db: _gain_db(-40.0, "duck_db: -12") = -12.0  # type: ignore[valid-type]
+    duck_attack: _duration_up_to(1.0, "duck_attack: 80ms") = 0.08  # type: ignore[valid-type]
+    duck_release: _duration_up_to(5.0, "duck_release: 400ms") = 0.4  # type: ignore[valid-type]
+    crossfade: _duration_up_to(30.0, "crossfade: 3s") = 3.0  # type: ignore[valid-type]

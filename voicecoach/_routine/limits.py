@@ -1,0 +1,14 @@
+"""TODO"""
+
+from __future__ import annotations
+
+
+
+
+MAX_DURATION_S = 4 * 3600
+MAX_SESSION_MS = 12 * 3600 * 1000
+MAX_HOLDS = 20_000
+MIN_HOLD_MS = 500
+MAX_FILE_BYTES = 1_000_000
+MIN_TIME_SCALE, MAX_TIME_SCALE = 0.1, 10.0
+MIN_PHASE_MS = 500  # the start tone and its clearance (400 ms) end before the next phase tone

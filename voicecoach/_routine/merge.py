@@ -1,0 +1,149 @@
+"""TODO"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+
+from .durations import show_value
+from .._errors import RoutineError
+from .yamlsource import Path as YamlPath
+from .yamlsource import SourceMap, format_path
+from .messages import choices
+from .settings import Setting
+
+if TYPE_CHECKING:  # the loader makes a merger; a merger only reads the file it is given
+    from .load import RoutineFile
+
+
+class _Merger:
+    """Merges overrides into a copy of the file's data and keeps its source map true."""
+
+    def __init__(self, routine_file: RoutineFile) -> None:
+        self.file = routine_file
+        self.data: dict[str, Any] = copy.deepcopy(routine_file.data)
+        self.lines = dict(routine_file.source.lines)
+        self.origins = dict(routine_file.source.origins)
+        self.written = dict(routine_file.source.written)
+        # An id is the slug of the name unless written; pin it, so that a variant that renames
+        # an exercise keeps its id (the timeline and later overrides still find it).
+        for exercise in routine_file.base.exercises:
+            self.data["exercises"][exercise.index].setdefault("id", exercise.id)
+
+    def source(self) -> SourceMap:
+        return SourceMap(self.file.source.file, self.lines, self.origins, self.written)
+
+    def error(self, origin: YamlPath, line: int | None, message: str) -> RoutineError:
+        return RoutineError(message, file=self.file.source.file, line=line, field=format_path(origin))
+
+    # -- variants: written in the file, so every value has a line
+
+    def apply_variant(self, name: str) -> None:
+        self.file.check_variant_name(name)
+        origin = ("variants", name)
+        overrides = self.data["variants"][name]
+        if "variants" in overrides:
+            raise self.file.source.error(origin + ("variants",), "a variant cannot hold variants; "
+                                                                  "write each variant at the top of `variants:`")
+        self.merge_mapping((), overrides, origin)
+
+    def merge_mapping(self, path: YamlPath, overrides: dict[str, Any], origin: YamlPath) -> None:
+        for key, value in overrides.items():
+            if path == () and key == "exercises":
+                self.merge_exercises(value, origin + (key,))
+                continue
+            current = self.value_at(path + (key,))
+            if isinstance(current, dict) and isinstance(value, dict):
+                self.merge_mapping(path + (key,), value, origin + (key,))
+            else:
+                self.replace(path + (key,), value, origin + (key,), from_file=True)
+
+    def merge_exercises(self, overrides: Any, origin: YamlPath) -> None:
+        source = self.file.source
+        if not isinstance(overrides, dict):
+            raise source.error(origin, "in a variant, exercises is a mapping from exercise id to the fields that "
+                                       "change, e.g. `ankle-circles: {hold: 15s}`")
+        for exercise_id, fields in overrides.items():
+            where = origin + (exercise_id,)
+            index = self.exercise_index(str(exercise_id), where, source.line_of(where))
+            if not isinstance(fields, dict):
+                what = "has no value" if fields is None else f"{show_value(fields)} should be a mapping"
+                raise source.error(where, f"{what}; write the fields that change, e.g. `{exercise_id}: {{hold: 15s}}`")
+            if "id" in fields:
+                raise source.error(where + ("id",), "an exercise's id cannot change in a variant; it is how the "
+                                                    "variant finds the exercise")
+            self.merge_mapping(("exercises", index), fields, where)
+
+    def exercise_index(self, exercise_id: str, origin: YamlPath, line: int | None) -> int:
+        ids = self.file.exercise_ids
+        if exercise_id not in ids:
+            raise self.error(origin, line,
+                             f'no exercise has the id "{exercise_id}"; {choices(exercise_id, list(ids), "ids")}')
+        return ids[exercise_id]
+
+    # -- settings: from the command line, so no value has a line
+
+    def apply_setting(self, setting: Setting) -> None:
+        parts = setting.parts
+        flag_origin: YamlPath = (setting.origin,)
+        if parts[0] == "variants":
+            raise RoutineError("variants cannot be set from the command line; use {@variant} NAME",
+                               file=self.file.source.file, field=setting.origin)
+        if parts[0] == "exercises":
+            if len(parts) < 3:
+                raise RoutineError(f"name an exercise and a field, e.g. `exercises.{next(iter(self.file.exercise_ids))}"
+                                   f".hold=15s`", file=self.file.source.file, field=setting.origin)
+            index = self.exercise_index(parts[1], flag_origin, None)
+            if parts[2] == "id":
+                raise RoutineError("an exercise's id cannot be changed by {@set}", file=self.file.source.file,
+                                   field=setting.origin)
+            path: YamlPath = ("exercises", index, *parts[2:])
+        else:
+            path = parts
+        current = self.value_at(path)
+        if isinstance(current, dict) and isinstance(setting.value, dict):
+            for key, value in setting.value.items():
+                self.replace(path + (key,), value, (f"{setting.origin}.{key}",), from_file=False)
+        else:
+            self.replace(path, setting.value, flag_origin, from_file=False)
+
+    # -- the data and its lines
+
+    def value_at(self, path: YamlPath) -> Any:
+        node: Any = self.data
+        for part in path:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                return None
+        return node
+
+    def replace(self, path: YamlPath, value: Any, origin: YamlPath, from_file: bool) -> None:
+        parent: Any = self.data
+        for depth, part in enumerate(path[:-1]):
+            child = parent[part] if isinstance(parent, list) and isinstance(part, int) else parent.get(part)
+            if not isinstance(child, (dict, list)):
+                # The base has a plain value (or nothing) where the override goes deeper: make a mapping
+                # so that validation reports the real problem at the right path.
+                child = {}
+                parent[part] = child
+                self.lines[path[: depth + 1]] = None if not from_file else self.lines.get(path[: depth + 1])
+            parent = child
+        parent[path[-1]] = copy.deepcopy(value)
+        for known in [known for known in self.lines if known[: len(path)] == path]:
+            del self.lines[known]
+        for known in [known for known in self.written if known[: len(path)] == path]:
+            del self.written[known]
+        if from_file:
+            for known, line in self.file.source.lines.items():
+                if known[: len(origin)] == origin:
+                    self.lines[path + known[len(origin):]] = line
+            for known, text in self.file.source.written.items():
+                if known[: len(origin)] == origin:
+                    self.written[path + known[len(origin):]] = text
+        else:
+            self.lines[path] = None
+        self.origins[path] = origin

@@ -1,0 +1,134 @@
+"""TODO"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+from .lexicon import Lexicon
+from .slug import session_slug
+from .yamlsource import Path as YamlPath
+from .yamlsource import SourceMap
+HALFWAY = "halfway"
+
+
+# ---------------------------------------------------------------- resolved data
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A call inside a hold: "Halfway" or "10 seconds left", ``time_left_ms`` before its end."""
+
+    time_left_ms: int
+    halfway: bool = False
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a tempo rep: ``down`` for 3000 ms."""
+
+    name: str
+    ms: int
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    index: int
+    hold_ms: int
+    sides: tuple[str | None, ...] = (None,)
+    sets: int = 1
+    reps: int = 1
+    instructions: str | None = None
+    cue: str | None = None
+    release: str | None = None
+    rep_rest_ms: int = 5000
+    set_rest_ms: int = 15000
+    side_rest_ms: int = 5000
+    rest_ms: int = 20000
+    countdown: int = 3
+    countdown_style: str = "ticks"  # "ticks", "voice" (the numbers spoken) or "both"
+    announce: tuple[Announcement, ...] = ()
+    count_reps: bool = True
+    # A tempo exercise moves through its phases rep after rep; ``hold_ms`` is then a whole set (reps x a rep).
+    tempo: tuple[Phase, ...] = ()
+    phase_cue: str = "tone"  # "tone": a soft tone starts each phase; "voice": its word is said
+    count_aloud: bool = False  # each rep's number said at its end
+
+    @property
+    def rep_ms(self) -> int:
+        return sum(phase.ms for phase in self.tempo)
+
+    @property
+    def path(self) -> YamlPath:
+        """Where the exercise is written: ``("exercises", 2)``."""
+        return ("exercises", self.index)
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str = "pyttsx3"
+    name: str | None = None
+    rate_wpm: int = 160
+    volume: float = 1.0
+    model: Path | None = None  # a piper voice file; found next to the routine file once the file is loaded
+
+
+@dataclass(frozen=True)
+class Music:
+    """The music bed: ``bed`` under the holds (and everywhere, without ``rest``), ``rest`` in the rests.
+
+    ``bed`` and ``rest`` are as written until the routine file is loaded, then the files or folders found
+    next to it; ``bed_tracks`` and ``rest_tracks`` are their files in the order they play.
+    """
+
+    bed: Path
+    rest: Path | None = None
+    seed: int = 0
+    crossfade_ms: int = 3000
+    gain_db: float = -14.0  # the bed's loudness against the voice's
+    duck_db: float = -12.0  # lower still under every spoken word and every tone
+    duck_attack_ms: int = 80  # fully ducked this long before a sound begins (and ramping down as long before that)
+    duck_release_ms: int = 400  # back up over this long after a sound ends
+    bed_tracks: tuple[Path, ...] = ()
+    rest_tracks: tuple[Path, ...] = ()
+
+    def name_of(self, track: Path) -> str:
+        """A track as the timeline and the script name it: its path from the folder that holds the music
+        (``music/track.mp3``, or ``calm.mp3`` for a file)."""
+        for root in filter(None, (self.bed, self.rest)):
+            try:
+                return track.relative_to(root.parent).as_posix()
+            except ValueError:
+                continue
+        return track.name
+
+
+@dataclass(frozen=True)
+class Routine:
+    title: str
+    exercises: tuple[Exercise, ...]
+    description: str | None = None
+    language: str = "en"
+    voice: Voice = Voice()
+    intro: str | None = None
+    outro: str | None = None
+    prepare_ms: int = 5000
+    name_parts: tuple[str, ...] = ()
+    cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
+    tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech
+    lexicon: Lexicon = Lexicon()
+    music: Music | None = None
+    source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
+
+    @property
+    def session_title(self) -> str:
+        """The title tag: "Title (quick, rate 140)" for a variant or override, else the title."""
+        return f"{self.title} ({', '.join(self.name_parts)})" if self.name_parts else self.title
+
+    @property
+    def slug(self) -> str:
+        """The session's file name: ``<title-slug>--<variant>--<label-value>...``."""
+        return session_slug(self.title, self.name_parts)

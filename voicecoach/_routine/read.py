@@ -1,0 +1,60 @@
+"""TODO"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+from typing import Any
+
+
+from .._errors import RoutineError
+from .yamlsource import SourceMap, load_yaml_text
+from .limits import MAX_FILE_BYTES
+from .model import Routine
+from .resolve import resolve_routine
+
+
+# ---------------------------------------------------------------- loading
+
+
+def read_routine_source(path: str | Path, display_name: str | None = None) -> tuple[Any, SourceMap]:
+    """The file's YAML as plain data plus the line of every value; nothing validated yet."""
+    path = Path(path)
+    name = display_name or str(path)
+    if not path.exists():
+        raise RoutineError("no such file; check the path, or run `voicecoach init` to write a starter routine",
+                           file=name)
+    if path.is_dir():
+        raise RoutineError("is a folder, not a routine file; give the path of a .yaml file", file=name)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RoutineError(f"cannot be read ({error.strerror}); check its permissions", file=name) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise RoutineError(f"is {len(raw)} bytes; a routine file is at most {MAX_FILE_BYTES} bytes", file=name)
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            or _looks_like_utf16(raw):
+        raise RoutineError("is saved as UTF-16 (\"Unicode\") text; save it as UTF-8 in your editor "
+                           "(in Notepad: File, Save as, Encoding: UTF-8)", file=name)
+    if b"\x00" in raw:
+        raise RoutineError("is a binary file, not a routine; give a YAML text file", file=name)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise RoutineError("is not UTF-8 text; save it as UTF-8 in your editor", file=name, line=line) from None
+    return load_yaml_text(text, name)
+
+
+def _looks_like_utf16(raw: bytes) -> bool:
+    """Text saved as UTF-16 without a byte order mark: every other byte is zero."""
+    sample = raw[:2000]
+    return len(sample) >= 8 and any(sample[start::2].count(0) >= 0.9 * len(sample[start::2]) and
+                                    sample[1 - start::2].count(0) == 0 for start in (0, 1))
+
+
+def parse_routine(text: str, file: str = "<routine>") -> Routine:
+    """A routine from YAML text, for tests and tools: files it names are not looked up. A routine file is
+    read by ``variants.load_routine_file``, the one loader, which also finds its cover and voice files."""
+    data, source = load_yaml_text(text, file)
+    return resolve_routine(data, source)

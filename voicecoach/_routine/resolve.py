@@ -1,0 +1,272 @@
+"""TODO"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+
+from .durations import format_s, to_ms
+from .._errors import RoutineError
+from .lexicon import Lexicon
+from .languages import SUPPORTED_LANGUAGES, language_names
+from .slug import slugify
+from .yamlsource import Path as YamlPath
+from .yamlsource import SourceMap
+from .document import ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
+from .limits import MAX_DURATION_S, MAX_HOLDS, MAX_SESSION_MS, MIN_HOLD_MS
+from .messages import _EXAMPLES, _NEEDS_VALUE, _kind, _validate
+from .model import Announcement, Exercise, HALFWAY, Music, Phase, Routine, Voice
+DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
+
+
+def resolve_routine(data: Any, source: SourceMap) -> Routine:
+    """Validate plain YAML data and resolve defaults into a Routine."""
+    if not isinstance(data, dict):
+        raise RoutineError(f"the file holds {_kind(data)}, not a routine; start with `title:` and `exercises:`",
+                           file=source.file, line=1)
+    doc = _validate(RoutineDoc, data, (), source)
+    language = doc.language.strip().lower()
+    if language not in SUPPORTED_LANGUAGES:
+        base = language.replace("_", "-").split("-")[0]
+        if base in SUPPORTED_LANGUAGES:  # "en-gb": the phrases are "en", the accent is the voice's
+            raise source.error(("language",), f'"{doc.language}" is not supported; write `language: {base}` and '
+                                              f"choose the accent with the voice, e.g. `voice: {{name: {language}}}`")
+        raise source.error(("language",), f'"{doc.language}" is not a language voicecoach speaks; use one of '
+                           + language_names())
+    exercises = []
+    seen_ids: dict[str, int] = {}
+    for index, exercise_doc in enumerate(doc.exercises):
+        exercise = _resolve_exercise(exercise_doc, doc.defaults, index, source, language)
+        if exercise.id in seen_ids and exercise_doc.id is None:
+            raise source.error(("exercises", index),
+                               f'the name "{exercise.name}" gives the id "{exercise.id}", which '
+                               f"exercises[{seen_ids[exercise.id]}] already has; give this one its own id, "
+                               f"e.g. `id: {exercise.id}-2`")
+        if exercise.id in seen_ids:
+            raise source.error(("exercises", index, "id"),
+                               f'id "{exercise.id}" is already used by exercises[{seen_ids[exercise.id]}]; '
+                               f"give each exercise its own id, e.g. `id: {exercise.id}-2`")
+        seen_ids[exercise.id] = index
+        exercises.append(exercise)
+    if doc.voice.model is not None and doc.voice.engine != "piper":
+        raise source.error(("voice", "model"), f"a model file is a piper voice, but the engine is {doc.voice.engine}; "
+                                               "add `engine: piper` to voice, or remove model")
+    if doc.music_rest is not None and doc.music is None:
+        raise source.error(("music_rest",), "is music for the rests, but there is no `music:` for the holds; add "
+                                            "e.g. `music: music/` or remove music_rest")
+    music = Music(Path(doc.music), Path(doc.music_rest) if doc.music_rest else None, seed=doc.music_seed,
+                  crossfade_ms=to_ms(doc.crossfade), gain_db=float(doc.music_gain_db), duck_db=float(doc.duck_db),
+                  duck_attack_ms=to_ms(doc.duck_attack), duck_release_ms=to_ms(doc.duck_release)) \
+        if doc.music is not None else None
+    routine = Routine(
+        title=localized(doc.title, language, ("title",), source).strip(),
+        description=localized(doc.description, language, ("description",), source),
+        language=language,
+        voice=Voice(engine=doc.voice.engine, name=doc.voice.name, rate_wpm=doc.voice.rate,
+                    volume=float(doc.voice.volume), model=Path(doc.voice.model) if doc.voice.model else None),
+        lexicon=Lexicon(tuple((written.strip(), said.strip()) for written, said in doc.lexicon.items())),
+        intro=localized(doc.intro, language, ("intro",), source),
+        outro=localized(doc.outro, language, ("outro",), source),
+        cover=Path(doc.cover) if doc.cover else None,
+        tone_gain_db=float(doc.audio.tone_gain_db),
+        prepare_ms=to_ms(doc.prepare),
+        exercises=tuple(exercises),
+        music=music,
+        source=source,
+    )
+    routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
+    _check_size(routine, doc.time_scale)
+    return routine
+
+
+def localized(value: Any, language: str, path: YamlPath, source: SourceMap) -> Any:
+    """``value`` in ``language``: text as it is, or the language's entry of a ``{language: text}`` mapping."""
+    if not isinstance(value, dict):
+        return value
+    if language in value:
+        return value[language]
+    raise source.error(path, f'has no text for language "{language}" (it has {", ".join(value)}); add '
+                             f"`{language}: ...` under it, or build in {' or '.join(value)}")
+
+
+def _check_size(routine: Routine, factor: float) -> None:
+    """Refuse absurdly many holds, or a session over 12 hours, naming the exercise that weighs most."""
+    source = routine.source
+    counts = [len(exercise.sides) * exercise.sets * exercise.reps for exercise in routine.exercises]
+    if sum(counts) > MAX_HOLDS:
+        index = max(range(len(counts)), key=counts.__getitem__)
+        exercise = routine.exercises[index]
+        parts = [f"{len(exercise.sides)} sides"] if len(exercise.sides) > 1 else []
+        parts += [f"{exercise.sets} sets"] if exercise.sets > 1 else []
+        parts += [f"{exercise.reps} reps"] if exercise.reps > 1 else []
+        here = f"{' x '.join(parts)} make {counts[index]} holds" if parts else f"{counts[index]} holds"
+        if counts[index] < sum(counts):
+            here += f" here, {sum(counts)} in the whole session"
+        raise source.error(("exercises", index), f"{here}; a session has at most {MAX_HOLDS} holds, so use fewer "
+                                                 "sides, sets or reps")
+    spans = [_asked_ms(exercise, last=exercise is routine.exercises[-1]) for exercise in routine.exercises]
+    total_ms = routine.prepare_ms + sum(spans)
+    if total_ms > MAX_SESSION_MS:
+        index = max(range(len(spans)), key=spans.__getitem__)
+        scaled = f" (with {source.written_as(('time_scale',))} {factor:g})" if factor != 1.0 else ""
+        raise source.error(("exercises", index),
+                           f"its holds and rests last {format_s(spans[index])}{scaled}, which makes the session at "
+                           f"least {format_s(total_ms)}; a session is at most 12 hours, so use fewer sets or reps, "
+                           "or shorter holds and rests")
+
+
+def _asked_ms(exercise: Exercise, last: bool) -> int:
+    """An exercise's holds and rests as asked (the rest after it too, unless it is the last)."""
+    sides, sets, reps = len(exercise.sides), exercise.sets, exercise.reps
+    if exercise.tempo:  # a set is one stretch of reps, with no rest between them
+        reps = 1
+    return (sides * sets * reps * exercise.hold_ms + sides * sets * (reps - 1) * exercise.rep_rest_ms
+            + sides * (sets - 1) * exercise.set_rest_ms + (sides - 1) * exercise.side_rest_ms
+            + (0 if last else exercise.rest_ms))
+
+
+def scale_times(routine: Routine, factor: float) -> Routine:
+    """Every hold, rest and ``prepare`` times ``factor``; ``countdown`` and ``announce`` stay.
+
+    Halfway is recomputed from the new hold; a time-left call that no longer
+    fits inside its scaled hold is dropped, as the format says.
+    """
+    source = routine.source
+
+    def scaled(ms: int, what: str) -> int:
+        result = round(ms * factor)
+        if result > MAX_DURATION_S * 1000:
+            raise source.error(("time_scale",), f"{factor:g} makes {what} {format_s(result)}, over the 4 hour limit; "
+                                                f"use a smaller time_scale")
+        return result
+
+    exercises = []
+    for exercise in routine.exercises:
+        # A tempo is how fast to move, not how long to stay: its reps keep their pace.
+        hold_ms = exercise.hold_ms if exercise.tempo else scaled(exercise.hold_ms, f"the hold of {exercise.name}")
+        if hold_ms < MIN_HOLD_MS:
+            raise source.error(("time_scale",), f"{factor:g} makes the hold of {exercise.name} {format_s(hold_ms)}; "
+                                                f"a hold lasts at least {format_s(MIN_HOLD_MS)}, so use a larger "
+                                                f"time_scale or a longer hold")
+        calls = [Announcement(hold_ms // 2, halfway=True) if call.halfway else call
+                 for call in exercise.announce if call.halfway or call.time_left_ms < hold_ms]
+        # Halfway may now fall on a time-left call ("10 seconds left" in a 20 s hold): say it once.
+        announce = tuple({call.time_left_ms: call for call in reversed(calls)}.values())[::-1]
+        exercises.append(dataclasses.replace(
+            exercise, hold_ms=hold_ms, announce=announce,
+            rep_rest_ms=scaled(exercise.rep_rest_ms, f"the rep_rest of {exercise.name}"),
+            set_rest_ms=scaled(exercise.set_rest_ms, f"the set_rest of {exercise.name}"),
+            side_rest_ms=scaled(exercise.side_rest_ms, f"the side_rest of {exercise.name}"),
+            rest_ms=scaled(exercise.rest_ms, f"the rest after {exercise.name}")))
+    return dataclasses.replace(routine, exercises=tuple(exercises), prepare_ms=scaled(routine.prepare_ms, "prepare"))
+
+
+def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int, source: SourceMap,
+                      language: str) -> Exercise:
+    path: YamlPath = ("exercises", index)
+
+    def pick(name: str, builtin: Any = None, local: bool = True) -> Any:
+        for where, fields in ((path, doc), (("defaults",), defaults)):
+            if name in fields.model_fields_set:
+                value = getattr(fields, name)
+                if value is not None:
+                    return localized(value, language, where + (name,), source) if local else value
+                if name in _NEEDS_VALUE:  # `reps:` with nothing after it
+                    raise source.error(where + (name,), f"has no value; write e.g. `{_EXAMPLES[name]}`")
+                return builtin  # `cue:` or `sides:` with nothing after it: none
+        return builtin
+
+    written_name = pick("name", local=False)
+    name = pick("name")
+    if name is None:
+        raise source.error(path, "name is missing; add e.g. `name: Ankle circles`")
+    tempo = pick("tempo", local=False)
+    if tempo is not None:
+        return _tempo_exercise(doc, index, source, pick, written_name, name, tempo)
+    for only_tempo in ("phase_cue", "count"):
+        if getattr(doc, only_tempo) is not None:
+            raise source.error(path + (only_tempo,), f"{only_tempo} is for an exercise with a tempo (moving reps, "
+                                                     'e.g. `tempo: "3-1-1-0"`); this one holds, so remove it')
+    hold_s = pick("hold")
+    if hold_s is None:
+        raise source.error(path, "hold is missing; add e.g. `hold: 5s` (or set it once under defaults)")
+    hold_ms = to_ms(hold_s)
+    hold_path = path + ("hold",) if "hold" in doc.model_fields_set else ("defaults", "hold")
+    if hold_ms < MIN_HOLD_MS:
+        raise source.error(hold_path, f"{format_s(hold_ms)} is too short; a hold lasts at least "
+                                      f"{format_s(MIN_HOLD_MS)} (its start tone must fit), e.g. 5s")
+    announce_raw = pick("announce")
+    announce_path = path + ("announce",) if "announce" in doc.model_fields_set else ("defaults", "announce")
+    if announce_raw is None:
+        announce_raw = [HALFWAY] if hold_ms >= 30_000 else []
+    announcements = []
+    for position, item in enumerate(announce_raw):
+        if item == HALFWAY:
+            announcements.append(Announcement(time_left_ms=hold_ms // 2, halfway=True))
+            continue
+        left_ms = to_ms(item)
+        if not 0 < left_ms < hold_ms:
+            raise source.error(announce_path + (position,),
+                               f"{format_s(left_ms)} left is not inside the {format_s(hold_ms)} hold; "
+                               f"use a time shorter than {format_s(hold_ms)}, or lengthen the hold")
+        announcements.append(Announcement(time_left_ms=left_ms))
+    announcements.sort(key=lambda call: -call.time_left_ms)
+    # The id is the same in every language: from the first name written when there are several.
+    id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name
+    exercise_id = doc.id if doc.id is not None else slugify(id_name, fallback=f"exercise-{index + 1}")
+    return Exercise(
+        id=exercise_id,
+        name=name.strip(),
+        index=index,
+        hold_ms=hold_ms,
+        sides=tuple(pick("sides", [None])),
+        sets=pick("sets", 1),
+        reps=pick("reps", 1),
+        instructions=pick("instructions"),
+        cue=pick("cue"),
+        release=pick("release"),
+        rep_rest_ms=to_ms(pick("rep_rest", DEFAULT_REST_S["rep_rest"])),
+        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
+        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
+        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
+        countdown=pick("countdown", 3),
+        countdown_style=pick("countdown_style", "ticks"),
+        announce=tuple(dict.fromkeys(announcements)),
+        count_reps=pick("count_reps", True),
+    )
+
+
+def _tempo_exercise(doc: ExerciseDoc, index: int, source: SourceMap, pick: Any, written_name: Any, name: str,
+                    tempo: tuple[tuple[str, float], ...]) -> Exercise:
+    """An exercise of moving reps: each rep goes through the tempo's phases; a set is its reps back to back."""
+    path: YamlPath = ("exercises", index)
+    for held in ("hold", "cue", "announce"):
+        if held in doc.model_fields_set:
+            raise source.error(path + (held,), f"a tempo exercise has no {held}: its reps last their phases, and "
+                                               "each phase has its cue; remove it, or remove tempo")
+    phases = tuple(Phase(phase_name, to_ms(seconds)) for phase_name, seconds in tempo)
+    reps = pick("reps", 1)
+    rep_ms = sum(phase.ms for phase in phases)
+    id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name
+    return Exercise(
+        id=doc.id if doc.id is not None else slugify(id_name, fallback=f"exercise-{index + 1}"),
+        name=name.strip(),
+        index=index,
+        hold_ms=reps * rep_ms,
+        sides=tuple(pick("sides", [None])),
+        sets=pick("sets", 1),
+        reps=reps,
+        instructions=pick("instructions"),
+        release=pick("release"),
+        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
+        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
+        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
+        countdown=pick("countdown", 3),
+        countdown_style=pick("countdown_style", "ticks"),
+        count_reps=False,
+        tempo=phases,
+        phase_cue=pick("phase_cue", "tone"),
+        count_aloud=pick("count", "aloud") == "aloud",
+    )

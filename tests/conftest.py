@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach._build import BuildOptions, BuildResult, build_file
+from voicecoach._pipeline.build import BuildOptions, BuildResult, build_file
 from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService
 
@@ -104,14 +104,25 @@ def write_routine(folder: Path, text: str, name: str = "routine.yaml") -> Path:
 
 
 @pytest.fixture()
-def fake_speech(monkeypatch):
-    """Every build in this test speaks through the fake engine (exact lengths, milliseconds of work)."""
-    from voicecoach._speech import engines
+def fake_speech() -> Iterator[type]:
+    """Every build in this test speaks through the fake engine (exact lengths, milliseconds of work), registered
+    in the default engine's place as a plug-in would be."""
+    from voicecoach import register_engine
 
     from .fake_engine import FakeEngine
 
-    monkeypatch.setitem(engines._FACTORIES, "pyttsx3", FakeEngine)
-    return FakeEngine
+    previous = register_engine("pyttsx3", FakeEngine)
+    try:
+        yield FakeEngine
+    finally:
+        register_engine("pyttsx3", previous)
+
+
+def entry_path(cache: PhraseCache, settings, text: str) -> Path:
+    """Where a speech cache in a folder keeps the entry of ``text``."""
+    path = cache.store.local(cache.relative_for(settings, text))
+    assert path is not None, "the cache is not a folder"
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach._build import check_routine
+from voicecoach._pipeline.build import check_routine
 from voicecoach._errors import VoicecoachError
 from voicecoach._routine.load import load_routine_file
 

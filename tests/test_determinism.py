@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach._build import BuildOptions, build_file
+from voicecoach._pipeline.build import BuildOptions, build_file
 from voicecoach._audio.mp3join import frame_length
 
 from .audio_probe import RATE_HZ, decode_mp3
@@ -35,7 +35,7 @@ exercises:
 BUILD = """\
 import sys
 from pathlib import Path
-from voicecoach._build import BuildOptions, build_session
+from voicecoach._pipeline.build import BuildOptions, build_session
 from voicecoach._routine.examples import open_routine
 from voicecoach._speech import service as speech
 from voicecoach._speech.cache import PhraseCache
@@ -98,7 +98,7 @@ def test_the_mp3_decodes_to_its_timelines_length_when_its_last_frame_is_nearly_f
     result = build_file(write_routine(tmp_path, _with_hold(extra_ms)), options)
     assert result.timeline.duration_ms == first + extra_ms
     if encoders == 2:  # it was really encoded in pieces
-        from voicecoach._audio.session import split_frames
+        from voicecoach._pipeline.strategies import split_frames
 
         assert split_frames(result.timeline, RATE_HZ, encoders)
     decoded = decode_mp3(result.mp3_path)

@@ -9,9 +9,9 @@ import pytest
 from mutagen.id3 import ID3
 
 from voicecoach._catalog.model import BatchOptions
-from voicecoach._catalog.build import build_batch
+from voicecoach._catalog.catalog import build_batch
 from voicecoach._catalog.specs import batch_specs
-from voicecoach._build import BuildOptions, build_session
+from voicecoach._pipeline.build import BuildOptions, build_session
 from voicecoach._routine.languages import SUPPORTED_LANGUAGES, phrases_for
 from voicecoach._routine.model import Voice
 from voicecoach._speech.cache import PhraseCache

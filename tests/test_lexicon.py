@@ -8,7 +8,7 @@ import re
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from voicecoach._build import BuildOptions, build_file
+from voicecoach._pipeline.build import BuildOptions, build_file
 from voicecoach._routine.lexicon import Lexicon
 from voicecoach._routine.languages import phrases_for
 from voicecoach._plan.planner import plan_session

@@ -22,6 +22,7 @@ from voicecoach._errors import RoutineError
 from voicecoach._audio.timeline import HoldEvent, Timeline
 from voicecoach._audio.music_bed import MusicBed
 from voicecoach._audio.music_tracks import TrackInfo, measure_tracks
+from voicecoach._stores import FolderStore
 from voicecoach._audio.music_schedule import schedule_music
 from voicecoach._routine.model import Music
 from voicecoach._routine.load import load_routine_file
@@ -298,11 +299,11 @@ def test_a_track_is_measured_once_and_again_when_it_changes(tmp_path):
     track = write_music(tmp_path / "a.wav", 2.0, 196.0, BED_BASS_HZ, 1)
     music = Music(track, bed_tracks=(track,))
     routine = load_routine_file(write_routine(tmp_path, "title: T\nexercises: [{name: P, hold: 5s}]\n"))
-    first = measure_tracks(music, RATE_HZ, tmp_path / "cache", routine.source)[track]
+    first = measure_tracks(music, RATE_HZ, FolderStore(tmp_path / "cache"), routine.source)[track]
     assert first.frames == 2 * RATE_HZ
     assert len(list((tmp_path / "cache" / "music").iterdir())) == 1
     write_music(track, 3.0, 196.0, BED_BASS_HZ, 1)
-    assert measure_tracks(music, RATE_HZ, tmp_path / "cache", routine.source)[track].frames == 3 * RATE_HZ
+    assert measure_tracks(music, RATE_HZ, FolderStore(tmp_path / "cache"), routine.source)[track].frames == 3 * RATE_HZ
 
 
 def music_decoders_of(folder: Path) -> list[str]:

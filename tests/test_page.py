@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach._build import BuildOptions, build_file
+from voicecoach._pipeline.build import BuildOptions, build_file
 from voicecoach._publish.serve import serve_in_background
 
 from .conftest import write_routine

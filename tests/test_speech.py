@@ -6,10 +6,13 @@ import dataclasses
 
 import pytest
 
+
 from voicecoach._errors import RoutineError
 from voicecoach._routine.model import Voice
 from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService
+
+from .conftest import entry_path
 
 
 class CountingEngine:
@@ -90,7 +93,7 @@ def test_a_damaged_cache_entry_is_made_again(counting, tmp_path):
     service, engine = counting
     settings = service.settings_for(Voice(), "en")
     good = service.clips(["Breathe"], settings)["Breathe"]
-    entry = service.cache.path_for(settings, "Breathe")
+    entry = entry_path(service.cache, settings, "Breathe")
     data = entry.read_bytes()
     entry.write_bytes(data[:-100])  # truncated, as by a full disk or a copy cut short
     again = service.clips(["Breathe"], settings)["Breathe"]
@@ -106,7 +109,7 @@ def test_an_altered_cache_entry_fails_its_checksum(counting):
     service, engine = counting
     settings = service.settings_for(Voice(), "en")
     service.clips(["Exhale"], settings)
-    entry = service.cache.path_for(settings, "Exhale")
+    entry = entry_path(service.cache, settings, "Exhale")
     data = bytearray(entry.read_bytes())
     data[-1000] ^= 0x40  # one flipped bit in the samples
     entry.write_bytes(bytes(data))
@@ -121,7 +124,7 @@ def test_cache_info_counts_and_checks_and_clear_empties(counting, tmp_path):
     service, _ = counting
     for rate in (150, 200):
         service.clips(["One", "Two"], service.settings_for(Voice(rate_wpm=rate), "en"))
-    broken = service.cache.path_for(service.settings_for(Voice(rate_wpm=150), "en"), "Two")
+    broken = entry_path(service.cache, service.settings_for(Voice(rate_wpm=150), "en"), "Two")
     broken.write_bytes(b"rubbish")
     info = service.cache.info()
     assert (info.entries, info.voices, info.damaged, info.leftovers) == (4, 2, 1, 0)
@@ -140,7 +143,7 @@ def test_when_another_build_stored_the_phrase_first_its_entry_is_used(speech, tm
     other_cache = PhraseCache(tmp_path / "other")
     fast = dataclasses.replace(settings, rate_wpm=300)
     theirs = SpeechService(other_cache, engines={"pyttsx3": speech.engine}).clips(["Same words"], fast)["Same words"]
-    entry = ours.cache.path_for(settings, "Same words")
+    entry = entry_path(ours.cache, settings, "Same words")
 
     class AnotherBuildFinishesFirst:
         """Synthesizes for real, while another build's entry lands in the shared cache."""
@@ -149,7 +152,8 @@ def test_when_another_build_stored_the_phrase_first_its_entry_is_used(speech, tm
 
         def synthesize(self, text, settings):
             clip = speech.engine.synthesize(text, settings)
-            entry.write_bytes(other_cache.path_for(fast, text).read_bytes())
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            entry.write_bytes(entry_path(other_cache, fast, text).read_bytes())
             return clip
 
     assert ours.cache.make(settings, "Same words", AnotherBuildFinishesFirst()) == theirs

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 from .._errors import MissingPartError, OutputError
-from .._publish.files import PendingFile, sweep_stale
+from .._stores.atomic import PendingFile, sweep_stale
 from .._parts import FFMPEG_INSTALL_HINT, ffmpeg_path
 
 DEFAULT_BITRATE_KBPS = 64
@@ -28,7 +28,7 @@ def encode_command(source: str | Path, output: str | Path, sample_rate_hz: int, 
 
 
 def encode_mp3(chunks: Iterable[bytes], partial: Path, sample_rate_hz: int, bitrate_kbps: int,
-               on_chunk: Callable[[], None] | None = None, target: Path | None = None) -> None:
+               on_chunk: Callable[[], None] | None = None, target: str | Path | None = None) -> None:
     """Encode mono 16-bit PCM chunks into the MP3 file ``partial``; ffmpeg is stopped if anything fails.
 
     ``target`` is the name the file will have once published, for error messages.

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from .loudness import LoudnessMeter
+from .._errors import OutputError
 from .._parts import ffmpeg_path
+from .._stores import Store
 from .._routine.model import Music
 from .._routine.yamlsource import SourceMap
 
@@ -80,16 +82,16 @@ def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
     return TrackInfo(meter.frames, meter.result().integrated_lufs)
 
 
-def measure_tracks(music: Music, sample_rate_hz: int, cache_dir: Path | None, source: SourceMap,
+def measure_tracks(music: Music, sample_rate_hz: int, cache: Store | None, source: SourceMap,
                    on_progress: Callable[[int, int], None] | None = None) -> dict[Path, TrackInfo]:
-    """Every file of the bed and the rests' music measured (each once, on every core; from the cache when it
-    was measured before). A file ffmpeg cannot play is a RoutineError on the line of ``music:`` or
-    ``music_rest:``."""
+    """Every file of the bed and the rests' music measured (each once, on every core; from ``cache``, the
+    speech cache's store, when it was measured before). A file ffmpeg cannot play is a RoutineError on the
+    line of ``music:`` or ``music_rest:``."""
     paths = dict.fromkeys((*music.bed_tracks, *music.rest_tracks))
     found: dict[Path, TrackInfo] = {}
     to_measure = []
     for path in paths:
-        cached = _cached(cache_dir, path, sample_rate_hz)
+        cached = _cached(cache, path, sample_rate_hz)
         if cached is None:
             to_measure.append(path)
         else:
@@ -107,42 +109,40 @@ def measure_tracks(music: Music, sample_rate_hz: int, cache_dir: Path | None, so
                     raise source.error((field,), f'"{music.name_of(path)}" cannot be played ({error.reason}); '
                                                  "give a music file: mp3, m4a, ogg, flac or wav") \
                         from None
-                _store(cache_dir, path, sample_rate_hz, found[path])
+                _remember(cache, path, sample_rate_hz, found[path])
                 if on_progress:
                     on_progress(len(found), len(paths))
     return found
 
 
-def _cache_file(cache_dir: Path, path: Path, sample_rate_hz: int) -> Path | None:
+def _cache_entry(path: Path, sample_rate_hz: int) -> str | None:
+    """Where a track's measurement is kept in the cache: named by the file, its size and time, and the rate."""
     try:
         status = path.stat()
     except OSError:
         return None
     key = f"{_FORMAT}|{path.resolve()}|{status.st_size}|{status.st_mtime_ns}|{sample_rate_hz}"
-    return cache_dir / "music" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    return f"music/{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 
-def _cached(cache_dir: Path | None, path: Path, sample_rate_hz: int) -> TrackInfo | None:
-    entry = _cache_file(cache_dir, path, sample_rate_hz) if cache_dir else None
-    if entry is None:
+def _cached(cache: Store | None, path: Path, sample_rate_hz: int) -> TrackInfo | None:
+    entry = _cache_entry(path, sample_rate_hz) if cache is not None else None
+    if cache is None or entry is None:
         return None
     try:
-        data = json.loads(entry.read_text())
+        data = json.loads(cache.read(entry) or b"")
         return TrackInfo(int(data["frames"]), float(data["loudness_lufs"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OutputError, ValueError, KeyError, TypeError):
         return None  # not measured yet, or damaged: measured again
 
 
-def _store(cache_dir: Path | None, path: Path, sample_rate_hz: int, info: TrackInfo) -> None:
-    entry = _cache_file(cache_dir, path, sample_rate_hz) if cache_dir else None
-    if entry is None:
+def _remember(cache: Store | None, path: Path, sample_rate_hz: int, info: TrackInfo) -> None:
+    entry = _cache_entry(path, sample_rate_hz) if cache is not None else None
+    if cache is None or entry is None:
         return
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        temporary = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"frames": info.frames, "loudness_lufs": info.loudness_lufs}))
-        os.replace(temporary, entry)  # whole or not at all
-    except OSError:
+        cache.write(entry, json.dumps({"frames": info.frames, "loudness_lufs": info.loudness_lufs}).encode())
+    except (OutputError, OSError):
         pass  # a cache that cannot be written only costs a measurement next time
 
 

@@ -62,7 +62,7 @@ class _ChaptersInOrder(ID3):
 
 
 def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | None = None,
-               target: Path | None = None) -> None:
+               target: str | Path | None = None) -> None:
     """ID3v2.3 tags and chapters (CHAP frames listed in a top-level CTOC)."""
     words = phrases_for(timeline.language)
     language = words.id3_language  # ISO 639-2, for the language fields and TLAN

@@ -1,24 +1,22 @@
-"""TODO"""
+"""The Dask runner: speech synthesized and sessions rendered as tasks on a cluster (the cluster extra)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
+from .. import _workers
 from .._errors import ClusterError, MissingPartError, VoicecoachError
-from .._audio.timeline import Timeline
-from .._audio.session import SessionJob
+from .._pipeline.session import SessionJob
 from .._speech.engines.base import Clip, SpeechSettings
 from .._speech.service import SpeechService
-from .._workers import synthesize_task
-from .._stores.remote import CLUSTER_INSTALL, RemoteStore
-from .model import BatchProgress, _Session
-from .runners import _Renderer, render_session
+from .._stores import CLUSTER_INSTALL
+from .model import CatalogProgress, PlannedSession
+from .runners import Coming, SessionDone
 
 
 def dask_client(address: str) -> tuple[Any, Any]:
@@ -44,18 +42,10 @@ def dask_client(address: str) -> tuple[Any, Any]:
                            "`dask scheduler`, or use {@dask} local", field="{@dask}") from None
 
 
-def _dask_render(job: SessionJob, store: RemoteStore | None, *made: Mapping[str, Clip]) -> Timeline:
-    """One session, on a Dask worker: the clips it was given plus those its voice's synthesis tasks made
-    (``made``, which Dask hands over from wherever they ran); its files appear whole or not at all."""
-    phrases = set(job.plan.phrases())
-    clips = {**job.clips, **{text: clip for batch in made for text, clip in batch.items() if text in phrases}}
-    return render_session(dataclasses.replace(job, clips=clips), store)
-
-
 SPEECH_TASK_PHRASES = 64  # at most this many phrases per synthesis task (a voice's phrases spread over workers)
 
 
-class _DaskRenderer(_Renderer):
+class DaskRunner:
     """Speech synthesized and sessions rendered as tasks on a Dask cluster.
 
     Each voice's missing phrases are synthesized by tasks of that (engine, voice) only,
@@ -65,11 +55,10 @@ class _DaskRenderer(_Renderer):
     workers see at the same path, or a shared store.
     """
 
-    def __init__(self, address: str, report: BatchProgress, session_finished: Callable[[], None],
-                 store: RemoteStore | None = None) -> None:
-        super().__init__(report, session_finished, store)
+    def __init__(self, address: str, report: CatalogProgress, on_done: SessionDone) -> None:
+        self.report, self.on_done = report, on_done
         self.client, self.cluster = dask_client(address)
-        self.futures: dict[Any, _Session] = {}
+        self.futures: dict[Any, PlannedSession] = {}
         self.speech: dict[Any, int] = {}  # pending synthesis tasks: how many phrases each makes
         self.reading: list[Any] = []  # tasks that read cached phrases
         self.phrases_done = self.phrases_total = 0
@@ -83,7 +72,7 @@ class _DaskRenderer(_Renderer):
 
     def clips(self, speech: SpeechService, settings: SpeechSettings, texts: Sequence[str],
               spoken: Callable[[str], str], on_progress: Callable[[int, int], None]
-              ) -> tuple[dict[str, Clip], list[tuple[frozenset[str], Any]]]:
+              ) -> tuple[dict[str, Clip], list[Coming]]:
         """One voice's clips, all made or read by tasks on the workers, none here: those the cache has by one task
         that reads them (Dask runs it again elsewhere if the worker holding them dies), the rest by tasks that
         synthesize them, in groups spread over the workers (at most SPEECH_TASK_PHRASES each)."""
@@ -92,9 +81,10 @@ class _DaskRenderer(_Renderer):
         self.phrases_total += len(texts)
         self.phrases_done += len(cached)
         self._report_speech()
-        def task(group: Sequence[str], kind: str) -> tuple[frozenset[str], Any]:
-            future = self.client.submit(synthesize_task, settings, {text: spoken(text) for text in group},
-                                        str(speech.cache.root), speech.cache.url, retries=2, pure=False,
+
+        def task(group: Sequence[str], kind: str) -> Coming:
+            future = self.client.submit(_workers.synthesize_task, settings, {text: spoken(text) for text in group},
+                                        speech.cache, retries=2, pure=False,
                                         key=self._key(kind, settings.voice_id.replace("/", "-")))
             return frozenset(group), future
 
@@ -110,8 +100,8 @@ class _DaskRenderer(_Renderer):
     def _report_speech(self) -> None:
         self.report("speech", self.phrases_done, self.phrases_total, None)
 
-    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
-        future = self.client.submit(_dask_render, job, self.store, *coming, retries=2, pure=False,
+    def submit(self, session: PlannedSession, job: SessionJob, coming: Sequence[Any] = ()) -> None:
+        future = self.client.submit(_workers.render_task, job, *coming, retries=2, pure=False,
                                     key=self._key("session", session.name))
         self.futures[future] = session
 
@@ -127,13 +117,12 @@ class _DaskRenderer(_Renderer):
         for future in finished:
             session = self.futures.pop(future)
             if future.status == "finished":
-                session.timeline = future.result()
-            else:
-                error = future.exception() if future.status == "error" else None
-                session.error = error if isinstance(error, VoicecoachError) else \
-                    VoicecoachError(f"failed on the cluster: {error!r}") if error is not None else \
-                    VoicecoachError(f"its task was {future.status} on the cluster; build it again")
-            self.finished()
+                self.on_done(session, future.result())
+                continue
+            error = future.exception() if future.status == "error" else None
+            self.on_done(session, error if isinstance(error, VoicecoachError) else
+                         VoicecoachError(f"failed on the cluster: {error!r}") if error is not None else
+                         VoicecoachError(f"its task was {future.status} on the cluster; build it again"))
 
     def finish(self) -> None:
         while self.futures:

@@ -1,4 +1,4 @@
-"""TODO"""
+"""Build keys, and whether a session's files are already there, made by the same key (then it is up to date)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from mutagen.id3 import ID3
 
 from .. import __version__
 from .._audio.tags import BUILD_KEY_TAG, tag_values
-from .._publish.files import SessionFiles
+from .._publish.names import SessionFiles
 from .._audio.timeline import Timeline
 from .._audio.music_tracks import TrackInfo
 from .._plan.steps import Plan
 from .._speech.engines.base import SpeechSettings
-from .._stores.remote import RemoteStore
+from .._errors import OutputError
+from .._stores import Store
 from .model import BatchOptions
 
 
@@ -52,29 +53,17 @@ def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: 
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def up_to_date(files: SessionFiles, key: str | None, store: RemoteStore | None = None,
-               present: set[str] | None = None) -> Timeline | None:
+def up_to_date(files: SessionFiles, key: str, store: Store, present: set[str]) -> Timeline | None:
     """The session's timeline when its files are all there and its MP3 was made by ``key``; else None.
 
-    In a shared store, ``present`` names the files in the session's folder (listed once for all its sessions),
-    and only the MP3's tag is read, not its audio."""
-    paths = (files.mp3, files.timeline, files.lrc, *files.subtitles)
-    if key is None:
+    ``present`` names the files in the session's folder (listed once for all its sessions); only the MP3's tag
+    is read, not its audio (in a shared store, a ranged read of its first 64 kB)."""
+    if not all(path.name in present for path in (files.mp3, files.timeline, files.lrc, *files.subtitles)):
         return None
     try:
-        if store is not None:
-            if present is None or not all(path.name in present for path in paths):
+        with store.open(files.mp3) as handle:
+            if tag_values(ID3(handle), BUILD_KEY_TAG) != [key]:
                 return None
-            with store.open(files.mp3) as handle:
-                if tag_values(ID3(handle), BUILD_KEY_TAG) != [key]:
-                    return None
-            text = (store.read_bytes(files.timeline) or b"").decode("utf-8")
-        else:
-            if not all(path.is_file() for path in paths):
-                return None
-            if tag_values(ID3(files.mp3), BUILD_KEY_TAG) != [key]:
-                return None
-            text = files.timeline.read_text(encoding="utf-8")
-        return Timeline.from_json(text)
-    except (MutagenError, OSError, ValueError, UnicodeDecodeError):
+        return Timeline.from_json((store.read(files.timeline) or b"").decode("utf-8"))
+    except (MutagenError, OSError, OutputError, ValueError, UnicodeDecodeError):
         return None  # damaged: built again

@@ -1,25 +1,27 @@
-"""TODO"""
+"""A catalog's data: its options, each session as planned, and what became of each (all frozen)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-
-from .._build import BuildOptions, BuildResult
-from .._errors import VoicecoachError
-from .._audio.timeline import Timeline
 from .._audio.music_tracks import TrackInfo
-from .._audio.session import SessionJob
+from .._errors import VoicecoachError
+from .._pipeline.build import BuildOptions, BuildResult, session_tags
+from .._pipeline.session import SessionJob
 from .._plan.steps import Plan
-from .._speech.engines.base import SpeechSettings
-from .._stores.remote import RemoteStore
+from .._publish.names import SessionFiles
+from .._speech.engines.base import Clip, SpeechSettings
+from .._stores import FolderStore, Store
 from .specs import SessionSpec
 
-# on_progress(stage, done, total, name): stage is "speech" (all phrases), "encode"
-# (chunks of the session ``name``) or "sessions" (sessions finished, failed ones included).
-BatchProgress = Callable[[str, int, int, str | None], None]
+# on_progress(stage, done, total, name): stage is "speech" (all phrases), "encode" (chunks of the session
+# ``name``), "sessions" (sessions finished, failed ones included) or "dask" (``name`` is the dashboard's address).
+CatalogProgress = Callable[[str, int, int, str | None], None]
+CATALOG_NAME = "catalog.json"
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,42 @@ class BatchOptions(BuildOptions):
     jobs: int | None = None  # None: every core
     force: bool = False  # build every session, even one whose files are up to date
     dask: str | None = None  # render on a Dask cluster: "tcp://host:8786", "local" or "local:N" (the cluster extra)
-    # Shared stores at fsspec URLs (s3://bucket/prefix; the cluster extra), instead of output_dir and cache_dir:
-    output_url: str | None = None
-    cache_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    """One session of a catalog, planned: where it goes, what it says, who says it and its build key."""
+
+    track: int
+    total: int  # sessions in its routine's batch (its track tag says "track/total")
+    spec: SessionSpec
+    folder: Path  # its routine's folder in the store
+    plan: Plan
+    voice: SpeechSettings
+    key: str
+    tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
+
+    @property
+    def name(self) -> str:
+        return self.plan.slug
+
+    @property
+    def title(self) -> str:
+        return self.plan.title
+
+    def files(self, options: BuildOptions) -> SessionFiles:
+        return SessionFiles.named(self.folder, self.name, options.subtitle_formats)
+
+    def job(self, clips: Mapping[str, Clip], options: BuildOptions, store: Store) -> SessionJob:
+        tags = dataclasses.replace(session_tags(self.plan, (self.track, self.total)), build_key=self.key)
+        return SessionJob(self.plan, clips, self.files(options), tags, options.sample_rate_hz, options.bitrate_kbps,
+                          options.loudness_lufs, options.strict, tracks=self.tracks, store=store)
 
 
 @dataclass(frozen=True)
 class SessionOutcome:
+    """What became of one session: built now, up to date already, or failed (``failure`` says why)."""
+
     track: int
     name: str
     title: str
@@ -64,18 +95,38 @@ class SessionOutcome:
         return self.result is not None
 
 
+def _located(store: Store, relative: Path) -> Path:
+    return store.local(relative) or relative
+
+
 @dataclass(frozen=True)
 class BatchResult:
-    folder: Path
+    """One routine's sessions, and its playlist and manifest. Paths are on this machine for a folder store, and
+    places in the store otherwise (``where`` gives their URLs)."""
+
+    folder_in_store: Path
     sessions: tuple[SessionOutcome, ...]
-    playlist_path: Path | None
-    manifest_path: Path
+    playlist_in_store: Path | None
+    manifest_in_store: Path
     notices: tuple[str, ...] = ()  # about the whole batch, e.g. a repaired cache entry
-    store: RemoteStore | None = None  # the paths are relative to it when the outputs went to a shared store
+    store: Store = field(default_factory=lambda: FolderStore("."), compare=False)
+    title: str = ""  # the routine's
 
     def where(self, path: Path) -> str:
         """Where a file of this batch is, as a person would look for it (a URL in a shared store)."""
-        return self.store.where(path) if self.store else str(path)
+        return self.store.where(path)
+
+    @property
+    def folder(self) -> Path:
+        return _located(self.store, self.folder_in_store)
+
+    @property
+    def playlist_path(self) -> Path | None:
+        return None if self.playlist_in_store is None else _located(self.store, self.playlist_in_store)
+
+    @property
+    def manifest_path(self) -> Path:
+        return _located(self.store, self.manifest_in_store)
 
     @property
     def failed(self) -> tuple[SessionOutcome, ...]:
@@ -92,38 +143,32 @@ class BatchResult:
         return len(self.sessions) - up_to_date - len(self.failed), up_to_date, len(self.failed)
 
 
-@dataclass
-class _Session:
-    """A session while the batch works on it."""
-
-    track: int
-    spec: SessionSpec
-    name: str
-    title: str
-    folder: Path = Path(".")  # its routine's folder
-    total: int = 1  # sessions in its routine's batch (its track tag says "track/total")
-    plan: Plan | None = None
-    voice: SpeechSettings | None = None
-    tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
-    key: str | None = None  # its build key
-    up_to_date: bool = False
-    job: SessionJob | None = None
-    timeline: Timeline | None = None  # once written
-    error: VoicecoachError | None = None
-
-
 @dataclass(frozen=True)
 class CatalogResult:
-    """Every routine's batch, and the catalog file listing them (written when there is more than one routine)."""
+    """Every routine's batch, the routines that could not be read (``broken``, each one error), and the
+    catalog file listing them (written when there is more than one routine)."""
 
     batches: tuple[BatchResult, ...]
-    path: Path | None = None
-    store: RemoteStore | None = None
+    path_in_store: Path | None = None
+    store: Store = field(default_factory=lambda: FolderStore("."), compare=False)
+    broken: tuple[VoicecoachError, ...] = field(default=(), compare=False)
 
     @property
     def where(self) -> str | None:
         """Where ``catalog.json`` is (a URL in a shared store)."""
-        return None if self.path is None else self.store.where(self.path) if self.store else str(self.path)
+        return None if self.path_in_store is None else self.store.where(self.path_in_store)
+
+    @property
+    def sessions(self) -> tuple[SessionOutcome, ...]:
+        return tuple(session for batch in self.batches for session in batch.sessions)
+
+    @property
+    def failed(self) -> tuple[SessionOutcome, ...]:
+        return tuple(session for batch in self.batches for session in batch.failed)
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(notice for batch in self.batches for notice in batch.notices))
 
     @property
     def counts(self) -> tuple[int, int, int]:
@@ -133,7 +178,10 @@ class CatalogResult:
 
     @property
     def exit_code(self) -> int:
-        return max((batch.exit_code for batch in self.batches), default=0)
+        """0 when every session was built or up to date; else the worst failure's code (2 for a broken
+        routine)."""
+        return max([batch.exit_code for batch in self.batches] + [2 if self.broken else 0])
 
 
-CATALOG_NAME = "catalog.json"
+def unused(*_: Any) -> None:
+    """A progress callback that ignores what it hears."""

@@ -1,137 +1,101 @@
-"""TODO"""
+"""Runners: what renders and encodes a catalog's sessions. One protocol; here, in a process pool, or on Dask.
+
+A runner is handed each voice's phrases (``clips``: the clips at hand, and
+those still coming), then each session's job (``submit``). It reports every
+session once, built or failed, to ``on_done(session, timeline or error)``;
+``finish`` waits for all, ``stop`` abandons all (Ctrl-C) with nothing
+half-written left behind.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
-import os
 import queue as queue_module
-import signal
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-
-from .._errors import VoicecoachError
-from .._publish.files import SessionFiles
+from .. import _workers
 from .._audio.timeline import Timeline
-from .._audio.session import SessionJob, write_session
+from .._errors import VoicecoachError
+from .._pipeline.session import SessionJob, write_session
 from .._speech.engines.base import Clip, SpeechSettings
 from .._speech.service import SpeechService
-from .._stores.remote import RemoteStore
-from .model import BatchProgress, _Session
+from .model import CatalogProgress, PlannedSession
+
+SessionDone = Callable[[PlannedSession, Timeline | VoicecoachError], None]
+Coming = tuple[frozenset[str], Any]  # the phrases a pending synthesis makes, and its handle
 
 
-# ---------------------------------------------------------------- rendering: here, or in a process pool
-
-
-def render_session(job: SessionJob, store: RemoteStore | None = None,
-                   on_chunk: Callable[[int, int], None] | None = None) -> Timeline:
-    """Write one session: into its folder, or, for a shared store, into a scratch folder here and then into the
-    store, one whole object per file, the MP3 last (so a session whose MP3 is there has all its files)."""
-    if store is None:
-        return write_session(job, on_chunk=on_chunk)
-    with tempfile.TemporaryDirectory(prefix="voicecoach-") as scratch:
-        here = SessionFiles(Path(scratch) / job.files.mp3, tuple(Path(scratch) / path for path in job.files.subtitles))
-        here.mp3.parent.mkdir(parents=True, exist_ok=True)
-        timeline = write_session(dataclasses.replace(job, files=here), on_chunk=on_chunk)
-        for local, relative in ((here.timeline, job.files.timeline), (here.lrc, job.files.lrc),
-                                *zip(here.subtitles, job.files.subtitles), (here.mp3, job.files.mp3)):
-            store.put_file(local, relative)
-    return timeline
-
-
-class _Renderer:
-    """Renders and encodes sessions handed to it; records each one's error, reports each one finished."""
-
-    def __init__(self, report: BatchProgress, session_finished: Callable[[], None],
-                 store: RemoteStore | None = None) -> None:
-        self.report = report
-        self.finished = session_finished  # called once per session, built or failed
-        self.store = store  # the shared store the sessions go to, if not a local folder
-
+class Runner(Protocol):
     def clips(self, speech: SpeechService, settings: SpeechSettings, texts: Sequence[str],
               spoken: Callable[[str], str], on_progress: Callable[[int, int], None]
-              ) -> tuple[dict[str, Clip], list[tuple[frozenset[str], Any]]]:
-        """One voice's clips: those at hand, and those still coming (the texts a pending synthesis makes).
-        Here every clip is at hand: synthesized by this process and its pool of engines."""
-        return speech.clips(texts, settings, on_progress=on_progress, spoken=spoken), []
+              ) -> tuple[dict[str, Clip], list[Coming]]:
+        """One voice's clips: those at hand, and those still coming."""
+        ...
 
-    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
+    def submit(self, session: PlannedSession, job: SessionJob, coming: Sequence[Any] = ()) -> None:
         """Render ``job``; ``coming`` are the pending syntheses whose clips it still needs."""
-        raise NotImplementedError
+        ...
 
     def poll(self) -> None:
         """Take note of finished work without waiting."""
+        ...
 
     def finish(self) -> None:
         """Wait for everything submitted."""
+        ...
 
     def stop(self) -> None:
         """Abandon everything (Ctrl-C): nothing half-written may stay behind."""
+        ...
 
 
-class _InlineRenderer(_Renderer):
-    """One session at a time, in this process: for -j 1 or a batch of one."""
+class InlineRunner:
+    """One session at a time, in this process: for -j 1 or a batch of one. Speech comes from this process and
+    its pool of engines."""
 
-    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
+    def __init__(self, report: CatalogProgress, on_done: SessionDone) -> None:
+        self.report, self.on_done = report, on_done
+
+    def clips(self, speech: SpeechService, settings: SpeechSettings, texts: Sequence[str],
+              spoken: Callable[[str], str], on_progress: Callable[[int, int], None]
+              ) -> tuple[dict[str, Clip], list[Coming]]:
+        return speech.clips(texts, settings, on_progress=on_progress, spoken=spoken), []
+
+    def submit(self, session: PlannedSession, job: SessionJob, coming: Sequence[Any] = ()) -> None:
         try:
-            session.timeline = render_session(
-                job, self.store, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
+            result: Timeline | VoicecoachError = write_session(
+                job, on_chunk=lambda done, chunks: self.report("encode", done, chunks, session.name))
         except VoicecoachError as error:
-            session.error = error
-        self.finished()
+            result = error
+        self.on_done(session, result)
+
+    def poll(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
 
-_progress_queue: Any = None
-_busy = False
+class PoolRunner(InlineRunner):
+    """Sessions rendered by spawned worker processes (``_workers.render``), their progress sent back through a
+    queue."""
 
-
-def _worker_start(progress_queue: Any) -> None:
-    """In each worker: report progress through the queue; stop cleanly on SIGTERM.
-
-    Ctrl-C in a terminal reaches every process of the group; workers ignore it and
-    the parent, which decides, sends them SIGTERM. A busy worker then unwinds like
-    an interrupt, so its temporary files are removed and ffmpeg is stopped.
-    """
-    global _progress_queue
-    _progress_queue = progress_queue
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _worker_terminated)
-
-
-def _worker_terminated(signum: int, frame: Any) -> None:
-    if _busy:
-        raise KeyboardInterrupt
-    os._exit(128 + signum)
-
-
-def _worker_render(name: str, job: SessionJob, store: RemoteStore | None) -> Timeline:
-    global _busy
-    _busy = True
-    try:
-        return render_session(job, store, on_chunk=lambda done, chunks: _progress_queue.put((name, done, chunks)))
-    finally:
-        _busy = False
-
-
-class _PoolRenderer(_Renderer):
-    """Sessions rendered by worker processes (spawned: see the module's docstring)."""
-
-    def __init__(self, workers: int, report: BatchProgress, session_finished: Callable[[], None],
-                 store: RemoteStore | None = None) -> None:
-        super().__init__(report, session_finished, store)
-        context = multiprocessing.get_context("spawn")
+    def __init__(self, workers: int, report: CatalogProgress, on_done: SessionDone) -> None:
+        super().__init__(report, on_done)
+        context = multiprocessing.get_context("spawn")  # a process with threads is not safe to fork
         self.queue = context.Queue()
-        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
+        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_workers.start_render,
                                         initargs=(self.queue,))
-        self.futures: dict[Future, _Session] = {}
+        self.futures: dict[Future, PlannedSession] = {}
 
-    def submit(self, session: _Session, job: SessionJob, coming: Sequence[Any] = ()) -> None:
-        self.futures[self.pool.submit(_worker_render, session.name, job, self.store)] = session
+    def submit(self, session: PlannedSession, job: SessionJob, coming: Sequence[Any] = ()) -> None:
+        self.futures[self.pool.submit(_workers.render, session.name, job)] = session
 
     def poll(self, timeout_s: float = 0) -> None:
         if self.futures:
@@ -148,14 +112,13 @@ class _PoolRenderer(_Renderer):
             session = self.futures.pop(future)
             error = future.exception()
             if isinstance(error, VoicecoachError):
-                session.error = error
+                self.on_done(session, error)
             elif isinstance(error, BrokenProcessPool):
-                session.error = VoicecoachError("its worker process stopped unexpectedly; build it again")
+                self.on_done(session, VoicecoachError("its worker process stopped unexpectedly; build it again"))
             elif error is not None:
-                session.error = VoicecoachError(f"failed: {error!r}")
+                self.on_done(session, VoicecoachError(f"failed: {error!r}"))
             else:
-                session.timeline = future.result()
-            self.finished()
+                self.on_done(session, future.result())
 
     def finish(self) -> None:
         while self.futures:

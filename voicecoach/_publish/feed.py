@@ -1,11 +1,12 @@
 """A podcast feed of built sessions, so that a podcast app can subscribe to them.
 
-``write_feed(folder, base_url)`` finds every session in ``folder`` (an MP3 with
-its ``.timeline.json``, also in batch sub-folders), writes each one's chapters as
-Podcasting 2.0 JSON chapters (``NAME.chapters.json``) and its cover as
-``NAME.cover.png``, then ``feed.xml``: RSS 2.0 with the iTunes and Podcasting
-2.0 namespaces, an enclosure and a duration per session. All files are written
-whole or not at all. Serve the folder at ``base_url``.
+``write_feed(location, base_url)`` finds every session in a store (an MP3 with
+its ``.timeline.json``, also in batch sub-folders; a folder or ``s3://...``),
+writes each one's chapters as Podcasting 2.0 JSON chapters
+(``NAME.chapters.json``) and its cover as ``NAME.cover.png``, then ``feed.xml``:
+RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, an enclosure and a
+duration per session. All files are written whole or not at all. Serve the
+store at ``base_url``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from mutagen.id3 import ID3, ID3NoHeaderError
 from .._errors import OutputError
 from .._audio.tags import TIMELINE_HASH_TAG, tag_values
 from .._routine.languages import DEFAULT_LANGUAGE, prevailing_language, words_for
-from .files import SessionFiles, write_all
+from .names import SessionFiles
+from .._stores import Relative, Store, open_store
 from .._audio.timeline import Timeline
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -33,7 +35,7 @@ FEED_NAME = "feed.xml"
 
 @dataclass(frozen=True)
 class FeedSession:
-    mp3: Path
+    mp3: Path  # its place in the store
     title: str
     album: str
     duration_s: float
@@ -43,30 +45,27 @@ class FeedSession:
     cover: bytes | None
     language: str = DEFAULT_LANGUAGE  # the session's, from its timeline
     timeline: Timeline | None = field(default=None, compare=False, repr=False)
+    size_bytes: int = 0
+    modified_s: float = 0.0
 
 
 @dataclass(frozen=True)
 class FeedResult:
-    path: Path
+    path: str  # where feed.xml is: a path, or a URL
     sessions: tuple[FeedSession, ...]
     warnings: tuple[str, ...] = ()  # one per damaged session left out
 
 
 @dataclass(frozen=True)
 class DamagedSession:
-    """A session that cannot be listed: its MP3, and why (one line)."""
+    """A session that cannot be listed: its MP3 (its place in the store), and why (one line)."""
 
     mp3: Path
     problem: str
 
 
-def find_sessions(folder: Path) -> list[FeedSession]:
-    """Every built session under ``folder`` that can be read, ordered by routine, then track, then name."""
-    return scan_sessions(folder)[0]
-
-
-def scan_sessions(folder: Path) -> tuple[list[FeedSession], list[DamagedSession]]:
-    """Every built session under ``folder`` (an MP3 with its ``.timeline.json``), and those that are damaged.
+def scan_sessions(store: Store) -> tuple[list[FeedSession], list[DamagedSession]]:
+    """Every built session in ``store`` (an MP3 with its ``.timeline.json``), and those that are damaged.
 
     A session is its build, not its file: the same build found twice (``build`` and then ``batch`` into one
     folder) is listed once, by the timeline hash in its tags. A damaged one never hides the others.
@@ -74,21 +73,25 @@ def scan_sessions(folder: Path) -> tuple[list[FeedSession], list[DamagedSession]
     sessions: list[FeedSession] = []
     damaged: list[DamagedSession] = []
     seen: set[str] = set()
-    for mp3 in sorted(folder.rglob("*.mp3"), key=lambda path: (len(path.parts), path.as_posix())):
+    found = {info.name: info for info in store.walk("")}
+    for name in sorted((name for name in found if name.endswith(".mp3")), key=lambda name: (name.count("/"), name)):
+        mp3 = Path(name)
         files = SessionFiles.of_mp3(mp3)
-        if any(part.startswith(".") for part in mp3.relative_to(folder).parts) or not files.timeline.is_file():
+        if any(part.startswith(".") for part in mp3.parts) or files.timeline.as_posix() not in found:
             continue
         try:
-            timeline = Timeline.from_json(files.timeline.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError, OSError) as error:
-            damaged.append(DamagedSession(mp3, f"{files.timeline}: is damaged ({error}); build the session again"))
+            timeline = Timeline.from_json((store.read(files.timeline) or b"").decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, OutputError) as error:
+            damaged.append(DamagedSession(mp3, f"{store.where(files.timeline)}: is damaged ({error}); build the "
+                                               "session again"))
             continue
         try:
-            tags = ID3(mp3)
+            with store.open(mp3) as handle:
+                tags = ID3(handle)
         except ID3NoHeaderError:
             tags = ID3()
         except (MutagenError, OSError) as error:
-            damaged.append(DamagedSession(mp3, f"{mp3}: is damaged ({error}); build the session again"))
+            damaged.append(DamagedSession(mp3, f"{store.where(mp3)}: is damaged ({error}); build the session again"))
             continue
         build = tag_values(tags, TIMELINE_HASH_TAG)
         if build and build[0] in seen:
@@ -105,7 +108,8 @@ def scan_sessions(folder: Path) -> tuple[list[FeedSession], list[DamagedSession]
             mp3, timeline.title, album, timeline.duration_ms / 1000, track,
             str(comments[0].text[0]) if comments else None,
             tuple((chapter.title, chapter.start_ms / 1000) for chapter in timeline.chapters),
-            covers[0].data if covers else None, timeline.language, timeline))
+            covers[0].data if covers else None, timeline.language, timeline, found[name].size_bytes,
+            found[name].modified_s))
     return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name)), damaged
 
 
@@ -116,36 +120,30 @@ def chapters_json(session: FeedSession) -> str:
                       indent=2, ensure_ascii=False) + "\n"
 
 
-def write_feed(folder: Path, base_url: str) -> FeedResult:
-    """Write ``feed.xml`` (and each session's chapters and cover) into ``folder``."""
+def write_feed(location: str | Path | Store, base_url: str) -> FeedResult:
+    """Write ``feed.xml`` (and each session's chapters and cover) into the store at ``location``."""
     if not base_url.startswith(("http://", "https://")):
         raise OutputError(f'"{base_url}" is not a web address; give the address the folder is served at, '
                           "e.g. {@base_url} http://192.168.1.20:8000/", field="{@base_url}")
-    if not folder.is_dir():
-        raise OutputError("is not a folder of built sessions; build some first, e.g. `voicecoach build`",
-                          file=str(folder))
+    store = open_store(location, "folder")
     base_url = base_url.rstrip("/") + "/"
-    sessions, damaged = scan_sessions(folder)
+    sessions, damaged = scan_sessions(store)
     if not sessions:
         raise OutputError("has no built sessions (an .mp3 with its .timeline.json); build some first, "
-                          "e.g. `voicecoach build`", file=str(folder))
-    texts: dict[Path, str | bytes] = {}
+                          "e.g. `voicecoach build`", file=store.where())
+    files: dict[Relative, bytes] = {}
     for session in sessions:
-        files = SessionFiles.of_mp3(session.mp3)
-        texts[files.chapters] = chapters_json(session)
+        session_files = SessionFiles.of_mp3(session.mp3)
+        files[session_files.chapters] = chapters_json(session).encode()
         if session.cover:
-            texts[files.cover] = session.cover
-    feed_path = folder / FEED_NAME
-    texts[feed_path] = feed_xml(sessions, folder, base_url)
-    try:
-        write_all(texts)
-    except OSError as error:
-        raise OutputError(f"cannot be written ({error.strerror}); check the folder is yours", file=str(folder)) \
-            from None
-    return FeedResult(feed_path, tuple(sessions), tuple(session.problem for session in damaged))
+            files[session_files.cover] = session.cover
+    feed_path = Path(FEED_NAME)
+    files[feed_path] = feed_xml(sessions, base_url).encode()
+    store.write_all(files)
+    return FeedResult(store.where(feed_path), tuple(sessions), tuple(session.problem for session in damaged))
 
 
-def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
+def feed_xml(sessions: list[FeedSession], base_url: str) -> str:
     ET.register_namespace("itunes", ITUNES)
     ET.register_namespace("podcast", PODCAST)
     albums = list(dict.fromkeys(session.album for session in sessions))
@@ -156,7 +154,7 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
     title = albums[0] if len(albums) == 1 else words.label("sessions")
 
     def url(path: Path) -> str:
-        return base_url + "/".join(quote(part) for part in path.relative_to(folder).parts)
+        return base_url + "/".join(quote(part) for part in path.parts)
 
 
     rss = ET.Element("rss", {"version": "2.0"})
@@ -182,10 +180,10 @@ def feed_xml(sessions: list[FeedSession], folder: Path, base_url: str) -> str:
         item = ET.SubElement(channel, "item")
         ET.SubElement(item, "title").text = session.title
         ET.SubElement(item, "description").text = session.description or session.title
-        ET.SubElement(item, "enclosure", {"url": url(session.mp3), "length": str(session.mp3.stat().st_size),
+        ET.SubElement(item, "enclosure", {"url": url(session.mp3), "length": str(session.size_bytes),
                                           "type": "audio/mpeg"})
-        ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = session.mp3.relative_to(folder).as_posix()
-        ET.SubElement(item, "pubDate").text = email.utils.formatdate(session.mp3.stat().st_mtime, usegmt=True)
+        ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = session.mp3.as_posix()
+        ET.SubElement(item, "pubDate").text = email.utils.formatdate(session.modified_s, usegmt=True)
         ET.SubElement(item, f"{{{ITUNES}}}duration").text = str(round(session.duration_s))
         ET.SubElement(item, f"{{{ITUNES}}}episode").text = str(session.track or number)
         if session.cover:

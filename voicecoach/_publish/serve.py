@@ -33,7 +33,8 @@ from mutagen.id3 import ID3
 from .cover import image_mime
 from .._errors import OutputError
 from .feed import FEED_NAME, scan_sessions
-from .files import SessionFiles
+from .names import SessionFiles
+from .._stores import FolderStore, open_store
 from .._audio.timeline import GapEvent, HoldEvent, SpeechEvent, Timeline
 from .._routine.languages import CuePhrases, prevailing_language, words_for
 
@@ -95,7 +96,7 @@ class _Server(ThreadingHTTPServer):
         _LOG.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
-def make_server(folder: Path, host: str, port: int, token: str | None = None, quiet: bool = True,
+def make_server(folder: str | Path, host: str, port: int, token: str | None = None, quiet: bool = True,
                 timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = DEFAULT_MAX_CONNECTIONS,
                 log: Callable[[str], None] | None = None) -> ThreadingHTTPServer:
     """A server for ``folder`` bound to ``host:port`` (port 0: any free port); start it with ``serve_forever``.
@@ -104,12 +105,16 @@ def make_server(folder: Path, host: str, port: int, token: str | None = None, qu
     answered 403. An idle connection is closed after ``timeout_s``. Unless ``quiet``, ``log`` gets one short
     line per request.
     """
-    folder = Path(folder).resolve()
-    if not folder.is_dir():
-        raise OutputError("is not a folder; build some sessions first, e.g. `voicecoach build`", file=str(folder))
+    local = open_store(folder, "folder").local("")
+    if local is None:
+        raise OutputError("is not a folder on this machine; serve works on a local folder: copy the sessions "
+                          "here first (for S3: aws s3 sync URL DIR), then serve DIR", file=str(folder))
+    served = local.resolve()
+    if not served.is_dir():
+        raise OutputError("is not a folder; build some sessions first, e.g. `voicecoach build`", file=str(served))
 
     class Handler(_Handler):
-        root = folder
+        root = served
         access_token = token
         timeout = timeout_s
         sinks = () if quiet else (log or print,)
@@ -338,12 +343,12 @@ def page(folder: Path) -> str:
     """The phone page: every session as a card with its cover, a coach panel (where you are, the seconds
     left, what is next, the whole session's progress), a player, its chapters, the spoken lines and a
     download link. Several versions of one routine are grouped under its title."""
-    sessions, damaged = scan_sessions(folder)
+    sessions, damaged = scan_sessions(FolderStore(folder))
     groups: dict[str, list[str]] = {}
     for number, session in enumerate(sessions):
         words = words_for(session.language)
-        relative = session.mp3.relative_to(folder).as_posix()
-        cover = SessionFiles.of_mp3(session.mp3).cover.relative_to(folder).as_posix()
+        relative = session.mp3.as_posix()
+        cover = SessionFiles.of_mp3(session.mp3).cover.as_posix()
         lines = [event for event in session.timeline.sounds if isinstance(event, SpeechEvent)] \
             if session.timeline else []
         chapters = "".join(f'<li><button data-at="{start}">{html.escape(title)}</button></li>'
@@ -376,7 +381,7 @@ def page(folder: Path) -> str:
     languages = [session.language for session in sessions]
     words = words_for(prevailing_language(languages))
     for broken in damaged:  # listed, so that one bad session never hides the others
-        name = broken.mp3.relative_to(folder).as_posix()
+        name = broken.mp3.as_posix()
         sections.append(f'<section class="session damaged"><h3>{html.escape(name)}</h3>'
                         f'<p class="facts">{html.escape(words.label("damaged"))}: '
                         f'{html.escape(broken.problem.split(": ", 1)[-1])}</p></section>')

@@ -10,6 +10,7 @@ from pathlib import Path
 from .._publish.cover import MAX_COVER_BYTES, image_mime
 from .model import Routine
 from .yamlsource import Path as YamlPath
+from .._speech.engines import check_voice_file, voice_file_kind
 
 
 def with_files_found(routine: Routine, folder: Path) -> Routine:
@@ -54,17 +55,15 @@ def _music_files(routine: Routine, field: YamlPath, written: Path, folder: Path,
 
 
 def _with_model(routine: Routine, folder: Path) -> Routine:
-    """A piper voice file, relative to the routine file: there, a model, with its config beside it."""
+    """A voice file (``voice.model``), relative to the routine file, checked by its engine."""
     if routine.voice.model is None:
         return routine
-    from .._speech.engines.piper_engine import check_model_file
-
     written = str(routine.voice.model)
     path = routine.voice.model if routine.voice.model.is_absolute() else folder / routine.voice.model
-    problem = check_model_file(path)
+    problem = check_voice_file(routine.voice.engine, path)
     if problem is not None:
-        raise routine.source.error(("voice", "model"), f'"{written}" cannot be used ({problem}); give the path of a '
-                                                       "piper voice (.onnx, with its .onnx.json), relative to the "
+        raise routine.source.error(("voice", "model"), f'"{written}" cannot be used ({problem}); give the path of '
+                                                       f"{voice_file_kind(routine.voice.engine)}, relative to the "
                                                        "routine file")
     return dataclasses.replace(routine, voice=dataclasses.replace(routine.voice, model=path))
 

@@ -11,6 +11,7 @@ from .durations import format_s, parse_duration_s, show_value, to_ms
 from .languages import SUPPORTED_LANGUAGES
 from .limits import MAX_DURATION_S, MAX_TIME_SCALE, MIN_HOLD_MS, MIN_PHASE_MS, MIN_TIME_SCALE
 from .model import HALFWAY
+from .._speech.engines import engine_names
 
 
 def _within_limit(seconds: float) -> float:
@@ -166,8 +167,14 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_engine(name: str) -> str:
+    if name not in engine_names():
+        raise ValueError("not a speech engine")
+    return name
+
+
 class VoiceDoc(_Doc):
-    engine: Literal["pyttsx3", "piper"] = "pyttsx3"
+    engine: Annotated[StrictStr, AfterValidator(_known_engine)] = "pyttsx3"
     name: Text | None = None
     model: Text | None = None
     rate: StrictInt = Field(160, ge=80, le=400)

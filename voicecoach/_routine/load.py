@@ -1,4 +1,4 @@
-"""TODO"""
+"""The one loader: a routine file (or text) read, validated with every variant, and the files it names found."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .model import Routine
 from .read import read_routine_source
 from .resolve import resolve_routine
 from .slug import slugify
-from .yamlsource import SourceMap
+from .yamlsource import SourceMap, load_yaml_text
 from .attachments import with_files_found
 from .merge import _Merger
 from .messages import choices
@@ -74,9 +74,18 @@ def _with_name_parts(routine: Routine, name_parts: tuple[str, ...]) -> Routine:
 def load_routine_file(path: str | Path, display_name: str | None = None, check_variants: bool = True) -> RoutineFile:
     """Read the routine at ``path``, validate its base and every variant (a file with a broken variant is
     refused whichever session is built, as ``validate`` refuses it; ``check_variants=False`` leaves each
-    variant to be checked when it is made)."""
+    variant to be checked when it is made). The files it names are found beside it."""
     data, source = read_routine_source(path, display_name)
-    folder = Path(path).resolve().parent
+    return routine_file_of(data, source, Path(path).resolve().parent, check_variants)
+
+
+def load_routine_text(text: str, display_name: str = "<routine>", folder: Path = Path(".")) -> RoutineFile:
+    """A routine from YAML text, as the one loader reads a file: the files it names are found in ``folder``."""
+    data, source = load_yaml_text(text, display_name)
+    return routine_file_of(data, source, folder.resolve())
+
+
+def routine_file_of(data: Any, source: SourceMap, folder: Path, check_variants: bool = True) -> RoutineFile:
     base = with_files_found(resolve_routine(data, source), folder)
     seen: dict[str, str] = {}
     for name in data.get("variants") or ():

@@ -12,6 +12,7 @@ from .durations import show_value
 from .._errors import RoutineError
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap
+from .._speech.engines import describe_engines
 
 
 # ---------------------------------------------------------------- error messages
@@ -137,9 +138,8 @@ def _routine_error(error: Mapping[str, Any], loc: YamlPath, model: type[BaseMode
     if kind in ("model_type", "model_attributes_type", "dict_type") and field_name == "voice" \
             and isinstance(value, str):
         return source.error(loc, f"{show_value(value)} should be a mapping; write `voice: {{name: {value}}}`")
-    if kind == "literal_error" and field_name == "engine":
-        return source.error(loc, f"{show_value(value)} is not a speech engine; write `engine: pyttsx3` (espeak-ng, "
-                                 "the default) or `engine: piper` (a natural neural voice)")
+    if field_name == "engine" and kind in ("value_error", "string_type"):
+        return source.error(loc, f"{show_value(value)} is not a speech engine; write {describe_engines()}")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return source.error(loc, f"{show_value(value)} is not a whole number{hint}")
     if kind in ("bool_type", "bool_parsing"):

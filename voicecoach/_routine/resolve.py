@@ -18,6 +18,7 @@ from .document import ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
 from .limits import MAX_DURATION_S, MAX_HOLDS, MAX_SESSION_MS, MIN_HOLD_MS
 from .messages import _EXAMPLES, _NEEDS_VALUE, _kind, _validate
 from .model import Announcement, Exercise, HALFWAY, Music, Phase, Routine, Voice
+from .._speech.engines import engine_names, voice_file_kind
 DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
 
 
@@ -50,9 +51,12 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
                                f"give each exercise its own id, e.g. `id: {exercise.id}-2`")
         seen_ids[exercise.id] = index
         exercises.append(exercise)
-    if doc.voice.model is not None and doc.voice.engine != "piper":
-        raise source.error(("voice", "model"), f"a model file is a piper voice, but the engine is {doc.voice.engine}; "
-                                               "add `engine: piper` to voice, or remove model")
+    if doc.voice.model is not None and voice_file_kind(doc.voice.engine) is None:
+        takers = [name for name in engine_names() if voice_file_kind(name) is not None]
+        kind = voice_file_kind(takers[0]) if len(takers) == 1 else "a voice file"
+        use = " or ".join(f"`engine: {name}`" for name in takers)
+        raise source.error(("voice", "model"), f"a model file is {str(kind).split(' (')[0]}, but the engine is "
+                                               f"{doc.voice.engine}; add {use} to voice, or remove model")
     if doc.music_rest is not None and doc.music is None:
         raise source.error(("music_rest",), "is music for the rests, but there is no `music:` for the holds; add "
                                             "e.g. `music: music/` or remove music_rest")

@@ -22,6 +22,7 @@ from typing import Any
 from .languages import SUPPORTED_LANGUAGES
 from .messages import _EXAMPLES, _NEEDS_VALUE
 from .document import RoutineDoc
+from .._speech.engines import engine_names
 
 SCHEMA_FILE = "routine.schema.json"
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -85,6 +86,10 @@ def routine_schema() -> dict[str, Any]:
     definitions = raw.pop("$defs", {})
     schema: dict[str, Any] = {"$schema": DRAFT_07, "title": "voicecoach routine",
                               "description": "A voicecoach routine: see docs/routine-format.md.", **raw}
+    # The engines are those registered (voicecoach's own, and any an installed package adds).
+    engine = definitions["VoiceDoc"]["properties"]["engine"]
+    definitions["VoiceDoc"]["properties"]["engine"] = {"default": engine.pop("default"), "enum": list(engine_names()),
+                                                       **engine}
     for part in (schema, *definitions.values()):
         _describe(part)
     # A closed set the model checks by hand (so that "EN" works and "en-gb" gets its own hint).

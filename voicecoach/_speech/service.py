@@ -1,4 +1,9 @@
-"""TODO"""
+"""The speech service: every phrase a build needs, from the cache or synthesized into it, in the order heard.
+
+On a cold cache the missing phrases are synthesized by a pool of engine
+processes (one per core, spawned; see ``voicecoach._workers``) for an engine
+that speaks on one core, or here for one that uses every core already.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .engines import DEFAULT_ENGINE, Clip, Engine, SpeechSettings, VoiceSource, make_engine
 from .cache import PhraseCache
-from .._workers import _worker_start, _worker_synthesize
+from .. import _workers
 
 if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
     from .._routine.model import Voice
@@ -103,7 +108,7 @@ class _SynthesisPool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_worker_start, initargs=(str(cache.root), cache.url))
+                                            initializer=_workers.start_synthesis, initargs=(cache,))
 
     def submit_all(self, settings: SpeechSettings, spoken: dict[str, str]) -> dict:
         """A future per written text. The workers start here, with Ctrl-C held until they ignore it
@@ -112,7 +117,7 @@ class _SynthesisPool:
 
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return {text: self.executor.submit(_worker_synthesize, settings, said) for text, said in spoken.items()}
+            return {text: self.executor.submit(_workers.synthesize, settings, said) for text, said in spoken.items()}
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 
-from .engines import ENGINE_NAMES, SpeechSettings, VoiceInfo, make_engine
+from .engines import SpeechSettings, VoiceInfo, engine_names, make_engine
 from .._errors import MissingPartError, RoutineError
 
 if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
@@ -35,7 +35,7 @@ class EngineVoices:
 def installed_voices(language: str | None = None) -> list[EngineVoices]:
     """The voices of every engine (for ``language`` when given); an engine not installed says how to get it."""
     found = []
-    for name in ENGINE_NAMES:
+    for name in engine_names():
         try:
             engine = make_engine(name)
         except MissingPartError as error:

@@ -82,7 +82,7 @@ def main() -> None:
     # Loaded once here (the library too, but it is not initialized), so that each child starts at once.
     import pyttsx3.drivers.espeak  # noqa: F401
 
-    from ..._publish.files import PendingFile  # noqa: F401
+    from ..._stores.atomic import PendingFile  # noqa: F401
 
     while (request := receive(requests)) is not None:
         send(replies, _in_a_fresh_child(request, requests))
@@ -142,7 +142,7 @@ def _answer(request: tuple) -> tuple:
     from pyttsx3.drivers import _espeak
     from pyttsx3.drivers.espeak import EspeakDriver
 
-    from ..._publish.files import PendingFile
+    from ..._stores.atomic import PendingFile
 
     engine = pyttsx3.init("espeak")  # espeak-ng starts here, in this child, from the library's first state
     if request[0] == "about":

@@ -8,28 +8,29 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._errors import VoicecoachError
-from ._audio.encode import DEFAULT_BITRATE_KBPS, check_mp3_format, check_writable
-from ._audio.tags import Tags
-from ._publish.files import SessionFiles
-from ._audio.timeline import Timeline
-from ._audio.loudness import MONO_TARGET_LUFS
-from ._parts import ffmpeg_path
-from ._audio.music_tracks import measure_tracks
-from ._audio.session import SessionJob, write_session
-from ._plan.steps import Plan
-from ._plan.planner import plan_session
-from ._audio.mix import SAMPLE_RATE_HZ
-from ._routine.model import Routine
-from ._speech.engines.base import Clip, VoiceSource
-from ._speech.cache import PhraseCache
-from ._speech.service import SpeechService
-from ._routine.load import load_routine_file
-from ._routine.settings import Setting
-from ._routine.examples import open_routine
+from .._errors import VoicecoachError
+from .._audio.encode import DEFAULT_BITRATE_KBPS, check_mp3_format
+from .._audio.tags import Tags
+from .._publish.names import SessionFiles
+from .._audio.timeline import Timeline
+from .._audio.loudness import MONO_TARGET_LUFS
+from .._parts import ffmpeg_path
+from .._audio.music_tracks import measure_tracks
+from .session import SessionJob, write_session
+from .._plan.steps import Plan
+from .._plan.planner import plan_session
+from .._audio.mix import SAMPLE_RATE_HZ
+from .._routine.model import Routine
+from .._speech.engines.base import Clip, VoiceSource
+from .._speech.cache import PhraseCache
+from .._speech.service import SpeechService
+from .._stores import FolderStore, Store, open_store
+from .._routine.load import load_routine_file
+from .._routine.settings import Setting
+from .._routine.examples import open_routine
 
 # on_progress(stage, done, total): stage is "speech" or "encode".
 ProgressCallback = Callable[[str, int, int], None]
@@ -53,22 +54,33 @@ def check_routine(path: Path, speech: SpeechService, display_name: str | None = 
         plan = plan_session(routine)
         speech.settings_for(routine.voice, routine.language, voice_source(routine))
         if plan.music is not None:
-            measure_tracks(plan.music, SAMPLE_RATE_HZ, speech.cache.root, plan.source)
+            measure_tracks(plan.music, SAMPLE_RATE_HZ, speech.cache.store, plan.source)
         if variant is None:
             summary = RoutineSummary(len(routine.exercises), len(plan.holds), plan.asked_ms,
                                      routine_file.variant_names)
     return summary
 
 
+def check_routines(paths: Sequence[Path], cache_dir: str | Path | Store | None = None
+                   ) -> Iterator[tuple[Path, RoutineSummary | VoicecoachError]]:
+    """``check_routine`` for each file in turn: its summary, or the one error that says what is wrong."""
+    speech = SpeechService(PhraseCache(cache_dir))
+    for path in paths:
+        try:
+            yield path, check_routine(path, speech)
+        except VoicecoachError as error:
+            yield path, error
+
+
 @dataclass(frozen=True)
 class BuildOptions:
-    output_dir: Path = Path("output")
+    output_dir: str | Path | Store = Path("output")  # a folder, a URL (s3://bucket/prefix) or a store
     voice_name: str | None = None
     rate_wpm: int | None = None
     strict: bool = False
     bitrate_kbps: int = DEFAULT_BITRATE_KBPS
     sample_rate_hz: int = SAMPLE_RATE_HZ
-    cache_dir: Path | None = None
+    cache_dir: str | Path | Store | None = None  # the speech cache: a folder, a URL or a store (None: the default)
     subtitle_formats: tuple[str, ...] = ()  # "srt", "vtt": subtitle sidecars on request
     loudness_lufs: float | None = MONO_TARGET_LUFS  # None: no normalization (and encoding starts sooner)
     encoders: int | None = None  # LAME processes for one session at once (None: every core); batch: 1 each
@@ -76,25 +88,38 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """A built session: its files (their places in ``store``), its timeline, and notices about the build."""
+
     files: SessionFiles
     timeline: Timeline
     notices: tuple[str, ...] = ()  # about the build rather than the session, e.g. a repaired cache entry
+    store: Store = field(default_factory=lambda: FolderStore("."), compare=False)
+
+    def path(self, relative: Path) -> Path:
+        """A file's path on this machine; for a store elsewhere, its place in the store (``where`` has its URL)."""
+        return self.store.local(relative) or relative
+
+    def where(self, relative: Path) -> str:
+        """Where a file is, as a person would look for it: a path, or a URL."""
+        return self.store.where(relative)
 
     @property
     def mp3_path(self) -> Path:
-        return self.files.mp3
+        return self.path(self.files.mp3)
 
     @property
     def timeline_path(self) -> Path:
-        return self.files.timeline
+        return self.path(self.files.timeline)
 
     @property
     def lrc_path(self) -> Path:
-        return self.files.lrc
+        return self.path(self.files.lrc)
 
     @property
-    def paths(self) -> tuple[Path, ...]:
-        return (self.files.mp3, self.files.timeline, self.files.lrc, *self.files.subtitles)
+    def locations(self) -> tuple[str, ...]:
+        """Where every file went: the MP3, the timeline, the lyrics and any subtitles."""
+        return tuple(self.where(path) for path in (self.files.mp3, self.files.timeline, self.files.lrc,
+                                                   *self.files.subtitles))
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -125,22 +150,22 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     """
     routine = with_voice(routine, options.voice_name, options.rate_wpm)
     plan = plan_session(routine)
-    output_dir = Path(options.output_dir)
+    store = open_store(options.output_dir, "output_dir")
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
     ffmpeg_path()  # a missing part is reported before any synthesis, too
-    tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.root, plan.source,
+    tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.store, plan.source,
                             (lambda done, total: on_progress("music", done, total)) if on_progress else None) \
         if plan.music is not None else None
-    check_writable(output_dir)  # before any synthesis; after every check of the routine
-    files = SessionFiles.named(output_dir, plan.slug, options.subtitle_formats)
+    store.check()  # before any synthesis; after every check of the routine
+    files = SessionFiles.named(Path(), plan.slug, options.subtitle_formats)
     clips = _LiveClips()
     outcome: dict[str, object] = {}
 
     job = SessionJob(plan, clips, files, session_tags(plan), options.sample_rate_hz, options.bitrate_kbps,
                      options.loudness_lufs, options.strict, encoders=options.encoders or os.cpu_count() or 1,
-                     tracks=tracks)
+                     tracks=tracks, store=store)
 
     finished = threading.Event()
 
@@ -173,7 +198,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     timeline: Timeline = outcome["timeline"]  # type: ignore[assignment]
-    return BuildResult(files, timeline, speech.cache.take_notices())
+    return BuildResult(files, timeline, speech.cache.take_notices(), store)
 
 
 class _Abandoned(Exception):

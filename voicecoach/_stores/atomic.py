@@ -1,16 +1,4 @@
-"""Atomic file writing: a file gets its name only when it is complete.
-
-A ``PendingFile`` is created without a name (Linux ``O_TMPFILE``) in the folder
-of its target. Writers, including child processes such as ffmpeg, open it by
-its ``/proc/<pid>/fd/<n>`` path. ``publish()`` links it into the folder and
-renames it over the target; ``discard()`` closes it. If the process dies at any
-moment before that, even by SIGKILL or a full disk, the kernel frees the
-unnamed file: nothing half-written is ever left behind.
-
-Where ``O_TMPFILE`` is missing (another OS, or a file system without it), a
-hidden ``.NAME.<pid>.<hex>.part`` file is used instead; ``sweep_stale()``
-removes such files once the process that wrote them is gone.
-"""
+"""TODO"""
 
 from __future__ import annotations
 
@@ -20,7 +8,6 @@ import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .._errors import OutputError
@@ -38,10 +25,20 @@ def temporary_path(target: Path) -> Path:
     return target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
 
 
+_FOLDER_OF = {"output_dir": "the output folder", "cache_dir": "the speech cache"}
+
+
+def folder_error(error: OSError, folder: Path, option: str = "output_dir") -> OutputError:
+    """A folder that cannot take files, in one line: which, why, and the option that would choose another."""
+    return OutputError(f"{_FOLDER_OF.get(option, 'the folder')} cannot be written ({error.strerror}); choose "
+                       f"another with {{@{option}}}", file=str(folder))
+
+
 class PendingFile:
     """A file being written; it appears under ``target`` on ``publish()``, and never half-written."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, option: str = "output_dir") -> None:
+        """``option``: the library's option that chose the folder, which a message names (``{@output_dir}``)."""
         self.target = Path(target)
         self._fd: int | None = None
         try:
@@ -50,8 +47,7 @@ class PendingFile:
             pass
         except OSError as error:
             if error.errno not in _NO_TMPFILE:
-                raise OutputError(f"the output folder cannot be written ({error.strerror}); choose another "
-                                  "with {@output_dir}", file=str(self.target.parent)) from None
+                raise folder_error(error, self.target.parent, option) from None
         if self._fd is not None:
             # A path any process of this user can open, as long as we keep the descriptor.
             self.path = Path(f"/proc/{os.getpid()}/fd/{self._fd}")
@@ -111,61 +107,6 @@ class PendingFile:
         self.discard()
 
 
-# Every file a session may have, by its suffix after the session's name (see SessionFiles).
-_SESSION_SUFFIXES = (".mp3", ".timeline.json", ".lrc", ".srt", ".vtt", ".cover.png", ".chapters.json")
-
-
-@dataclass(frozen=True)
-class SessionFiles:
-    """The one rule that names a session's files: ``NAME.mp3`` and, beside it, ``NAME.timeline.json``,
-    ``NAME.lrc``, subtitles on request (``NAME.srt``, ``NAME.vtt``), and the feed's ``NAME.cover.png`` and
-    ``NAME.chapters.json``."""
-
-    mp3: Path
-    subtitles: tuple[Path, ...] = ()
-
-    @classmethod
-    def named(cls, folder: Path, name: str, subtitle_formats: Sequence[str] = ()) -> SessionFiles:
-        return cls(folder / f"{name}.mp3", tuple(folder / f"{name}.{format_}" for format_ in subtitle_formats))
-
-    @classmethod
-    def of_mp3(cls, mp3: Path) -> SessionFiles:
-        """The files that go with an MP3 found in a folder (subtitles are not looked for)."""
-        return cls(mp3)
-
-    @classmethod
-    def of_file(cls, path: Path) -> SessionFiles | None:
-        """The session whose name rule gives ``path`` (its MP3 or a file beside it), or None for any other file.
-        Whether that session exists is the caller's to check."""
-        for suffix in _SESSION_SUFFIXES:
-            if path.name.endswith(suffix) and len(path.name) > len(suffix):
-                return cls(path.with_name(path.name[: -len(suffix)] + ".mp3"))
-        return None
-
-    @property
-    def name(self) -> str:
-        return self.mp3.name[: -len(".mp3")]
-
-    def _beside(self, suffix: str) -> Path:
-        return self.mp3.with_name(self.name + suffix)
-
-    @property
-    def timeline(self) -> Path:
-        return self._beside(".timeline.json")
-
-    @property
-    def lrc(self) -> Path:
-        return self._beside(".lrc")
-
-    @property
-    def cover(self) -> Path:
-        return self._beside(".cover.png")
-
-    @property
-    def chapters(self) -> Path:
-        return self._beside(".chapters.json")
-
-
 @contextlib.contextmanager
 def published_together(targets: Sequence[Path]) -> Iterator[list[PendingFile]]:
     """Pending files for ``targets``, written by the caller, then published in order, all or none.
@@ -190,12 +131,12 @@ def write_all(contents: Mapping[Path, str | bytes]) -> None:
             write_bytes(file.path, content.encode() if isinstance(content, str) else content, file.target)
 
 
-def write_text(partial: Path, text: str, target: Path | None = None) -> None:
+def write_text(partial: Path, text: str, target: str | Path | None = None) -> None:
     """Write ``text`` as UTF-8 to ``partial`` and flush it to disk; ``target`` names it in an error."""
     write_bytes(partial, text.encode(), target)
 
 
-def write_bytes(partial: Path, data: bytes, target: Path | None = None) -> None:
+def write_bytes(partial: Path, data: bytes, target: str | Path | None = None) -> None:
     """Write ``data`` to ``partial`` and flush it to disk; ``target`` names it in an error."""
     try:
         with open(partial, "wb") as handle:

@@ -1,0 +1,81 @@
+"""A session's one path once its speech exists: layout -> gain -> mix -> encode -> publish.
+
+``build`` and ``batch``, with any option, write every session through
+``write_session``: ``build`` on a second thread while speech is still being
+synthesized (the clips are a mapping that waits for a phrase not there yet),
+``batch`` in a worker process (or a Dask task) with every clip in hand.
+Nothing else writes a session.
+
+- layout, gain, mix and encode: one ``Strategy`` (``strategies``) feeds the
+  encoder and returns the timeline;
+- the MP3's Info frame then gets the session's exact length
+  (``mp3join.set_length``), whatever way it was encoded;
+- publish: the timeline, lyrics and subtitles are written, the MP3 tagged,
+  and the store publishes them together, the MP3 last (a folder: all or none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._audio.encode import DEFAULT_BITRATE_KBPS
+from .._audio.loudness import MONO_TARGET_LUFS
+from .._audio.mix import SAMPLE_RATE_HZ, session_length_frames
+from .._audio.mp3join import set_length
+from .._audio.music_tracks import TrackInfo
+from .._audio.tags import Tags, write_tags
+from .._audio.timeline import Timeline
+from .._plan.steps import Plan
+from .._publish.lyrics import lrc_text, subtitle_text
+from .._publish.names import SessionFiles
+from .._speech.engines.base import Clip
+from .._stores import FolderStore, Store
+from .._stores.atomic import write_text
+from .strategies import ChunkCallback, strategy_for
+
+
+@dataclass(frozen=True)
+class SessionJob:
+    """Everything a session's path needs: the plan, its clips (by written text), where and how to write it.
+
+    ``files`` are the session's places in ``store``.
+    """
+
+    plan: Plan
+    clips: Mapping[str, Clip]
+    files: SessionFiles
+    tags: Tags
+    sample_rate_hz: int = SAMPLE_RATE_HZ
+    bitrate_kbps: int = DEFAULT_BITRATE_KBPS
+    loudness_lufs: float | None = MONO_TARGET_LUFS  # None: no normalization (and the encode starts sooner)
+    strict: bool = False  # a rest too short for its speech is an error, not a warning
+    encoders: int = 1  # LAME processes that may encode this session at once (in pieces, joined: mp3join)
+    tracks: Mapping[Path, TrackInfo] | None = None  # the music files measured (``music_tracks.measure_tracks``)
+    store: Store = field(default_factory=lambda: FolderStore("."))
+
+
+def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
+                  should_stop: Callable[[], None] | None = None) -> Timeline:
+    """Lay out, mix, encode, tag and publish ``job``; its files appear in order, the MP3 last (in a folder: all
+    together or none).
+
+    ``should_stop()`` is called before each chunk and before publishing, and raises to abandon the files.
+    """
+    files, store = job.files, job.store
+    strategy = strategy_for(job)
+    # Published in order, the MP3 last: a reader that finds the MP3 finds its sidecars.
+    with store.staging((files.timeline, files.lrc, *files.subtitles, files.mp3)) as staged:
+        timeline_path, lrc_path, *subtitle_paths, mp3_path = staged.paths
+        timeline = strategy.encode(mp3_path, staged.scratch, on_chunk, should_stop)
+        set_length(mp3_path, session_length_frames(timeline, job.sample_rate_hz))
+        timeline_json = timeline.to_json()
+        write_text(timeline_path, timeline_json, store.where(files.timeline))
+        write_text(lrc_path, lrc_text(timeline, job.tags.album), store.where(files.lrc))
+        for subtitle_path, subtitle in zip(subtitle_paths, files.subtitles):
+            write_text(subtitle_path, subtitle_text(timeline, subtitle.suffix.lstrip(".")), store.where(subtitle))
+        write_tags(mp3_path, timeline, job.tags, timeline_json, store.where(files.mp3))
+        if should_stop:
+            should_stop()  # interrupted while tagging: publish nothing
+    return timeline

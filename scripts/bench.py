@@ -340,6 +340,7 @@ def encode_floor(routine: Path, cache_dir: Path, repeat: int) -> dict:
     """
     sys.path.insert(0, str(SCRIPTS_DIR))
     from naive_build import load_session
+
     from voicecoach._audio.encode import DEFAULT_BITRATE_KBPS, encode_command
     from voicecoach._audio.mix import SAMPLE_RATE_HZ, render_chunks
 
@@ -445,11 +446,11 @@ def synthesis_report(engine: str, rates: list[int]) -> dict:
     """
     import resource
 
-    from voicecoach._routine.examples import open_routine
     from voicecoach._plan.planner import plan_session
+    from voicecoach._routine.examples import open_routine
+    from voicecoach._routine.settings import engine_setting
     from voicecoach._speech.cache import PhraseCache
     from voicecoach._speech.service import SpeechService
-    from voicecoach._routine.settings import engine_setting
 
     routine = open_routine(None).session(None, (engine_setting(engine),))
     plan = plan_session(routine)

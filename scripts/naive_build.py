@@ -40,14 +40,14 @@ import warnings
 from pathlib import Path
 
 from voicecoach._audio.encode import DEFAULT_BITRATE_KBPS
-from voicecoach._audio.timeline import Timeline
 from voicecoach._audio.layout import layout_session
+from voicecoach._audio.mix import SAMPLE_RATE_HZ, Levels, session_length_frames, speech_segment, tone_segment
+from voicecoach._audio.timeline import Timeline
 from voicecoach._parts import ffmpeg_path
 from voicecoach._plan.planner import plan_session
-from voicecoach._audio.mix import SAMPLE_RATE_HZ, Levels, session_length_frames, speech_segment, tone_segment
 from voicecoach._routine.load import load_routine_file
-from voicecoach._speech.engines.base import Clip
 from voicecoach._speech.cache import PhraseCache
+from voicecoach._speech.engines.base import Clip
 from voicecoach._speech.service import SpeechService
 
 with warnings.catch_warnings():

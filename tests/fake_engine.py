@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicecoach._speech.engines import Clip, SpeechSettings, VoiceInfo
 from voicecoach._routine.model import Voice
+from voicecoach._speech.engines import Clip, SpeechSettings, VoiceInfo
 
 RATE_HZ = 22_050
 HUM_HZ = 300

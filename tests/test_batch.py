@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 from mutagen.mp3 import MP3
 
-from voicecoach._catalog.model import BatchOptions
 from voicecoach._catalog.catalog import build_batch
-from voicecoach._speech.entry import decode_entry
+from voicecoach._catalog.model import BatchOptions
 from voicecoach._catalog.specs import SessionSpec, batch_specs
+from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 from voicecoach._errors import RoutineError
 from voicecoach._routine.load import load_routine_file
 from voicecoach._routine.settings import parse_matrix, parse_setting
-from voicecoach._cli.app import message as shown  # a library error as the command line shows it
+from voicecoach._speech.entry import decode_entry
 
 from .audio_probe import RATE_HZ, decode_mp3, onset_s
-from .session_checks import check_length
 from .conftest import LONG, encoders_writing_into, wait_for, write_routine
+from .session_checks import check_length
 
 ROUTINE = """\
 title: Calf raises

@@ -9,13 +9,13 @@ import json
 
 import pytest
 from mutagen.id3 import ID3
-from PIL import Image
 from mutagen.mp3 import MP3
+from PIL import Image
 
 from voicecoach._routine.examples import example_routine_path
 from voicecoach._routine.load import load_routine_file
 
-from .audio_probe import decode_mp3, ffmpeg_loudness
+from .audio_probe import decode_mp3, ffmpeg_loudness, onset_s
 from .session_checks import check_holds, check_length, check_silence, check_tones
 
 
@@ -40,7 +40,13 @@ def test_decoded_length_equals_timeline_duration(decoded, timeline_json):
 
 
 def test_every_tone_is_heard_at_its_timeline_time(decoded, timeline_json):
-    assert check_tones(decoded, timeline_json) > 100
+    assert check_tones(decoded, timeline_json) == 224  # what the README says: its 224 tones ...
+
+
+def test_every_tone_starts_within_3_ms_as_the_readme_says(decoded, timeline_json):
+    tones = [event for event in timeline_json["events"] if event["kind"] == "tone"]
+    late = [(tone["start"], onset_s(decoded, tone["start"])) for tone in tones]
+    assert max(abs(heard - start) for start, heard in late) <= 0.003
 
 
 def test_every_hold_lasts_what_the_routine_asks(decoded, timeline_json):

@@ -14,8 +14,8 @@ from voicecoach import __version__
 from voicecoach._cli.app import app
 
 from .audio_probe import decode_mp3, ffmpeg_loudness, onset_s
-from .session_checks import check_length
 from .conftest import tiny_file_system, write_routine
+from .session_checks import check_length
 
 SMALL = """\
 title: Two minute test

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach._pipeline.build import check_routine
 from voicecoach._errors import VoicecoachError
+from voicecoach._pipeline.build import check_routine
 from voicecoach._routine.load import load_routine_file
 
 CORPUS = Path(__file__).parent / "corpus" / "bad-routines"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from voicecoach._errors import LayoutError, RoutineError
-from voicecoach._audio.timeline import SpeechEvent, ToneEvent
 from voicecoach._audio.layout import Timing, layout_session
+from voicecoach._audio.timeline import SpeechEvent, ToneEvent
+from voicecoach._errors import LayoutError, RoutineError
 from voicecoach._plan.planner import plan_session
 from voicecoach._routine.read import parse_routine
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach._pipeline.build import BuildOptions, build_file
 from voicecoach._audio.mp3join import frame_length
+from voicecoach._pipeline.build import BuildOptions, build_file
 
 from .audio_probe import RATE_HZ, decode_mp3
 from .conftest import write_routine

@@ -11,14 +11,13 @@ import time
 import pytest
 from mutagen.id3 import ID3
 
-from voicecoach._errors import OutputError
-from voicecoach._audio.tags import Tags, write_tags
 from voicecoach._audio.encode import encode_mp3
-from voicecoach._stores.atomic import write_text
-from voicecoach._publish.lyrics import lrc_text
-from voicecoach._stores.atomic import PendingFile, sweep_stale
+from voicecoach._audio.tags import Tags, write_tags
 from voicecoach._audio.timeline import Chapter, SpeechEvent, Timeline
 from voicecoach._cli.app import message as shown  # a library error as the command line shows it
+from voicecoach._errors import OutputError
+from voicecoach._publish.lyrics import lrc_text
+from voicecoach._stores.atomic import PendingFile, sweep_stale, write_text
 
 from .audio_probe import RATE_HZ, decode_mp3
 from .conftest import LONG, encoders_writing_into, tiny_file_system, wait_for, write_routine

@@ -7,14 +7,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from voicecoach._catalog.model import BatchOptions
 from voicecoach._catalog.catalog import build_batch
+from voicecoach._catalog.model import BatchOptions
 from voicecoach._catalog.specs import batch_specs
+from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 from voicecoach._errors import OutputError
 from voicecoach._publish.feed import ITUNES, PODCAST, write_feed
 from voicecoach._routine.load import load_routine_file
 from voicecoach._routine.settings import parse_matrix
-from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 
 from .conftest import write_routine
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from voicecoach._routine.article import import_article
 from voicecoach._cli.app import app
 from voicecoach._errors import RoutineError
+from voicecoach._routine.article import import_article
 from voicecoach._routine.read import parse_routine
 
 ARTICLES = Path(__file__).resolve().parent / "corpus" / "articles"

@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 from mutagen.id3 import ID3
 
-from voicecoach._catalog.model import BatchOptions
 from voicecoach._catalog.catalog import build_batch
+from voicecoach._catalog.model import BatchOptions
 from voicecoach._catalog.specs import batch_specs
 from voicecoach._pipeline.build import BuildOptions, build_session
 from voicecoach._routine.languages import SUPPORTED_LANGUAGES, phrases_for
+from voicecoach._routine.load import load_routine_file
 from voicecoach._routine.model import Voice
+from voicecoach._routine.settings import parse_matrix, parse_setting
 from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService
-from voicecoach._routine.load import load_routine_file
-from voicecoach._routine.settings import parse_matrix, parse_setting
 
 from .audio_probe import RATE_HZ, decode_mp3
 from .conftest import write_routine

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pytest
 from hypothesis import assume, given, settings
 
-from voicecoach._errors import LayoutError, RoutineError
-from voicecoach._audio.timeline import GapEvent, HoldEvent, SpeechEvent, ToneEvent
 from voicecoach._audio.layout import Timing, layout_session
+from voicecoach._audio.timeline import GapEvent, HoldEvent, SpeechEvent, ToneEvent
+from voicecoach._cli.app import message as shown  # a library error as the command line shows it
+from voicecoach._errors import LayoutError, RoutineError
 from voicecoach._plan.planner import plan_session
 from voicecoach._routine.read import parse_routine
-from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 
 from .strategies import fake_speech_ms, routines
 

@@ -9,9 +9,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from voicecoach._pipeline.build import BuildOptions, build_file
-from voicecoach._routine.lexicon import Lexicon
-from voicecoach._routine.languages import phrases_for
 from voicecoach._plan.planner import plan_session
+from voicecoach._routine.languages import phrases_for
+from voicecoach._routine.lexicon import Lexicon
 from voicecoach._routine.read import parse_routine
 from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService

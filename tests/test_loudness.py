@@ -56,10 +56,10 @@ def test_cached_clip_statistics_give_the_loudness_of_the_samples_mixed(example_b
     # measuring the mixed samples again does.
     import dataclasses
 
-    from voicecoach._routine.examples import open_routine
+    from voicecoach._audio.gain import measure_loudness
     from voicecoach._audio.layout import layout_session
     from voicecoach._plan.planner import plan_session
-    from voicecoach._audio.gain import measure_loudness
+    from voicecoach._routine.examples import open_routine
 
     routine = open_routine(None).base
     plan = plan_session(routine)

@@ -8,10 +8,10 @@ import os
 import numpy as np
 import pytest
 
-from voicecoach._pipeline.build import BuildOptions, build_file
-from voicecoach._audio.timeline import Timeline
 from voicecoach._audio.encode import encode_mp3
 from voicecoach._audio.mp3join import _crc_bytewise, crc16, frames_of, set_length
+from voicecoach._audio.timeline import Timeline
+from voicecoach._pipeline.build import BuildOptions, build_file
 from voicecoach._pipeline.strategies import CUT_GUARD_FRAMES, split_frames
 
 from .audio_probe import RATE_HZ, decode_mp3

@@ -17,15 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from voicecoach._audio.music_bed import MusicBed
+from voicecoach._audio.music_schedule import schedule_music
+from voicecoach._audio.music_tracks import TrackInfo, measure_tracks
+from voicecoach._audio.timeline import HoldEvent, Timeline
 from voicecoach._cli.app import app
 from voicecoach._errors import RoutineError
-from voicecoach._audio.timeline import HoldEvent, Timeline
-from voicecoach._audio.music_bed import MusicBed
-from voicecoach._audio.music_tracks import TrackInfo, measure_tracks
-from voicecoach._stores import FolderStore
-from voicecoach._audio.music_schedule import schedule_music
-from voicecoach._routine.model import Music
 from voicecoach._routine.load import load_routine_file
+from voicecoach._routine.model import Music
+from voicecoach._stores import FolderStore
 
 from .audio_probe import RATE_HZ, decode_mp3, ffmpeg_loudness
 from .conftest import build_and_decode, wait_for, write_routine

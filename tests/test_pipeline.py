@@ -6,8 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from voicecoach._cli.app import app
 from voicecoach._audio.layout import Timing
+from voicecoach._cli.app import app
 
 from .conftest import write_routine
 from .fake_engine import fake_ms

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from voicecoach._errors import RoutineError
 from voicecoach._pipeline.build import BuildOptions, build_file
 from voicecoach._routine.examples import example_routine_path
-from voicecoach._errors import RoutineError
+from voicecoach._routine.load import load_routine_file
 from voicecoach._routine.model import Voice
+from voicecoach._routine.settings import engine_setting
 from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService
-from voicecoach._routine.settings import engine_setting
-from voicecoach._routine.load import load_routine_file
 
 from .audio_probe import decode_mp3, ffmpeg_loudness
-from .conftest import entry_path, build_and_decode, write_routine
+from .conftest import build_and_decode, entry_path, write_routine
 from .session_checks import check_timing
 
 if not os.environ.get("CI"):  # CI installs the extra (.ci/run), so there a missing piper fails loudly

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from voicecoach._plan.steps import Gap, Hold, Talk
-from voicecoach._plan.script import format_script
 from voicecoach._plan.planner import plan_session
+from voicecoach._plan.script import format_script
+from voicecoach._plan.steps import Gap, Hold, Talk
 from voicecoach._routine.read import parse_routine
 
 from .strategies import routines
@@ -73,8 +73,9 @@ def test_the_readable_script_shows_holds_and_rests():
 
 
 def test_a_session_over_twelve_hours_is_refused():
-    from voicecoach._errors import RoutineError
     import pytest
+
+    from voicecoach._errors import RoutineError
     with pytest.raises(RoutineError, match="a session is at most 12 hours"):
         plan_session(parse_routine("title: x\nexercises: [{name: a, hold: 4h, sets: 4}]", "k.yaml"))
 

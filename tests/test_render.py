@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach._audio.timeline import SpeechEvent, Timeline, ToneEvent
 from voicecoach._audio.mix import SAMPLE_RATE_HZ, ChunkRenderer, render, render_chunks, tone_segment
+from voicecoach._audio.timeline import SpeechEvent, Timeline, ToneEvent
 from voicecoach._speech.engines.base import Clip
 
 from .audio_probe import dominant_tone

@@ -7,8 +7,8 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from voicecoach._errors import LayoutError
 from voicecoach._audio.layout import layout_session
+from voicecoach._errors import LayoutError
 from voicecoach._plan.planner import plan_session
 from voicecoach._routine.load import load_routine_file
 

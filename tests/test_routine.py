@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from voicecoach._errors import RoutineError
+from voicecoach._routine.load import load_routine_file
 from voicecoach._routine.model import Announcement
 from voicecoach._routine.read import parse_routine
-from voicecoach._routine.load import load_routine_file
 
 GOOD = """\
 title: Knee care

@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from voicecoach._routine.examples import example_routine_path
 from voicecoach._cli.app import app
 from voicecoach._errors import RoutineError
+from voicecoach._routine.examples import example_routine_path
 from voicecoach._routine.read import read_routine_source
 from voicecoach._routine.schema import routine_schema, schema_path, schema_text
 

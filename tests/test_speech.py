@@ -6,7 +6,6 @@ import dataclasses
 
 import pytest
 
-
 from voicecoach._errors import RoutineError
 from voicecoach._routine.model import Voice
 from voicecoach._speech.cache import PhraseCache

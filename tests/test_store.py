@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from voicecoach._cli.app import message as shown
-from voicecoach._speech.engines import make_engine
 from voicecoach._errors import OutputError
 from voicecoach._routine.model import Voice
 from voicecoach._speech.cache import PhraseCache
-from voicecoach._speech.service import SpeechService
+from voicecoach._speech.engines import make_engine
 from voicecoach._speech.entry import decode_entry
+from voicecoach._speech.service import SpeechService
 from voicecoach._stores import FolderStore, FsspecStore, Store, open_store
 
 from .conftest import write_routine

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from voicecoach._errors import LayoutError, RoutineError
-from voicecoach._audio.timeline import PhaseEvent, SpeechEvent, ToneEvent
 from voicecoach._audio.layout import Timing, layout_session
-from voicecoach._plan.script import format_script
+from voicecoach._audio.timeline import PhaseEvent, SpeechEvent, ToneEvent
+from voicecoach._errors import LayoutError, RoutineError
 from voicecoach._plan.planner import plan_session
+from voicecoach._plan.script import format_script
 from voicecoach._routine.read import parse_routine
 
 from .audio_probe import onset_s, speech_onset_s

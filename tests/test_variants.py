@@ -6,10 +6,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from voicecoach._errors import RoutineError
-from voicecoach._routine.settings import labels_for, parse_matrix, parse_setting, time_scale_setting
-from voicecoach._routine.load import load_routine_file
 from voicecoach._cli.app import message as shown  # a library error as the command line shows it
+from voicecoach._errors import RoutineError
+from voicecoach._routine.load import load_routine_file
+from voicecoach._routine.settings import labels_for, parse_matrix, parse_setting, time_scale_setting
 
 from .conftest import write_routine
 

@@ -14,6 +14,7 @@ from mutagen.mp3 import MP3
 
 from .conftest import wait_for, write_routine
 
+
 def mp3_s(path) -> float:
     """The MP3's length as a player reads it (0 until it is there)."""
     try:

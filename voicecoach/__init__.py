@@ -35,8 +35,15 @@ if TYPE_CHECKING:
     from ._api import Chunk, Script, Session, build, build_catalog, load_routine, parse_routine, render, script
     from ._audio.timeline import Chapter, Timeline
     from ._catalog.model import BatchResult, CatalogResult, SessionOutcome
-    from ._errors import (ClusterError, LayoutError, MissingPartError, OutputError, RoutineError, SpeechError,
-                          VoicecoachError)
+    from ._errors import (
+        ClusterError,
+        LayoutError,
+        MissingPartError,
+        OutputError,
+        RoutineError,
+        SpeechError,
+        VoicecoachError,
+    )
     from ._pipeline.build import BuildResult
     from ._routine.model import Routine
     from ._speech.engines import Clip, Engine, SpeechSettings, VoiceInfo, engine_names, register_engine

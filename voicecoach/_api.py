@@ -20,8 +20,7 @@ from ._audio.music_tracks import measure_tracks, music_lengths_ms
 from ._audio.timeline import Timeline
 from ._catalog.catalog import build_catalog_of
 from ._catalog.model import BatchOptions, CatalogProgress, CatalogResult
-from ._pipeline.build import BuildResult, ProgressCallback, build_session, voice_source
-from ._pipeline.build import BuildOptions
+from ._pipeline.build import BuildOptions, BuildResult, ProgressCallback, build_session, voice_source
 from ._pipeline.strategies import Lengths
 from ._plan.planner import plan_session
 from ._plan.script import format_script

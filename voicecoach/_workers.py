@@ -13,10 +13,12 @@ A process has one engine of each kind, made when it first speaks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._speech.cache import PhraseCache
@@ -30,6 +32,26 @@ _engines: dict[str, Engine] = {}  # this process's engines
 _cache: PhraseCache | None = None  # a synthesis worker's speech cache
 _progress: Any = None  # a render worker's queue: (session name, chunks done, chunks in all)
 _rendering = False  # a render worker is writing a session (SIGTERM then unwinds it)
+
+
+@contextlib.contextmanager
+def main_kept_out() -> Iterator[None]:
+    """Start worker processes (spawned) without running the caller's main script again in them.
+
+    A spawned child imports the parent's ``__main__`` from its file, so a plain script that calls
+    ``voicecoach.build`` without an ``if __name__ == "__main__":`` guard would run again in every worker.
+    Workers only run voicecoach's own functions, so while they start, the script's file is not named.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not hasattr(main, "__file__"):
+        yield  # `python -m ...`: multiprocessing leaves a package's __main__ alone; or no file at all
+        return
+    path = main.__file__
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def process_engine(name: str) -> Engine:

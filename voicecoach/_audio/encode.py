@@ -1,4 +1,4 @@
-"""TODO"""
+"""The MP3 encoder: ffmpeg (LAME) fed mono 16-bit PCM, into a file (so that it can write the gapless header)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-
 from .._errors import MissingPartError, OutputError
-from .._stores.atomic import PendingFile, sweep_stale
 from .._parts import FFMPEG_INSTALL_HINT, ffmpeg_path
 
 DEFAULT_BITRATE_KBPS = 64
@@ -71,17 +69,3 @@ def check_mp3_format(sample_rate_hz: int, bitrate_kbps: int) -> None:
     if not 8 <= bitrate_kbps <= highest:
         raise OutputError(f"an MP3 at {sample_rate_hz} Hz has bitrates from 8 to {highest} kbps, not {bitrate_kbps}; "
                           "lower {@bitrate_kbps}, or use {@sample_rate_hz} 44100 for more", field="{@bitrate_kbps}")
-
-
-def check_writable(folder: Path) -> None:
-    """Fail before any synthesis when the output folder cannot take files; clear out stale leftovers."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = PendingFile(folder / ".voicecoach-write-test")
-        if probe.path.name.endswith(".part"):  # a named file: make sure it can really be created
-            probe.path.touch()
-        probe.discard()
-    except OSError as error:
-        raise OutputError(f"the output folder cannot be written ({error.strerror}); choose another with "
-                          "{@output_dir}", file=str(folder)) from None
-    sweep_stale(folder)

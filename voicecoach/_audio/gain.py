@@ -1,4 +1,4 @@
-"""TODO"""
+"""The one gain that brings a session to its loudness target, from each sound's BS.1770 statistics."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-
 import numpy as np
 
-from .timeline import SpeechEvent, Timeline
-from .loudness import Loudness, SoundStats, normalizing_gain_db, session_loudness, sound_stats
 from .._speech.engines.base import Clip
-from .mix import ChunkRenderer, Levels, SAMPLE_RATE_HZ, _samples, ms_to_frame, session_length_frames, tone_segment
+from .loudness import Loudness, SoundStats, normalizing_gain_db, session_loudness, sound_stats
+from .mix import (
+    SAMPLE_RATE_HZ,
+    ChunkRenderer,
+    Levels,
+    ms_to_frame,
+    segment_samples,
+    session_length_frames,
+    tone_segment,
+)
+from .timeline import SpeechEvent, Timeline
 
 
 def measure_loudness(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_hz: int = SAMPLE_RATE_HZ,
@@ -60,7 +67,7 @@ def measure_loudness(timeline: Timeline, clips: Mapping[str, Clip], sample_rate_
 @functools.lru_cache(maxsize=64)
 def _tone_stats(freq_hz: int, duration_ms: int, gain_db: float, sample_rate_hz: int) -> SoundStats:
     """A tone's statistics, measured once per process on the very samples the mix uses."""
-    samples = _samples(tone_segment(freq_hz, duration_ms, gain_db, sample_rate_hz))
+    samples = segment_samples(tone_segment(freq_hz, duration_ms, gain_db, sample_rate_hz))
     return sound_stats(samples.astype(np.float64) / 32768, sample_rate_hz)
 
 

@@ -1,17 +1,27 @@
-"""TODO"""
+"""Stage 4, layout: the plan's steps placed at absolute times, given each phrase's length, by the timing rules."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .._routine.durations import format_s
 from .._errors import LayoutError
 from .._plan.steps import Count, Gap, Hold, Line, Plan, Talk, Tempo
+from .._routine.durations import format_s
 from .._routine.limits import MAX_SESSION_MS
 from .._routine.yamlsource import Path as YamlPath
-from .timeline import (Chapter, Event, GapEvent, HoldEvent, PhaseEvent, SpeechEvent, Timeline, ToneEvent, ToneKind,
-                       _KIND_ORDER)
+from .timeline import (
+    KIND_ORDER,
+    Chapter,
+    Event,
+    GapEvent,
+    HoldEvent,
+    PhaseEvent,
+    SpeechEvent,
+    Timeline,
+    ToneEvent,
+    ToneKind,
+)
 
 
 @dataclass(frozen=True)
@@ -278,7 +288,7 @@ class _Builder:
             raise LayoutError(f"the session would last {format_s(duration_ms)}; a session is at most 12 hours, "
                               "so use fewer sets or reps, shorter holds or shorter rests",
                               file=self.plan.source.file)
-        events = sorted(self.events, key=lambda e: (e.start_ms, _KIND_ORDER[e.kind]))
+        events = sorted(self.events, key=lambda e: (e.start_ms, KIND_ORDER[e.kind]))
         return Timeline(self.plan.title, duration_ms, tuple(events), _chapters(events, duration_ms),
                         tuple(self.warnings()), language=self.plan.language)
 

@@ -1,18 +1,23 @@
-"""TODO"""
+"""The mix: tones and speech placed at exact sample offsets, produced chunk by chunk.
+
+The session is never built by appending ``AudioSegment``s one after another
+(quadratic: every ``+`` copies everything so far). Each sound is made once,
+then each chunk of output is filled from the sounds that overlap it, so the
+work is linear in the session's length and memory does not grow with it. Each
+kind of sound has its source (speech, tones; the music is a stream)."""
 
 from __future__ import annotations
 
 import bisect
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import warnings
-
 import numpy as np
 
-from .timeline import SpeechEvent, Timeline, ToneEvent
 from .._speech.engines.base import Clip
+from .timeline import SpeechEvent, Timeline, ToneEvent
 
 with warnings.catch_warnings():
     # pydub looks for ffmpeg on PATH at import and warns when it is not there; voicecoach
@@ -64,7 +69,7 @@ def tone_segment(freq_hz: int, duration_ms: int, gain_db: float, sample_rate_hz:
     """
     segment = Sine(freq_hz, sample_rate=sample_rate_hz, bit_depth=16).to_audio_segment(duration=duration_ms,
                                                                                      volume=gain_db)
-    samples = _samples(segment.set_channels(1)).astype(np.float64)
+    samples = segment_samples(segment.set_channels(1)).astype(np.float64)
     fade_frames = min(len(samples) // 2, FADE_MS * sample_rate_hz // 1000)
     ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade_frames, endpoint=False))
     samples[:fade_frames] *= ramp
@@ -77,7 +82,7 @@ def speech_segment(clip: Clip, gain_db: float, sample_rate_hz: int = SAMPLE_RATE
     return segment.set_frame_rate(sample_rate_hz).apply_gain(gain_db)
 
 
-def _samples(segment: AudioSegment) -> np.ndarray:
+def segment_samples(segment: AudioSegment) -> np.ndarray:
     return np.frombuffer(segment.raw_data, dtype="<i2")
 
 
@@ -129,7 +134,7 @@ class SpeechSource:
         if clip.sample_rate_hz == self.sample_rate_hz:
             # The clip's own bytes, not a copy: its level is applied as it is mixed in.
             return np.frombuffer(clip.samples, dtype="<i2"), 10 ** (self.levels.speech_gain_db / 20)
-        return _samples(speech_segment(clip, self.levels.speech_gain_db, self.sample_rate_hz)), None
+        return segment_samples(speech_segment(clip, self.levels.speech_gain_db, self.sample_rate_hz)), None
 
 
 class ToneSource:
@@ -145,7 +150,7 @@ class ToneSource:
 
     def samples(self, event: SpeechEvent | ToneEvent) -> tuple[np.ndarray, float | None]:
         assert isinstance(event, ToneEvent)
-        return _samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
+        return segment_samples(tone_segment(event.freq_hz, event.end_ms - event.start_ms,
                                      self.levels.tone_gain_db(event.tone), self.sample_rate_hz)), None
 
 

@@ -1,4 +1,4 @@
-"""TODO"""
+"""The music bed: the scheduled tracks decoded as the mix needs them, ducked under every word and tone."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .timeline import MusicEvent, Timeline
-from .mix import ms_to_frame
 from .._routine.model import Music
+from .mix import ms_to_frame
 from .music_tracks import MAX_TRACK_GAIN_DB, TrackInfo, decoder
-
+from .timeline import MusicEvent, Timeline
 
 # ---------------------------------------------------------------- the samples
 

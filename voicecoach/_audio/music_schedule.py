@@ -1,14 +1,12 @@
-"""TODO"""
+"""Which music plays when: the tracks of the bed and the rests laid along the timeline, crossfaded."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-
-from .timeline import HoldEvent, MusicEvent, Timeline
 from .._routine.model import Music
-
+from .timeline import HoldEvent, MusicEvent, Timeline
 
 # ---------------------------------------------------------------- the schedule (pure)
 

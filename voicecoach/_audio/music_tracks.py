@@ -1,4 +1,4 @@
-"""TODO"""
+"""Music files measured (length, loudness) through ffmpeg, each once, the measurement kept in the cache's store."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .loudness import LoudnessMeter
 from .._errors import OutputError
 from .._parts import ffmpeg_path
-from .._stores import Store
 from .._routine.model import Music
 from .._routine.yamlsource import SourceMap
+from .._stores import Store
+from .loudness import LoudnessMeter
 
 MIN_TRACK_MS = 1000
 MAX_TRACK_GAIN_DB = 20.0  # a very quiet track is raised at most this much (its noise would come up with it)

@@ -1,4 +1,5 @@
-"""TODO"""
+"""The MP3's ID3 tags: title, album, track, cover, lyrics, chapters, and the hashes that tie it to its timeline
+and build."""
 
 from __future__ import annotations
 
@@ -7,14 +8,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, SYLT, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TRCK, TSSE, TXXX,
-                         USLT, CTOCFlags, PictureType)
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    SYLT,
+    TALB,
+    TCON,
+    TDRC,
+    TIT2,
+    TLAN,
+    TLEN,
+    TPE1,
+    TRCK,
+    TSSE,
+    TXXX,
+    USLT,
+    CTOCFlags,
+    PictureType,
+)
 
 from .._errors import OutputError
 from .._publish.cover import cover_png, image_mime
-from .timeline import Timeline
 from .._publish.lyrics import lrc_text, synced_lines
 from .._routine.languages import phrases_for
+from .timeline import Timeline
+
 TIMELINE_HASH_TAG = "voicecoach timeline sha256"
 BUILD_KEY_TAG = "voicecoach build key"
 

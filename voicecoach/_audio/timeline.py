@@ -1,4 +1,4 @@
-"""TODO"""
+"""The timeline: every sound and every hold, rest and chapter at its time in the MP3, and its JSON form."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
-
 
 ToneKind = Literal["start", "stop", "tick", "phase"]
 
@@ -78,7 +77,7 @@ class MusicEvent:
 
 
 Event = SpeechEvent | ToneEvent | HoldEvent | PhaseEvent | GapEvent | MusicEvent
-_KIND_ORDER = {"tone": 0, "hold": 1, "phase": 2, "gap": 3, "speech": 4, "music": 5}
+KIND_ORDER = {"tone": 0, "hold": 1, "phase": 2, "gap": 3, "speech": 4, "music": 5}
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ class Timeline:
     def with_music(self, music: tuple[MusicEvent, ...]) -> Timeline:
         """The timeline with its music events (any it had are replaced)."""
         events = [event for event in self.events if not isinstance(event, MusicEvent)] + list(music)
-        events.sort(key=lambda e: (e.start_ms, _KIND_ORDER[e.kind]))
+        events.sort(key=lambda e: (e.start_ms, KIND_ORDER[e.kind]))
         return dataclasses.replace(self, events=tuple(events))
 
     def to_dict(self) -> dict:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-
 from .. import _workers
 from .._errors import ClusterError, MissingPartError, VoicecoachError
 from .._pipeline.session import SessionJob
@@ -32,8 +31,9 @@ def dask_client(address: str) -> tuple[Any, Any]:
         count = address.partition(":")[2] or str(os.cpu_count() or 1)
         if not count.isdigit() or int(count) < 1:
             raise ClusterError(f'"{address}" is not local:N; write e.g. {{@dask}} local:2', field="{@dask}")
-        cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR)
+        with _workers.main_kept_out():
+            cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
         return Client(cluster), cluster
     try:
         return Client(address, timeout="10s"), None

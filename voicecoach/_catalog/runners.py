@@ -95,7 +95,8 @@ class PoolRunner(InlineRunner):
         self.futures: dict[Future, PlannedSession] = {}
 
     def submit(self, session: PlannedSession, job: SessionJob, coming: Sequence[Any] = ()) -> None:
-        self.futures[self.pool.submit(_workers.render, session.name, job)] = session
+        with _workers.main_kept_out():  # the pool starts its workers as sessions are submitted
+            self.futures[self.pool.submit(_workers.render, session.name, job)] = session
 
     def poll(self, timeout_s: float = 0) -> None:
         if self.futures:

@@ -1,4 +1,4 @@
-"""TODO"""
+"""Which sessions a catalog builds: the routine files it names, and each routine's variants times its matrix."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
 
 from .._errors import RoutineError
 from .._routine.load import BASE, RoutineFile

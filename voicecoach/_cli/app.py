@@ -26,10 +26,27 @@ from .._routine.settings import parse_matrix
 from .._speech.cache import PhraseCache
 from .._speech.voices import installed_voices
 from .._stores.atomic import write_new_file
-from .options import (BitrateOption, CacheDirOption, EngineOption, FolderArgument, ForceWriteOption, LoudnessOption,
-                      MusicOption, NoMusicOption, OutputOption, QuietOption, RateOption, RoutineArgument,
-                      SampleRateOption, SetOption, StrictOption, SubtitlesOption, TimeScaleOption, VariantOption,
-                      VoiceOption)
+from .options import (
+    BitrateOption,
+    CacheDirOption,
+    EngineOption,
+    FolderArgument,
+    ForceWriteOption,
+    LoudnessOption,
+    MusicOption,
+    NoMusicOption,
+    OutputOption,
+    QuietOption,
+    RateOption,
+    RoutineArgument,
+    SampleRateOption,
+    SetOption,
+    StrictOption,
+    SubtitlesOption,
+    TimeScaleOption,
+    VariantOption,
+    VoiceOption,
+)
 from .parsing import loudness_target, overrides, subtitle_formats
 from .show import counted, described, format_bytes, message, plain, progress_display
 

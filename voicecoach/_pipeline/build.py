@@ -1,4 +1,9 @@
-"""TODO"""
+"""Building one session: routine -> plan -> speech -> the session's files, with progress and Ctrl-C handled.
+
+``build_session`` checks everything it can before any synthesis (the voice,
+ffmpeg, the music, the output store), then synthesizes the phrases in the
+order they are heard while ``write_session`` writes the session on a second
+thread. ``check_routine`` is ``validate``; ``watch_routine`` rebuilds on every save."""
 
 from __future__ import annotations
 
@@ -11,26 +16,26 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._errors import VoicecoachError
 from .._audio.encode import DEFAULT_BITRATE_KBPS, check_mp3_format
-from .._audio.tags import Tags
-from .._publish.names import SessionFiles
-from .._audio.timeline import Timeline
 from .._audio.loudness import MONO_TARGET_LUFS
-from .._parts import ffmpeg_path
-from .._audio.music_tracks import measure_tracks
-from .session import SessionJob, write_session
-from .._plan.steps import Plan
-from .._plan.planner import plan_session
 from .._audio.mix import SAMPLE_RATE_HZ
+from .._audio.music_tracks import measure_tracks
+from .._audio.tags import Tags
+from .._audio.timeline import Timeline
+from .._errors import VoicecoachError
+from .._parts import ffmpeg_path
+from .._plan.planner import plan_session
+from .._plan.steps import Plan
+from .._publish.names import SessionFiles
+from .._routine.examples import open_routine
+from .._routine.load import load_routine_file
 from .._routine.model import Routine
-from .._speech.engines.base import Clip, VoiceSource
+from .._routine.settings import Setting
 from .._speech.cache import PhraseCache
+from .._speech.engines.base import Clip, VoiceSource
 from .._speech.service import SpeechService
 from .._stores import FolderStore, Store, open_store
-from .._routine.load import load_routine_file
-from .._routine.settings import Setting
-from .._routine.examples import open_routine
+from .session import SessionJob, write_session
 
 # on_progress(stage, done, total): stage is "speech" or "encode".
 ProgressCallback = Callable[[str, int, int], None]

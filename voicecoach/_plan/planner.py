@@ -1,10 +1,9 @@
-"""TODO"""
+"""A routine turned into its plan: every cue in the session's language, every hold, rest and tempo set."""
 
 from __future__ import annotations
 
-
-from .._routine.lexicon import Lexicon
 from .._routine.languages import phrases_for
+from .._routine.lexicon import Lexicon
 from .._routine.model import Exercise, Routine
 from .._routine.yamlsource import Path as YamlPath
 from .steps import Call, Count, Gap, GapAfter, Hold, Line, PhaseCue, Plan, Step, Talk, Tempo

@@ -1,4 +1,4 @@
-"""TODO"""
+"""The plan as a person reads it: ``voicecoach script``'s text."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO"""
+"""The plan's steps: frozen dataclasses that say what is said and what is timed, in order."""
 
 from __future__ import annotations
 

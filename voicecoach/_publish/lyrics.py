@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .._routine.durations import format_clock
 from .._audio.timeline import SpeechEvent, Timeline
+from .._routine.durations import format_clock
 
 SUBTITLE_FORMATS = ("srt", "vtt")
 

@@ -1,12 +1,10 @@
-"""TODO"""
+"""The one rule that names a session's files."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-
 
 # Every file a session may have, by its suffix after the session's name (see SessionFiles).
 _SESSION_SUFFIXES = (".mp3", ".timeline.json", ".lrc", ".srt", ".vtt", ".cover.png", ".chapters.json")

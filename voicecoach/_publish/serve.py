@@ -30,13 +30,13 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from mutagen import MutagenError
 from mutagen.id3 import ID3
 
-from .cover import image_mime
+from .._audio.timeline import GapEvent, HoldEvent, SpeechEvent, Timeline
 from .._errors import OutputError
+from .._routine.languages import CuePhrases, prevailing_language, words_for
+from .._stores import FolderStore, open_store
+from .cover import image_mime
 from .feed import FEED_NAME, scan_sessions
 from .names import SessionFiles
-from .._stores import FolderStore, open_store
-from .._audio.timeline import GapEvent, HoldEvent, SpeechEvent, Timeline
-from .._routine.languages import CuePhrases, prevailing_language, words_for
 
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
                    ".png": "image/png", ".jpg": "image/jpeg", ".m3u8": "audio/x-mpegurl", ".xml": "application/rss+xml",

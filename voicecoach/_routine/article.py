@@ -21,18 +21,16 @@ from pathlib import Path
 
 import yaml
 
-from .durations import format_s, to_ms
 from .._errors import RoutineError
-from .resolve import DEFAULT_REST_S
+from .durations import UNITS_S, format_s, to_ms
 from .read import parse_routine
+from .resolve import DEFAULT_REST_S
 
 ASSUMED_HOLD_S = 5.0
 MAX_HEADING_WORDS = 9
 _SKIPPED_TAGS = {"head", "script", "style", "nav", "header", "footer", "aside", "form", "noscript", "svg", "button"}
 _BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "br", "tr", "table", "section", "article", "main", "blockquote", "hr",
                "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}
-_UNIT_S = {"h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "m": 60, "min": 60, "mins": 60,
-           "minute": 60, "minutes": 60, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1}
 _NUMBER = r"\d+(?:\.\d+)?"
 _DURATION = re.compile(rf"(?<![\w.])({_NUMBER})(?:\s*(?:-|–|to)\s*{_NUMBER})?\s*"
                        r"(hours?|hrs?|minutes?|mins?|min|seconds?|secs?|sec|s)(?![\w-])", re.I)
@@ -214,7 +212,7 @@ def _read(draft: Draft) -> Draft:
     for match in _DURATION.finditer(text):
         if _HOW_OFTEN.match(text[match.end():]) or re.search(r"\b(?:within|every|up to)\s+$", text[:match.start()]):
             continue
-        seconds = float(match.group(1)) * _UNIT_S[match.group(2).lower()]
+        seconds = float(match.group(1)) * UNITS_S[match.group(2).lower()]
         if _REST_BEFORE.search(text[max(0, match.start() - 25):match.start()]):
             draft.rest_s = draft.rest_s if draft.rest_s is not None else seconds
         elif draft.hold_s is None:

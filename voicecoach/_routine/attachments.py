@@ -1,4 +1,4 @@
-"""TODO"""
+"""The files a routine names (cover, music, a voice file), found beside the routine file and checked to be usable."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import dataclasses
 import random
 from pathlib import Path
 
-
 from .._publish.cover import MAX_COVER_BYTES, image_mime
+from .._speech.engines import check_voice_file, voice_file_kind
 from .model import Routine
 from .yamlsource import Path as YamlPath
-from .._speech.engines import check_voice_file, voice_file_kind
 
 
 def with_files_found(routine: Routine, folder: Path) -> Routine:

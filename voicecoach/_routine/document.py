@@ -1,17 +1,28 @@
-"""TODO"""
+"""The routine file as written: pydantic models of the YAML document, with their field types and validators.
+Validated here; turned into the frozen model by ``resolve``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema,
-                      StrictInt, StrictStr, WrapValidator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    WrapValidator,
+)
 
-from .durations import format_s, parse_duration_s, show_value, to_ms
+from .._speech.engines import engine_names
+from .durations import UNIT_PATTERN, format_s, parse_duration_s, show_value, to_ms
 from .languages import SUPPORTED_LANGUAGES
 from .limits import MAX_DURATION_S, MAX_TIME_SCALE, MIN_HOLD_MS, MIN_PHASE_MS, MIN_TIME_SCALE
-from .model import HALFWAY
-from .._speech.engines import engine_names
+from .model import HALFWAY, CountdownStyle
 
 
 def _within_limit(seconds: float) -> float:
@@ -22,9 +33,8 @@ def _within_limit(seconds: float) -> float:
 
 
 # How the JSON Schema (``voicecoach schema``) describes the values parsed here: what an editor may accept.
-_UNITS = "h|hr|hrs|hour|hours|m|min|mins|minute|minutes|s|sec|secs|second|seconds|ms"
 _NUMBER = r"(\d+(\.\d+)?|\.\d+)"
-DURATION_PATTERN = (rf"^\s*({_NUMBER}|(\d+:)?\d+:\d{{1,2}}(\.\d+)?|({_NUMBER}\s*({_UNITS})\s*)+)\s*$")
+DURATION_PATTERN = (rf"^\s*({_NUMBER}|(\d+:)?\d+:\d{{1,2}}(\.\d+)?|({_NUMBER}\s*({UNIT_PATTERN})\s*)+)\s*$")
 DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
     "description": "A duration: seconds (5, 2.5) or text such as 5s, 90s, 1m30s, 1:30, 5 min, 80ms, 1h.",
@@ -208,7 +218,7 @@ class ExerciseFieldsDoc(_Doc):
     side_rest: Duration | None = None
     rest: Duration | None = None
     countdown: StrictInt | None = Field(None, ge=0, le=10)
-    countdown_style: Literal["ticks", "voice", "both"] | None = None
+    countdown_style: CountdownStyle | None = None
     announce: AnnounceList | None = None
     count_reps: StrictBool | None = None
     tempo: Tempo | None = None

@@ -11,12 +11,13 @@ import re
 
 DURATION_HINT = "write 5s, 1m30s or 90"
 
-_UNITS_S: dict[str, float] = {
+UNITS_S: dict[str, float] = {  # every unit a duration may be written in (its order is the schema's)
     "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
     "ms": 0.001,
 }
+UNIT_PATTERN = "|".join(UNITS_S)  # the units as a regular expression's alternatives
 _NUMBER = r"\d+(?:\.\d+)?|\.\d+"
 _PART = re.compile(rf"\s*({_NUMBER})\s*([a-z]+)\s*")
 _CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)")
@@ -65,9 +66,9 @@ def _parse_text_s(text: str) -> float:
     seen_units: set[float] = set()
     while position < len(cleaned):
         part = _PART.match(cleaned, position)
-        if not part or part.group(2) not in _UNITS_S:
+        if not part or part.group(2) not in UNITS_S:
             raise ValueError(f"{show_value(text)} is not a duration; {DURATION_HINT}")
-        unit_s = _UNITS_S[part.group(2)]
+        unit_s = UNITS_S[part.group(2)]
         if unit_s in seen_units:
             raise ValueError(f"{show_value(text)} is not a duration; {DURATION_HINT}")
         seen_units.add(unit_s)

@@ -1,4 +1,4 @@
-"""TODO"""
+"""The bundled example routines and the starter template, and how a routine argument names one."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""TODO"""
+"""Every limit a routine is held to, in one place (docs/routine-format.md, section 7.9, lists them)."""
 
 from __future__ import annotations
-
-
-
 
 MAX_DURATION_S = 4 * 3600
 MAX_SESSION_MS = 12 * 3600 * 1000

@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from .._errors import RoutineError
+from .attachments import with_files_found
+from .merge import Merger
+from .messages import choices
 from .model import Routine
 from .read import read_routine_source
 from .resolve import resolve_routine
+from .settings import Setting, labels_for
 from .slug import slugify
 from .yamlsource import SourceMap, load_yaml_text
-from .attachments import with_files_found
-from .merge import _Merger
-from .messages import choices
-from .settings import Setting, labels_for
 
 BASE = "base"  # the routine without a variant, in `batch --variant base`
 
@@ -51,7 +50,7 @@ class RoutineFile:
         """
         if variant is None and not settings:
             return self.base
-        merger = _Merger(self)
+        merger = Merger(self)
         if variant is not None:
             merger.apply_variant(variant)
         for setting in settings:

@@ -1,23 +1,23 @@
-"""TODO"""
+"""Variants and settings merged over a routine's YAML data, the source map kept true, before validation (so a bad
+value inside a variant is reported by the same checks, on its own line)."""
 
 from __future__ import annotations
 
 import copy
 from typing import TYPE_CHECKING, Any
 
-
-from .durations import show_value
 from .._errors import RoutineError
-from .yamlsource import Path as YamlPath
-from .yamlsource import SourceMap, format_path
+from .durations import show_value
 from .messages import choices
 from .settings import Setting
+from .yamlsource import Path as YamlPath
+from .yamlsource import SourceMap, format_path
 
 if TYPE_CHECKING:  # the loader makes a merger; a merger only reads the file it is given
     from .load import RoutineFile
 
 
-class _Merger:
+class Merger:
     """Merges overrides into a copy of the file's data and keeps its source map true."""
 
     def __init__(self, routine_file: RoutineFile) -> None:

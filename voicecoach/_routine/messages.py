@@ -1,23 +1,23 @@
-"""TODO"""
+"""pydantic's validation errors turned into one line a person can act on: the file, the line, the field, what is
+wrong and what would be right."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Mapping
 import difflib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import (BaseModel, ValidationError)
+from pydantic import BaseModel, ValidationError
 
-from .durations import show_value
 from .._errors import RoutineError
+from .._speech.engines import describe_engines
+from .durations import show_value
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap
-from .._speech.engines import describe_engines
-
 
 # ---------------------------------------------------------------- error messages
 
-_EXAMPLES = {
+EXAMPLES = {
     "title": "title: Morning mobility",
     "description": "description: Ten gentle minutes for a stiff knee",
     "intro": "intro: Sit on the floor with your legs straight.",
@@ -63,7 +63,7 @@ _EXAMPLES = {
     "crossfade": "crossfade: 3s",
 }
 # Exercise fields that cannot be left blank (``cue:`` with nothing after it just means no cue).
-_NEEDS_VALUE = {"name", "hold", "sets", "reps", "rep_rest", "set_rest", "side_rest", "rest", "countdown",
+NEEDS_VALUE = {"name", "hold", "sets", "reps", "rep_rest", "set_rest", "side_rest", "rest", "countdown",
                 "count_reps"}
 # Words people use for a key voicecoach calls something else.
 _SAME_AS = {
@@ -76,7 +76,7 @@ _SAME_AS = {
 _READ_AS = {bool: "true or false", int: "a number", float: "a number"}
 
 
-def _validate(model: type[BaseModel], data: dict, path: YamlPath, source: SourceMap) -> Any:
+def validated(model: type[BaseModel], data: dict, path: YamlPath, source: SourceMap) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -96,7 +96,7 @@ def _routine_error(error: Mapping[str, Any], loc: YamlPath, model: type[BaseMode
     kind = error["type"]
     value = error.get("input")
     field_name = next((part for part in reversed(loc) if isinstance(part, str)), "")
-    example = _EXAMPLES.get(field_name)
+    example = EXAMPLES.get(field_name)
     hint = f"; write e.g. `{example}`" if example else ""
     if kind == "extra_forbidden":
         parent_model = _model_at(model, loc[:-1])
@@ -207,7 +207,7 @@ def _bounds(model: type[BaseModel] | None, name: str) -> str:
     return f"{low} to {high}"
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):

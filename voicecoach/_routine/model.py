@@ -1,16 +1,19 @@
-"""TODO"""
+"""The routine as the rest of voicecoach sees it: frozen dataclasses, every value resolved (defaults merged,
+durations in ms, texts in the session's language), each carrying where it was written."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
+from typing import Literal
 
 from .lexicon import Lexicon
 from .slug import session_slug
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap
+
 HALFWAY = "halfway"
+CountdownStyle = Literal["ticks", "voice", "both"]  # the numbers as ticks, spoken, or both
 
 
 # ---------------------------------------------------------------- resolved data
@@ -49,7 +52,7 @@ class Exercise:
     side_rest_ms: int = 5000
     rest_ms: int = 20000
     countdown: int = 3
-    countdown_style: str = "ticks"  # "ticks", "voice" (the numbers spoken) or "both"
+    countdown_style: CountdownStyle = "ticks"
     announce: tuple[Announcement, ...] = ()
     count_reps: bool = True
     # A tempo exercise moves through its phases rep after rep; ``hold_ms`` is then a whole set (reps x a rep).

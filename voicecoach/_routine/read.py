@@ -1,4 +1,5 @@
-"""TODO"""
+"""A routine file read within its limits (size, encoding, no binary), and YAML text parsed with the line of every
+value."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import codecs
 from pathlib import Path
 from typing import Any
 
-
 from .._errors import RoutineError
-from .yamlsource import SourceMap, load_yaml_text
 from .limits import MAX_FILE_BYTES
 from .model import Routine
 from .resolve import resolve_routine
-
+from .yamlsource import SourceMap, load_yaml_text
 
 # ---------------------------------------------------------------- loading
 

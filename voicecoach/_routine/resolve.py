@@ -1,4 +1,5 @@
-"""TODO"""
+"""Validated YAML data turned into the frozen ``Routine``: defaults merged, durations in ms, texts in the session's
+language, limits checked."""
 
 from __future__ import annotations
 
@@ -6,28 +7,28 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-
-from .durations import format_s, to_ms
 from .._errors import RoutineError
-from .lexicon import Lexicon
+from .._speech.engines import engine_names, voice_file_kind
+from .document import ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
+from .durations import format_s, to_ms
 from .languages import SUPPORTED_LANGUAGES, language_names
+from .lexicon import Lexicon
+from .limits import MAX_DURATION_S, MAX_HOLDS, MAX_SESSION_MS, MIN_HOLD_MS
+from .messages import EXAMPLES, NEEDS_VALUE, kind_of, validated
+from .model import HALFWAY, Announcement, Exercise, Music, Phase, Routine, Voice
 from .slug import slugify
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap
-from .document import ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
-from .limits import MAX_DURATION_S, MAX_HOLDS, MAX_SESSION_MS, MIN_HOLD_MS
-from .messages import _EXAMPLES, _NEEDS_VALUE, _kind, _validate
-from .model import Announcement, Exercise, HALFWAY, Music, Phase, Routine, Voice
-from .._speech.engines import engine_names, voice_file_kind
+
 DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
 
 
 def resolve_routine(data: Any, source: SourceMap) -> Routine:
     """Validate plain YAML data and resolve defaults into a Routine."""
     if not isinstance(data, dict):
-        raise RoutineError(f"the file holds {_kind(data)}, not a routine; start with `title:` and `exercises:`",
+        raise RoutineError(f"the file holds {kind_of(data)}, not a routine; start with `title:` and `exercises:`",
                            file=source.file, line=1)
-    doc = _validate(RoutineDoc, data, (), source)
+    doc = validated(RoutineDoc, data, (), source)
     language = doc.language.strip().lower()
     if language not in SUPPORTED_LANGUAGES:
         base = language.replace("_", "-").split("-")[0]
@@ -177,8 +178,8 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
                 value = getattr(fields, name)
                 if value is not None:
                     return localized(value, language, where + (name,), source) if local else value
-                if name in _NEEDS_VALUE:  # `reps:` with nothing after it
-                    raise source.error(where + (name,), f"has no value; write e.g. `{_EXAMPLES[name]}`")
+                if name in NEEDS_VALUE:  # `reps:` with nothing after it
+                    raise source.error(where + (name,), f"has no value; write e.g. `{EXAMPLES[name]}`")
                 return builtin  # `cue:` or `sides:` with nothing after it: none
         return builtin
 
@@ -187,8 +188,28 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
     if name is None:
         raise source.error(path, "name is missing; add e.g. `name: Ankle circles`")
     tempo = pick("tempo", local=False)
-    if tempo is not None:
-        return _tempo_exercise(doc, index, source, pick, written_name, name, tempo)
+    moving = _moving(doc, path, source, pick, tempo) if tempo is not None else _holding(doc, path, source, pick)
+    # The id is the same in every language: from the first name written when there are several.
+    id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name
+    return Exercise(
+        id=doc.id if doc.id is not None else slugify(id_name, fallback=f"exercise-{index + 1}"),
+        name=name.strip(),
+        index=index,
+        sides=tuple(pick("sides", [None])),
+        sets=pick("sets", 1),
+        instructions=pick("instructions"),
+        release=pick("release"),
+        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
+        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
+        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
+        countdown=pick("countdown", 3),
+        countdown_style=pick("countdown_style", "ticks"),
+        **moving,
+    )
+
+
+def _holding(doc: ExerciseDoc, path: YamlPath, source: SourceMap, pick: Any) -> dict[str, Any]:
+    """The fields of an exercise that holds: its hold, announcements, cue, reps and the rests between them."""
     for only_tempo in ("phase_cue", "count"):
         if getattr(doc, only_tempo) is not None:
             raise source.error(path + (only_tempo,), f"{only_tempo} is for an exercise with a tempo (moving reps, "
@@ -217,60 +238,20 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
                                f"use a time shorter than {format_s(hold_ms)}, or lengthen the hold")
         announcements.append(Announcement(time_left_ms=left_ms))
     announcements.sort(key=lambda call: -call.time_left_ms)
-    # The id is the same in every language: from the first name written when there are several.
-    id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name
-    exercise_id = doc.id if doc.id is not None else slugify(id_name, fallback=f"exercise-{index + 1}")
-    return Exercise(
-        id=exercise_id,
-        name=name.strip(),
-        index=index,
-        hold_ms=hold_ms,
-        sides=tuple(pick("sides", [None])),
-        sets=pick("sets", 1),
-        reps=pick("reps", 1),
-        instructions=pick("instructions"),
-        cue=pick("cue"),
-        release=pick("release"),
-        rep_rest_ms=to_ms(pick("rep_rest", DEFAULT_REST_S["rep_rest"])),
-        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
-        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
-        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
-        countdown=pick("countdown", 3),
-        countdown_style=pick("countdown_style", "ticks"),
-        announce=tuple(dict.fromkeys(announcements)),
-        count_reps=pick("count_reps", True),
-    )
+    return dict(hold_ms=hold_ms, reps=pick("reps", 1), cue=pick("cue"),
+                rep_rest_ms=to_ms(pick("rep_rest", DEFAULT_REST_S["rep_rest"])),
+                announce=tuple(dict.fromkeys(announcements)), count_reps=pick("count_reps", True))
 
 
-def _tempo_exercise(doc: ExerciseDoc, index: int, source: SourceMap, pick: Any, written_name: Any, name: str,
-                    tempo: tuple[tuple[str, float], ...]) -> Exercise:
-    """An exercise of moving reps: each rep goes through the tempo's phases; a set is its reps back to back."""
-    path: YamlPath = ("exercises", index)
+def _moving(doc: ExerciseDoc, path: YamlPath, source: SourceMap, pick: Any,
+            tempo: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+    """The fields of an exercise of moving reps: each rep goes through the tempo's phases; a set is its reps back
+    to back."""
     for held in ("hold", "cue", "announce"):
         if held in doc.model_fields_set:
             raise source.error(path + (held,), f"a tempo exercise has no {held}: its reps last their phases, and "
                                                "each phase has its cue; remove it, or remove tempo")
     phases = tuple(Phase(phase_name, to_ms(seconds)) for phase_name, seconds in tempo)
     reps = pick("reps", 1)
-    rep_ms = sum(phase.ms for phase in phases)
-    id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name
-    return Exercise(
-        id=doc.id if doc.id is not None else slugify(id_name, fallback=f"exercise-{index + 1}"),
-        name=name.strip(),
-        index=index,
-        hold_ms=reps * rep_ms,
-        sides=tuple(pick("sides", [None])),
-        sets=pick("sets", 1),
-        reps=reps,
-        instructions=pick("instructions"),
-        release=pick("release"),
-        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
-        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
-        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
-        countdown=pick("countdown", 3),
-        countdown_style=pick("countdown_style", "ticks"),
-        count_reps=False,
-        tempo=phases,
-        phase_cue=pick("phase_cue", "tone"),
-        count_aloud=pick("count", "aloud") == "aloud",
-    )
+    return dict(hold_ms=reps * sum(phase.ms for phase in phases), reps=reps, count_reps=False, tempo=phases,
+                phase_cue=pick("phase_cue", "tone"), count_aloud=pick("count", "aloud") == "aloud")

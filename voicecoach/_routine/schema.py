@@ -19,10 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .languages import SUPPORTED_LANGUAGES
-from .messages import _EXAMPLES, _NEEDS_VALUE
-from .document import RoutineDoc
 from .._speech.engines import engine_names
+from .document import RoutineDoc
+from .languages import SUPPORTED_LANGUAGES
+from .messages import EXAMPLES, NEEDS_VALUE
 
 SCHEMA_FILE = "routine.schema.json"
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -117,7 +117,7 @@ def _describe(model: dict[str, Any]) -> None:
     model.pop("title", None)
     for key, value in model.get("properties", {}).items():
         value.pop("title", None)
-        if key in _NEEDS_VALUE and "anyOf" in value:
+        if key in NEEDS_VALUE and "anyOf" in value:
             value["anyOf"] = [branch for branch in value["anyOf"] if branch != {"type": "null"}]
             if len(value["anyOf"]) == 1:
                 value.update(value.pop("anyOf")[0])
@@ -125,8 +125,8 @@ def _describe(model: dict[str, Any]) -> None:
             value.pop("default")
         if key in HELP:
             value["description"] = HELP[key]
-        if key in _EXAMPLES:
-            value["markdownDescription"] = f"{HELP.get(key, '')}\n\n`{_EXAMPLES[key]}`".strip()
+        if key in EXAMPLES:
+            value["markdownDescription"] = f"{HELP.get(key, '')}\n\n`{EXAMPLES[key]}`".strip()
 
 
 def schema_text() -> str:

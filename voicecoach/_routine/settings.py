@@ -1,4 +1,5 @@
-"""TODO"""
+"""``--set PATH=VALUE`` and kin (``--engine``, ``--music``, ``--time-scale``, ``--matrix``) as ``Setting``s, and the
+readable labels they add to a session's name."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import platformdirs
 from .._errors import OutputError
 from .._stores import FileInfo, Store, open_store
 from .engines import Clip, Engine, SpeechSettings
-from .entry import _settings_dict, decode_entry, encode_entry
+from .entry import decode_entry, encode_entry, settings_identity
 from .finish import finish_clip
 
 CACHE_FORMAT = 4  # 3: clips are peak-limited when synthesized; 4: entries carry their BS.1770 statistics
@@ -73,7 +73,7 @@ class PhraseCache:
         return f"clips-v{CACHE_FORMAT}"
 
     def key(self, settings: SpeechSettings, text: str) -> str:
-        identity = json.dumps({"format": CACHE_FORMAT, **_settings_dict(settings), "text": text},
+        identity = json.dumps({"format": CACHE_FORMAT, **settings_identity(settings), "text": text},
                               sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(identity.encode()).hexdigest()
 

@@ -1,4 +1,6 @@
-"""TODO"""
+"""A speech cache entry as bytes: a magic line ``VCCLIP4``, a JSON header (who said what, how, the samples' count
+and SHA-256, the loudness statistics' size), then the statistics and the samples. A damaged entry is a
+ValueError that says what is wrong."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .engines import Clip, SpeechSettings
 from .._audio.loudness import SoundStats
+from .engines import Clip, SpeechSettings
 from .finish import clip_stats
 
 if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
@@ -19,7 +21,7 @@ if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine
 CLIP_MAGIC = b"VCCLIP4\n"
 
 
-def _settings_dict(settings: SpeechSettings) -> dict:
+def settings_identity(settings: SpeechSettings) -> dict:
     identity = {"engine": settings.engine, "engine_version": settings.engine_version, "voice": settings.voice_id,
                 "rate": settings.rate_wpm, "volume": round(settings.volume, 4)}
     if settings.voice_sha256 is not None:  # a voice that is a model file is known by its contents
@@ -31,7 +33,7 @@ def encode_entry(settings: SpeechSettings, text: str, clip: Clip) -> bytes:
     """An entry: the magic line, a JSON header line, then the clip's loudness statistics and its samples."""
     stats = clip.stats if clip.stats is not None else clip_stats(clip.samples, clip.sample_rate_hz)
     body = stats.cumulative_energy.astype("<f8").tobytes() + clip.samples
-    header = {**_settings_dict(settings), "text": text, "sample_rate_hz": clip.sample_rate_hz,
+    header = {**settings_identity(settings), "text": text, "sample_rate_hz": clip.sample_rate_hz,
               "samples": clip.frames, "stats": {"energy": len(stats.cumulative_energy), "frames": stats.frames,
                                                 "true_peak": stats.true_peak},
               "sha256": hashlib.sha256(body).hexdigest()}

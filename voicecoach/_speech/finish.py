@@ -1,4 +1,4 @@
-"""TODO"""
+"""Every engine's clip made alike: checked to be plausible speech, trimmed of its silence, peak-limited, measured."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .engines.base import SILENCE_THRESHOLD
-from .engines import Clip
-from .._errors import SpeechError
 from .._audio.loudness import SoundStats, sound_stats
+from .._errors import SpeechError
+from .engines import Clip
+from .engines.base import SILENCE_THRESHOLD
 
 if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
     pass

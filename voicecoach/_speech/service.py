@@ -11,10 +11,9 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-
-from .engines import DEFAULT_ENGINE, Clip, Engine, SpeechSettings, VoiceSource, make_engine
-from .cache import PhraseCache
 from .. import _workers
+from .cache import PhraseCache
+from .engines import DEFAULT_ENGINE, Clip, Engine, SpeechSettings, VoiceSource, make_engine, portable
 
 if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
     from .._routine.model import Voice
@@ -69,8 +68,8 @@ class SpeechService:
         texts = list(dict.fromkeys(texts))
         cached = {text: self.cache.load(settings, spoken(text)) for text in texts}
         missing = [text for text in texts if cached[text] is None]
-        parallel = (self.workers > 1 and len(missing) >= PARALLEL_MIN_PHRASES
-                    and settings.engine not in self._handed_in and self.engine_for(settings.engine).processes)
+        parallel = (self.workers > 1 and len(missing) >= PARALLEL_MIN_PHRASES and settings.engine not in
+                    self._handed_in and portable(settings.engine) and self.engine_for(settings.engine).processes)
         pool = _SynthesisPool(min(self.workers, len(missing)), self.cache) if parallel else None
         try:
             pending = pool.submit_all(settings, {text: spoken(text) for text in missing}) if pool else {}
@@ -117,7 +116,9 @@ class _SynthesisPool:
 
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return {text: self.executor.submit(_workers.synthesize, settings, said) for text, said in spoken.items()}
+            with _workers.main_kept_out():
+                return {text: self.executor.submit(_workers.synthesize, settings, said)
+                        for text, said in spoken.items()}
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 

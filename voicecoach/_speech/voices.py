@@ -1,13 +1,12 @@
-"""TODO"""
+"""The voices of every installed engine, for ``voicecoach voices`` and for messages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-
-from .engines import SpeechSettings, VoiceInfo, engine_names, make_engine
 from .._errors import MissingPartError, RoutineError
+from .engines import SpeechSettings, VoiceInfo, engine_names, make_engine
 
 if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
     pass

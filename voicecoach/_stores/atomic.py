@@ -1,4 +1,15 @@
-"""TODO"""
+"""Atomic file writing: a file gets its name only when it is complete.
+
+A ``PendingFile`` is created without a name (Linux ``O_TMPFILE``) in the folder
+of its target. Writers, including child processes such as ffmpeg, open it by
+its ``/proc/<pid>/fd/<n>`` path. ``publish()`` links it into the folder and
+renames it over the target; ``discard()`` closes it. If the process dies at any
+moment before that, even by SIGKILL or a full disk, the kernel frees the
+unnamed file: nothing half-written is ever left behind.
+
+Where ``O_TMPFILE`` is missing (another OS, or a file system without it), a
+hidden ``.NAME.<pid>.<hex>.part`` file is used instead; ``sweep_stale()``
+removes such files once the process that wrote them is gone."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from ..._errors import MissingPartError, RoutineError
 from .base import Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource
 
 __all__ = ["Clip", "Engine", "SpeechSettings", "VoiceInfo", "VoiceSource", "EngineFactory", "engine_names",
-           "make_engine", "register_engine", "check_voice_file", "describe_engines", "NEURAL_INSTALL",
+           "make_engine", "register_engine", "check_voice_file", "describe_engines", "portable", "NEURAL_INSTALL",
            "DEFAULT_ENGINE"]
 
 NEURAL_INSTALL = "pip install 'voicecoach[neural]'"
@@ -106,6 +106,13 @@ class _Plugin:
     @property
     def check_voice_file(self) -> Callable[[Path], str | None] | None:  # type: ignore[override]
         return getattr(self._loaded(), "check_voice_file", None)
+
+
+def portable(name: str) -> bool:
+    """Whether another process makes the same engine by its name: a built-in engine or an installed package's,
+    but not one a program registered for itself (that one speaks in the program's own process)."""
+    _load_plugins()
+    return isinstance(_factories.get(name), (_BuiltIn, _Plugin))
 
 
 def engine_names() -> tuple[str, ...]:

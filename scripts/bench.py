@@ -20,7 +20,7 @@ bundled example. For each session, every measurement is a fresh process:
 - encode floor: `python scripts/bench.py --encode-floor ROUTINE --cache-dir
   CACHE` renders the session's own samples into a raw file (not timed), then
   times only ffmpeg encoding that file with voicecoach's own encode command
-  (voicecoach.export.encode_command): the least any build could take.
+  (voicecoach._audio.encode.encode_command): the least any build could take.
 
 The targets, each printed as met or missed with its measured ratio:
 
@@ -959,7 +959,7 @@ def code_lines() -> list[str]:
 
 def engine_version(engine: str) -> str | None:
     """What the engine says its version is (asked in a fresh process); None when it cannot be made here."""
-    asked = subprocess.run([sys.executable, "-c", "from voicecoach.engines import make_engine\n"
+    asked = subprocess.run([sys.executable, "-c", "from voicecoach._speech.engines import make_engine\n"
                             f"print(make_engine({engine!r}).version)"], capture_output=True, text=True)
     lines = asked.stdout.strip().splitlines()
     return lines[-1] if asked.returncode == 0 and lines else None

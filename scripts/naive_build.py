@@ -9,8 +9,8 @@ is exactly the session, and exactly the speech, that ``voicecoach build``
 makes from ROUTINE with the same cache. Only the audio is assembled naively:
 start from an empty pydub ``AudioSegment`` and, walking the timeline in time
 order, append with ``+`` a silence for every stretch of nothing, each tone
-(made afresh by ``voicecoach.render.tone_segment``) and each speech clip
-(``voicecoach.render.speech_segment``), one ``+`` per piece; then
+(made afresh by ``voicecoach._audio.mix.tone_segment``) and each speech clip
+(``voicecoach._audio.mix.speech_segment``), one ``+`` per piece; then
 ``segment.export(..., format="mp3")``.
 
 Why it is slow: pydub segments are immutable, so every ``+`` copies all the
@@ -20,7 +20,7 @@ session has ~80 MB of samples and thousands of pieces). The whole session also
 sits in memory at once, more than once while a copy is made, and ``export``
 first writes it all out as a WAV file before ffmpeg encodes it. voicecoach
 instead makes each distinct sound once and fills fixed-size chunks that stream
-into ffmpeg (see voicecoach/render.py).
+into ffmpeg (see voicecoach/_audio/mix.py).
 
 It is deliberately left this way: it is the baseline that bench.py's
 "at least 10x faster than naive" target is measured against. With a warm cache
@@ -84,7 +84,7 @@ def naive_assemble(timeline: Timeline, clips: dict[str, Clip], sample_rate_hz: i
         else:
             piece = tone_segment(event.freq_hz, event.end_ms - event.start_ms, levels.tone_gain_db(event.tone),
                                  sample_rate_hz)
-        start_frames = (event.start_ms * sample_rate_hz + 500) // 1000  # as render.py places it
+        start_frames = (event.start_ms * sample_rate_hz + 500) // 1000  # as the mix places it
         if start_frames > cursor_frames:
             segment = segment + silence(start_frames - cursor_frames, sample_rate_hz)
         elif start_frames < cursor_frames:

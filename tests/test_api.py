@@ -60,3 +60,16 @@ def test_a_mistake_is_one_error_with_its_file_line_and_field():
         assert str(error).startswith('plank.yaml:3: exercises[0].hold: "soon" is not a duration')
     else:
         raise AssertionError("no error")
+
+
+def test_an_unknown_option_value_is_one_line_before_any_work(tmp_path):
+    routine = vc.parse_routine("title: Plank\nexercises:\n  - {name: Plank, hold: 3s}\n")
+    try:
+        vc.build(routine, tmp_path / "out", subtitle_formats=("txt",), cache_dir=tmp_path / "cache")
+    except vc.OutputError as error:
+        assert str(error) == 'subtitle_formats: "txt" is not a subtitle format; use srt, vtt or both'.replace(
+            "subtitle_formats", "`subtitle_formats`", 1)
+    else:
+        raise AssertionError("no error")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert not (tmp_path / "cache").exists()  # nothing was synthesized

@@ -269,7 +269,7 @@ def test_an_unchanged_batch_is_up_to_date_and_a_changed_session_alone_is_built_a
 
     from mutagen.id3 import ID3
 
-    from voicecoach._audio.tags import BUILD_KEY_TAG, tag_values
+    from voicecoach._publish.tags import BUILD_KEY_TAG, tag_values
 
     text = ("title: Incremental\nexercises:\n  - {name: Plank, hold: 2s}\n  - {name: Bridge, hold: 2s}\n"
             "variants:\n  quick: {time_scale: 0.5}\n")

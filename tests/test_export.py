@@ -12,11 +12,11 @@ import pytest
 from mutagen.id3 import ID3
 
 from voicecoach._audio.encode import encode_mp3
-from voicecoach._audio.tags import Tags, write_tags
 from voicecoach._audio.timeline import Chapter, SpeechEvent, Timeline
 from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 from voicecoach._errors import OutputError
 from voicecoach._publish.lyrics import lrc_text
+from voicecoach._publish.tags import Tags, write_tags
 from voicecoach._stores.atomic import PendingFile, sweep_stale, write_text
 
 from .audio_probe import RATE_HZ, decode_mp3

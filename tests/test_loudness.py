@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from voicecoach._audio.loudness import Loudness, normalizing_gain_db, session_loudness, sound_stats, true_peak
 from voicecoach._audio.mix import Levels
+from voicecoach._loudness import Loudness, normalizing_gain_db, session_loudness, sound_stats, true_peak
 
 RATE_HZ = 22_050
 
@@ -77,7 +77,7 @@ def test_cached_clip_statistics_give_the_loudness_of_the_samples_mixed(example_b
 def test_the_streaming_meter_measures_as_the_whole_signal_does():
     # Music under the voice is measured a chunk at a time (LoudnessMeter): the same loudness and true peak as
     # measuring the whole signal at once, however it is cut, and the true peak found between two chunks.
-    from voicecoach._audio.loudness import LoudnessMeter
+    from voicecoach._loudness import LoudnessMeter
 
     rate = 22_050
     rng = np.random.default_rng(7)

@@ -27,7 +27,7 @@ _HOMES = {
     "._pipeline.build": ("BuildResult",),
     "._routine.model": ("Routine",),
     "._speech.engines": ("Clip", "Engine", "SpeechSettings", "VoiceInfo", "engine_names", "register_engine"),
-    "._stores": ("Staging", "Store", "open_store", "register_store"),
+    "._stores": ("FileInfo", "Staging", "Store", "open_store", "register_store"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from ._pipeline.build import BuildResult
     from ._routine.model import Routine
     from ._speech.engines import Clip, Engine, SpeechSettings, VoiceInfo, engine_names, register_engine
-    from ._stores import Staging, Store, open_store, register_store
+    from ._stores import FileInfo, Staging, Store, open_store, register_store
 
 
 def __getattr__(name: str) -> Any:
@@ -75,6 +75,6 @@ __all__ = [
     "ClusterError",
     # plug-in points: engines and stores
     "Engine", "Clip", "SpeechSettings", "VoiceInfo", "register_engine", "engine_names",
-    "Store", "Staging", "open_store", "register_store",
+    "Store", "Staging", "FileInfo", "open_store", "register_store",
     "__version__",
 ]

@@ -12,7 +12,6 @@ import numpy as np
 
 from ._audio.gain import normalized_levels
 from ._audio.layout import Timing, layout_session
-from ._audio.loudness import MONO_TARGET_LUFS, LoudnessMeter, normalizing_gain_db
 from ._audio.mix import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, session_length_frames
 from ._audio.music_bed import MusicBed
 from ._audio.music_schedule import schedule_music
@@ -20,6 +19,7 @@ from ._audio.music_tracks import measure_tracks, music_lengths_ms
 from ._audio.timeline import Timeline
 from ._catalog.catalog import build_catalog_of
 from ._catalog.model import BatchOptions, CatalogProgress, CatalogResult
+from ._loudness import MONO_TARGET_LUFS, LoudnessMeter, normalizing_gain_db
 from ._pipeline.build import BuildOptions, BuildResult, ProgressCallback, build_session, voice_source
 from ._pipeline.strategies import Lengths
 from ._plan.planner import plan_session
@@ -97,8 +97,8 @@ def build(routine: Routine | str | Path, output: Location = "output", *,
 
     ``output`` is a folder, a URL (``s3://bucket/prefix``, the cluster extra) or a store. ``options`` are the
     command line's, with its defaults: ``voice_name``, ``rate_wpm``, ``strict`` (False), ``bitrate_kbps`` (64),
-    ``sample_rate_hz`` (22050), ``cache_dir`` (the user cache folder), ``subtitle_formats`` (``("srt",
-    "vtt")``), ``loudness_lufs`` (-19; None leaves the levels), ``encoders`` (every core).
+    ``sample_rate_hz`` (22050), ``cache_dir`` (the user cache folder), ``subtitle_formats`` (none; ``("srt",
+    "vtt")`` for both), ``loudness_lufs`` (-19; None leaves the levels), ``encoders`` (every core).
     ``on_progress(stage, done, total)`` hears of "music", "speech" and "encode".
     Raises a ``VoicecoachError``: ``RoutineError``, ``LayoutError``, ``OutputError``, ``MissingPartError``...
     """

@@ -26,7 +26,7 @@ from ._speech.engines import Clip, Engine, SpeechSettings, make_engine
 
 if TYPE_CHECKING:  # a synthesis worker needs no session writing (nor pydantic)
     from ._audio.timeline import Timeline
-    from ._pipeline.session import SessionJob
+    from ._pipeline.job import SessionJob
 
 _engines: dict[str, Engine] = {}  # this process's engines
 _cache: PhraseCache | None = None  # a synthesis worker's speech cache

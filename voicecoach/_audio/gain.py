@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._loudness import Loudness, SoundStats, normalizing_gain_db, session_loudness, sound_stats
 from .._speech.engines.base import Clip
-from .loudness import Loudness, SoundStats, normalizing_gain_db, session_loudness, sound_stats
 from .mix import (
     SAMPLE_RATE_HZ,
     ChunkRenderer,

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import OutputError
+from .._loudness import LoudnessMeter
 from .._parts import ffmpeg_path
 from .._routine.model import Music
 from .._routine.yamlsource import SourceMap
 from .._stores import Store
-from .loudness import LoudnessMeter
 
 MIN_TRACK_MS = 1000
 MAX_TRACK_GAIN_DB = 20.0  # a very quiet track is raised at most this much (its noise would come up with it)

@@ -17,6 +17,7 @@ Everything goes to one store (``-o``), the speech cache is another (``--cache-di
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ from .._errors import RoutineError, VoicecoachError
 from .._parts import ffmpeg_path
 from .._pipeline.build import BuildResult, voice_source, with_voice
 from .._plan.planner import plan_session
+from .._publish.lyrics import check_subtitle_formats
 from .._routine.examples import open_routine
 from .._routine.lexicon import Lexicon
 from .._routine.load import RoutineFile
@@ -94,6 +96,7 @@ def build_catalog(batches: Sequence[Batch], options: BatchOptions = BatchOptions
     that could not be read (``open_catalog``), carried into the result."""
     report = on_progress or unused
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
+    options = dataclasses.replace(options, subtitle_formats=check_subtitle_formats(options.subtitle_formats))
     ffmpeg_path()
     store = open_store(options.output_dir, "output_dir")
     folders = [Path(routine_file.base.slug) for routine_file, _ in batches]

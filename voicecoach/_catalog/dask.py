@@ -10,7 +10,8 @@ from typing import Any
 
 from .. import _workers
 from .._errors import ClusterError, MissingPartError, VoicecoachError
-from .._pipeline.session import SessionJob
+from .._pipeline.job import SessionJob
+from .._speech.engines import portable
 from .._speech.engines.base import Clip, SpeechSettings
 from .._speech.service import SpeechService
 from .._stores import CLUSTER_INSTALL
@@ -76,6 +77,8 @@ class DaskRunner:
         """One voice's clips, all made or read by tasks on the workers, none here: those the cache has by one task
         that reads them (Dask runs it again elsewhere if the worker holding them dies), the rest by tasks that
         synthesize them, in groups spread over the workers (at most SPEECH_TASK_PHRASES each)."""
+        if not portable(settings.engine):  # an engine a program registered for itself speaks only here
+            return speech.clips(texts, settings, on_progress=on_progress, spoken=spoken), []
         cached = [text for text in texts if speech.cache.has(settings, spoken(text))]
         missing = sorted(set(texts) - set(cached), key=list(texts).index)
         self.phrases_total += len(texts)

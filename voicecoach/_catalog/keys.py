@@ -13,11 +13,11 @@ from mutagen.id3 import ID3
 
 from .. import __version__
 from .._audio.music_tracks import TrackInfo
-from .._audio.tags import BUILD_KEY_TAG, tag_values
 from .._audio.timeline import Timeline
 from .._errors import OutputError
 from .._plan.steps import Plan
 from .._publish.names import SessionFiles
+from .._publish.tags import BUILD_KEY_TAG, tag_values
 from .._speech.engines.base import SpeechSettings
 from .._stores import Store
 from .model import BatchOptions

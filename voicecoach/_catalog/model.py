@@ -11,7 +11,7 @@ from typing import Any
 from .._audio.music_tracks import TrackInfo
 from .._errors import VoicecoachError
 from .._pipeline.build import BuildOptions, BuildResult, session_tags
-from .._pipeline.session import SessionJob
+from .._pipeline.job import SessionJob
 from .._plan.steps import Plan
 from .._publish.names import SessionFiles
 from .._speech.engines.base import Clip, SpeechSettings

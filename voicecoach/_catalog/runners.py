@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from .. import _workers
 from .._audio.timeline import Timeline
 from .._errors import VoicecoachError
-from .._pipeline.session import SessionJob, write_session
+from .._pipeline.job import SessionJob
+from .._pipeline.session import write_session
 from .._speech.engines.base import Clip, SpeechSettings
 from .._speech.service import SpeechService
 from .model import CatalogProgress, PlannedSession

@@ -27,7 +27,7 @@ def subtitle_formats(text: str | None) -> tuple[str, ...]:
     """``"srt,vtt"`` -> ``("srt", "vtt")``; anything else is a one-line usage error."""
     formats = tuple(dict.fromkeys(part.strip().lower().lstrip(".") for part in (text or "").split(",") if part.strip()))
     unknown = [name for name in formats if name not in SUBTITLE_FORMATS]
-    if unknown:
+    if unknown:  # the command line's own words: srt,vtt
         raise OutputError(f'"{unknown[0]}" is not a subtitle format; use srt, vtt or srt,vtt',
                           field="{@subtitle_formats}")
     return formats

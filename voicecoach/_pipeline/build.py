@@ -17,16 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._audio.encode import DEFAULT_BITRATE_KBPS, check_mp3_format
-from .._audio.loudness import MONO_TARGET_LUFS
 from .._audio.mix import SAMPLE_RATE_HZ
 from .._audio.music_tracks import measure_tracks
-from .._audio.tags import Tags
 from .._audio.timeline import Timeline
 from .._errors import VoicecoachError
+from .._loudness import MONO_TARGET_LUFS
 from .._parts import ffmpeg_path
 from .._plan.planner import plan_session
 from .._plan.steps import Plan
+from .._publish.lyrics import check_subtitle_formats
 from .._publish.names import SessionFiles
+from .._publish.tags import Tags
 from .._routine.examples import open_routine
 from .._routine.load import load_routine_file
 from .._routine.model import Routine
@@ -35,7 +36,8 @@ from .._speech.cache import PhraseCache
 from .._speech.engines.base import Clip, VoiceSource
 from .._speech.service import SpeechService
 from .._stores import FolderStore, Store, open_store
-from .session import SessionJob, write_session
+from .job import SessionJob
+from .session import write_session
 
 # on_progress(stage, done, total): stage is "speech" or "encode".
 ProgressCallback = Callable[[str, int, int], None]
@@ -147,7 +149,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
 
     Speech is synthesized here, on the thread that owns the engine, in the order
     it is heard, while a second thread writes the session through the one path
-    (``pipeline.write_session``): without loudness normalization it goes as far
+    (``session.write_session``): without loudness normalization it goes as far
     as the phrases known so far allow, so on a cold cache the encoder works while
     the engine is still speaking; with it, the encode starts once every phrase
     exists and the gain is known. Ctrl-C here abandons the encoder, which stops
@@ -157,6 +159,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     plan = plan_session(routine)
     store = open_store(options.output_dir, "output_dir")
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
+    subtitles = check_subtitle_formats(options.subtitle_formats)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
     settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
     ffmpeg_path()  # a missing part is reported before any synthesis, too
@@ -164,7 +167,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
                             (lambda done, total: on_progress("music", done, total)) if on_progress else None) \
         if plan.music is not None else None
     store.check()  # before any synthesis; after every check of the routine
-    files = SessionFiles.named(Path(), plan.slug, options.subtitle_formats)
+    files = SessionFiles.named(Path(), plan.slug, subtitles)
     clips = _LiveClips()
     outcome: dict[str, object] = {}
 
@@ -191,6 +194,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     try:
         speech.clips(plan.phrases(), settings, on_clip=clips.put, spoken=plan.spoken,
                      on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
+        clips.complete()  # a phrase the plan did not list is now an error, never a wait
         encoder.join()
     except _Abandoned:
         encoder.join()  # the encoder failed; its error is raised below
@@ -217,6 +221,7 @@ class _LiveClips(Mapping):
         self._clips: dict[str, Clip] = {}
         self._changed = threading.Condition()
         self._abandoned = False
+        self._complete = False
 
     def put(self, text: str, clip: Clip) -> None:
         with self._changed:
@@ -230,6 +235,12 @@ class _LiveClips(Mapping):
             self._abandoned = True
             self._changed.notify_all()
 
+    def complete(self) -> None:
+        """Every phrase has come: asking for another raises KeyError instead of waiting for it."""
+        with self._changed:
+            self._complete = True
+            self._changed.notify_all()
+
     def check(self) -> None:
         if self._abandoned:
             raise _Abandoned
@@ -239,6 +250,8 @@ class _LiveClips(Mapping):
             while text not in self._clips:
                 if self._abandoned:
                     raise _Abandoned
+                if self._complete:
+                    raise KeyError(text)
                 self._changed.wait()
             return self._clips[text]
 

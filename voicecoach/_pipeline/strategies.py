@@ -20,25 +20,23 @@ import threading
 from array import array
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from .._audio.encode import ENCODER_GAIN_DB, encode_mp3
 from .._audio.gain import measure_loudness, normalized_levels
 from .._audio.layout import LayoutStream, Timing, layout_session
-from .._audio.loudness import LoudnessMeter, normalizing_gain_db
 from .._audio.mix import CHUNK_S, ChunkRenderer, Levels, ms_to_frame, pcm_bytes, session_length_frames
 from .._audio.mp3join import PREROLL_FRAMES, Piece, frame_length, frames_of, join
 from .._audio.music_bed import MusicBed
 from .._audio.music_schedule import schedule_music
 from .._audio.music_tracks import measure_tracks, music_lengths_ms
 from .._audio.timeline import Timeline
+from .._loudness import LoudnessMeter, normalizing_gain_db
 from .._speech.engines.base import Clip
 from .._stores.atomic import PendingFile
-
-if TYPE_CHECKING:
-    from .session import SessionJob
+from .job import SessionJob
 
 MIN_PIECE_S = 120  # a session is cut into pieces for several encoders only where each lasts this long
 SOUND_COST = 3  # LAME's CPU for a second of sound over a second of silence (measured: 0.50 vs 0.17 CPU-s per 120 s)

@@ -21,12 +21,12 @@ from urllib.parse import quote
 from mutagen import MutagenError
 from mutagen.id3 import ID3, ID3NoHeaderError
 
-from .._audio.tags import TIMELINE_HASH_TAG, tag_values
 from .._audio.timeline import Timeline
 from .._errors import OutputError
 from .._routine.languages import DEFAULT_LANGUAGE, prevailing_language, words_for
 from .._stores import Relative, Store, open_store
 from .names import SessionFiles
+from .tags import TIMELINE_HASH_TAG, tag_values
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"

@@ -9,9 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .._audio.timeline import SpeechEvent, Timeline
+from .._errors import OutputError
 from .._routine.durations import format_clock
 
 SUBTITLE_FORMATS = ("srt", "vtt")
+
+
+def check_subtitle_formats(formats: object) -> tuple[str, ...]:
+    """The subtitle formats asked for, as a tuple; anything but srt and vtt is one line (before any work)."""
+    asked = (formats,) if isinstance(formats, str) else tuple(formats) if isinstance(formats, (tuple, list)) else \
+        (formats,)
+    unknown = [name for name in asked if name not in SUBTITLE_FORMATS]
+    if unknown:
+        raise OutputError(f'"{unknown[0]}" is not a subtitle format; use srt, vtt or both',
+                          field="{@subtitle_formats}")
+    return tuple(str(name) for name in asked)
 
 
 def spoken(timeline: Timeline) -> Iterator[SpeechEvent]:

@@ -21,7 +21,7 @@ def with_files_found(routine: Routine, folder: Path) -> Routine:
 def _with_music(routine: Routine, folder: Path) -> Routine:
     """``music:`` and ``music_rest:`` found next to the routine file: a file, or a folder's files shuffled by
     ``music_seed`` (the same order on every build). Whether each file is audio is found when it is first
-    measured (``music.measure_tracks``), before anything is written."""
+    measured (``_audio.music_tracks.measure_tracks``), before anything is written."""
     music = routine.music
     if music is None:
         return routine

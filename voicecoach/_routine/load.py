@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import RoutineError
 from .attachments import with_files_found
-from .merge import Merger
-from .messages import choices
+from .merge import Merger, check_variant_name
 from .model import Routine
 from .read import read_routine_source
 from .resolve import resolve_routine
@@ -50,7 +48,7 @@ class RoutineFile:
         """
         if variant is None and not settings:
             return self.base
-        merger = Merger(self)
+        merger = Merger(self.data, self.source, self.exercise_ids)
         if variant is not None:
             merger.apply_variant(variant)
         for setting in settings:
@@ -61,9 +59,7 @@ class RoutineFile:
         return _with_name_parts(routine, tuple(name_parts))
 
     def check_variant_name(self, name: str, flag: str = "{@variant}") -> None:
-        if name not in self.variant_names:
-            raise RoutineError(f'there is no variant "{name}"; {choices(name, self.variant_names, "variants")}',
-                               file=self.source.file, field=flag)
+        check_variant_name(name, self.variant_names, self.source.file, flag)
 
 
 def _with_name_parts(routine: Routine, name_parts: tuple[str, ...]) -> Routine:

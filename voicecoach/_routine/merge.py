@@ -4,7 +4,7 @@ value inside a variant is reported by the same checks, on its own line)."""
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._errors import RoutineError
 from .durations import show_value
@@ -13,38 +13,46 @@ from .settings import Setting
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap, format_path
 
-if TYPE_CHECKING:  # the loader makes a merger; a merger only reads the file it is given
-    from .load import RoutineFile
+
+def check_variant_name(name: str, variant_names: tuple[str, ...], file: str, flag: str = "{@variant}") -> None:
+    """That the routine has a variant ``name``; else one line with the closest name and the others."""
+    if name not in variant_names:
+        raise RoutineError(f'there is no variant "{name}"; {choices(name, variant_names, "variants")}',
+                           file=file, field=flag)
 
 
 class Merger:
-    """Merges overrides into a copy of the file's data and keeps its source map true."""
+    """Merges overrides into a copy of a routine file's data and keeps its source map true.
 
-    def __init__(self, routine_file: RoutineFile) -> None:
-        self.file = routine_file
-        self.data: dict[str, Any] = copy.deepcopy(routine_file.data)
-        self.lines = dict(routine_file.source.lines)
-        self.origins = dict(routine_file.source.origins)
-        self.written = dict(routine_file.source.written)
+    ``exercise_ids`` maps each exercise's id to its place in the list (the base routine's).
+    """
+
+    def __init__(self, data: dict[str, Any], source: SourceMap, exercise_ids: dict[str, int]) -> None:
+        self.file_source = source
+        self.exercise_ids = exercise_ids
+        self.data: dict[str, Any] = copy.deepcopy(data)
+        self.lines = dict(source.lines)
+        self.origins = dict(source.origins)
+        self.written = dict(source.written)
         # An id is the slug of the name unless written; pin it, so that a variant that renames
         # an exercise keeps its id (the timeline and later overrides still find it).
-        for exercise in routine_file.base.exercises:
-            self.data["exercises"][exercise.index].setdefault("id", exercise.id)
+        for exercise_id, index in exercise_ids.items():
+            self.data["exercises"][index].setdefault("id", exercise_id)
 
     def source(self) -> SourceMap:
-        return SourceMap(self.file.source.file, self.lines, self.origins, self.written)
+        return SourceMap(self.file_source.file, self.lines, self.origins, self.written)
 
     def error(self, origin: YamlPath, line: int | None, message: str) -> RoutineError:
-        return RoutineError(message, file=self.file.source.file, line=line, field=format_path(origin))
+        return RoutineError(message, file=self.file_source.file, line=line, field=format_path(origin))
 
     # -- variants: written in the file, so every value has a line
 
     def apply_variant(self, name: str) -> None:
-        self.file.check_variant_name(name)
+        check_variant_name(name, tuple(self.data.get("variants") or ()), self.file_source.file)
         origin = ("variants", name)
         overrides = self.data["variants"][name]
         if "variants" in overrides:
-            raise self.file.source.error(origin + ("variants",), "a variant cannot hold variants; "
+            raise self.file_source.error(origin + ("variants",), "a variant cannot hold variants; "
                                                                   "write each variant at the top of `variants:`")
         self.merge_mapping((), overrides, origin)
 
@@ -60,7 +68,7 @@ class Merger:
                 self.replace(path + (key,), value, origin + (key,), from_file=True)
 
     def merge_exercises(self, overrides: Any, origin: YamlPath) -> None:
-        source = self.file.source
+        source = self.file_source
         if not isinstance(overrides, dict):
             raise source.error(origin, "in a variant, exercises is a mapping from exercise id to the fields that "
                                        "change, e.g. `ankle-circles: {hold: 15s}`")
@@ -76,7 +84,7 @@ class Merger:
             self.merge_mapping(("exercises", index), fields, where)
 
     def exercise_index(self, exercise_id: str, origin: YamlPath, line: int | None) -> int:
-        ids = self.file.exercise_ids
+        ids = self.exercise_ids
         if exercise_id not in ids:
             raise self.error(origin, line,
                              f'no exercise has the id "{exercise_id}"; {choices(exercise_id, list(ids), "ids")}')
@@ -89,14 +97,14 @@ class Merger:
         flag_origin: YamlPath = (setting.origin,)
         if parts[0] == "variants":
             raise RoutineError("variants cannot be set from the command line; use {@variant} NAME",
-                               file=self.file.source.file, field=setting.origin)
+                               file=self.file_source.file, field=setting.origin)
         if parts[0] == "exercises":
             if len(parts) < 3:
-                raise RoutineError(f"name an exercise and a field, e.g. `exercises.{next(iter(self.file.exercise_ids))}"
-                                   f".hold=15s`", file=self.file.source.file, field=setting.origin)
+                raise RoutineError(f"name an exercise and a field, e.g. `exercises.{next(iter(self.exercise_ids))}"
+                                   f".hold=15s`", file=self.file_source.file, field=setting.origin)
             index = self.exercise_index(parts[1], flag_origin, None)
             if parts[2] == "id":
-                raise RoutineError("an exercise's id cannot be changed by {@set}", file=self.file.source.file,
+                raise RoutineError("an exercise's id cannot be changed by {@set}", file=self.file_source.file,
                                    field=setting.origin)
             path: YamlPath = ("exercises", index, *parts[2:])
         else:
@@ -138,10 +146,10 @@ class Merger:
         for known in [known for known in self.written if known[: len(path)] == path]:
             del self.written[known]
         if from_file:
-            for known, line in self.file.source.lines.items():
+            for known, line in self.file_source.lines.items():
                 if known[: len(origin)] == origin:
                     self.lines[path + known[len(origin):]] = line
-            for known, text in self.file.source.written.items():
+            for known, text in self.file_source.written.items():
                 if known[: len(origin)] == origin:
                     self.written[path + known[len(origin):]] = text
         else:

@@ -54,6 +54,6 @@ def _looks_like_utf16(raw: bytes) -> bool:
 
 def parse_routine(text: str, file: str = "<routine>") -> Routine:
     """A routine from YAML text, for tests and tools: files it names are not looked up. A routine file is
-    read by ``variants.load_routine_file``, the one loader, which also finds its cover and voice files."""
+    read by ``load.load_routine_file``, the one loader, which also finds its cover and voice files."""
     data, source = load_yaml_text(text, file)
     return resolve_routine(data, source)

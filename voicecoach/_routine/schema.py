@@ -1,4 +1,4 @@
-"""A JSON Schema (draft-07) for routine files, generated from the models that validate them (``routine.py``).
+"""A JSON Schema (draft-07) for routine files, generated from the models that validate them (``document.py``).
 
 Editors with the YAML language server (VS Code's YAML extension, Neovim, Helix,
 JetBrains IDEs...) use it for completion, hover help and red squiggles. It is

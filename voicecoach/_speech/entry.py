@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._audio.loudness import SoundStats
+from .._loudness import SoundStats
 from .engines import Clip, SpeechSettings
 from .finish import clip_stats
 

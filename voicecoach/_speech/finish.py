@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._audio.loudness import SoundStats, sound_stats
 from .._errors import SpeechError
+from .._loudness import SoundStats, sound_stats
 from .engines import Clip
 from .engines.base import SILENCE_THRESHOLD
 

@@ -104,8 +104,12 @@ class _Plugin:
         return self._loaded()()
 
     @property
-    def check_voice_file(self) -> Callable[[Path], str | None] | None:  # type: ignore[override]
+    def check_voice_file(self) -> Callable[[Path], str | None] | None:
         return getattr(self._loaded(), "check_voice_file", None)
+
+    @property
+    def voice_file_kind(self) -> str | None:
+        return getattr(self._loaded(), "voice_file_kind", None)
 
 
 def portable(name: str) -> bool:

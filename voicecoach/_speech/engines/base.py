@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the routine's models (pydantic) are not imported where only a voice is spoken, and the
     # espeak-ng speaker, which imports this package, starts without numpy
-    from ..._audio.loudness import SoundStats
+    from ..._loudness import SoundStats
     from ..._routine.model import Voice
 
 SILENCE_THRESHOLD = 200  # of 32767: below this a sample counts as silence (an empty WAV, the trim around speech)

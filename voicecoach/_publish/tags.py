@@ -30,11 +30,11 @@ from mutagen.id3 import (
     PictureType,
 )
 
+from .._audio.timeline import Timeline
 from .._errors import OutputError
-from .._publish.cover import cover_png, image_mime
-from .._publish.lyrics import lrc_text, synced_lines
 from .._routine.languages import phrases_for
-from .timeline import Timeline
+from .cover import cover_png, image_mime
+from .lyrics import lrc_text, synced_lines
 
 TIMELINE_HASH_TAG = "voicecoach timeline sha256"
 BUILD_KEY_TAG = "voicecoach build key"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import voicecoach as vc
+from voicecoach._audio.mix import ms_to_frame
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -46,7 +47,7 @@ def test_a_routine_from_text_a_script_and_a_session_in_memory(tmp_path, cache_di
     assert "Plank" in said.text and said.to_dict()["speech"]["engine"] == "pyttsx3"
     session = vc.render(routine, cache_dir=cache_dir)
     chunks = list(session.chunks(chunk_s=1.0))
-    assert sum(len(chunk.samples) for chunk in chunks) == round(session.timeline.duration_ms * 22_050 / 1000)
+    assert sum(len(chunk.samples) for chunk in chunks) == ms_to_frame(session.timeline.duration_ms, 22_050)
     assert [chunk.start_frame for chunk in chunks][:2] == [0, 22_050]
     assert {chunk.samples.dtype.name for chunk in chunks} == {"int16"}
     assert session.duration_s == session.timeline.duration_ms / 1000

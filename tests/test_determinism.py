@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voicecoach._audio.mix import ms_to_frame
 from voicecoach._audio.mp3join import frame_length
 from voicecoach._pipeline.build import BuildOptions, build_file
 
@@ -90,7 +91,7 @@ def test_the_mp3_decodes_to_its_timelines_length_when_its_last_frame_is_nearly_f
     length = frame_length(RATE_HZ)
 
     def frames(duration_ms: int) -> int:
-        return round(duration_ms * RATE_HZ / 1000)
+        return ms_to_frame(duration_ms, RATE_HZ)  # the one rounding rule: half a sample up
 
     extra_ms = next(extra for extra in range(1000) if 1 <= frames(first + extra) % length <= 40
                     and (first + extra) % 20 != 0)  # 20 ms is 441 samples: others fall between two samples

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from voicecoach._audio.encode import encode_mp3
+from voicecoach._audio.mix import ms_to_frame
 from voicecoach._audio.mp3join import _crc_bytewise, crc16, frames_of, set_length
 from voicecoach._audio.timeline import Timeline
 from voicecoach._pipeline.build import BuildOptions, build_file
@@ -44,7 +45,7 @@ def test_the_joined_mp3_decodes_like_one_encode_around_every_join(both):
     cuts = split_frames(timeline, RATE_HZ, 2)
     assert len(cuts) == 1
     single, joined = decode_mp3(both[1].mp3_path), decode_mp3(both[2].mp3_path)
-    assert len(joined) == len(single) == round(timeline.duration_ms * RATE_HZ / 1000)
+    assert len(joined) == len(single) == ms_to_frame(timeline.duration_ms, RATE_HZ)
     for cut in cuts:
         around = slice(cut - RATE_HZ, cut + RATE_HZ)  # a second either side of the join
         difference = np.abs(joined[around] - single[around]).max()

@@ -18,7 +18,7 @@ from pydantic import (
     WrapValidator,
 )
 
-from .._speech.engines import engine_names
+from .._speech.engines import is_engine
 from .durations import UNIT_PATTERN, format_s, parse_duration_s, show_value, to_ms
 from .languages import SUPPORTED_LANGUAGES
 from .limits import MAX_DURATION_S, MAX_TIME_SCALE, MIN_HOLD_MS, MIN_PHASE_MS, MIN_TIME_SCALE
@@ -178,7 +178,7 @@ class _Doc(BaseModel):
 
 
 def _known_engine(name: str) -> str:
-    if name not in engine_names():
+    if not is_engine(name):
         raise ValueError("not a speech engine")
     return name
 

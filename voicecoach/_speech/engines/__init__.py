@@ -25,7 +25,8 @@ from ..._errors import MissingPartError, RoutineError
 from .base import Clip, Engine, SpeechSettings, VoiceInfo, VoiceSource
 
 __all__ = ["Clip", "Engine", "SpeechSettings", "VoiceInfo", "VoiceSource", "EngineFactory", "engine_names",
-           "make_engine", "register_engine", "check_voice_file", "describe_engines", "portable", "NEURAL_INSTALL",
+           "make_engine", "register_engine", "check_voice_file", "describe_engines", "portable", "is_engine",
+           "NEURAL_INSTALL",
            "DEFAULT_ENGINE"]
 
 NEURAL_INSTALL = "pip install 'voicecoach[neural]'"
@@ -65,13 +66,20 @@ _plugins_loaded = False
 def register_engine(name: str, factory: EngineFactory | None) -> EngineFactory | None:
     """Make ``voice.engine: name`` speak through ``factory()`` (a class, or any callable that makes an engine);
     None takes ``name`` away. Returns the factory it replaced, if any, so that it can be put back."""
-    _load_plugins()
-    previous = _factories.get(name)
+    previous = _factory(name)
     if factory is None:
         _factories.pop(name, None)
     else:
         _factories[name] = factory
     return previous
+
+
+def _factory(name: str) -> EngineFactory | None:
+    """The factory of engine ``name``. Installed packages are looked through only for a name not known yet:
+    reading every package's entry points takes a fifth of a second where many are installed."""
+    if name not in _factories:
+        _load_plugins()
+    return _factories.get(name)
 
 
 def _load_plugins() -> None:
@@ -115,8 +123,11 @@ class _Plugin:
 def portable(name: str) -> bool:
     """Whether another process makes the same engine by its name: a built-in engine or an installed package's,
     but not one a program registered for itself (that one speaks in the program's own process)."""
-    _load_plugins()
-    return isinstance(_factories.get(name), (_BuiltIn, _Plugin))
+    return isinstance(_factory(name), (_BuiltIn, _Plugin))
+
+
+def is_engine(name: str) -> bool:
+    return _factory(name) is not None
 
 
 def engine_names() -> tuple[str, ...]:
@@ -127,6 +138,7 @@ def engine_names() -> tuple[str, ...]:
 
 def describe_engines() -> str:
     """``engine: pyttsx3`` (espeak-ng, the default), ``engine: piper`` (...) or ``engine: NAME``: for messages."""
+    _load_plugins()
     parts = [f"`engine: {name}`" + (f" ({factory.description})" if isinstance(factory, _BuiltIn) else "")
              for name, factory in _factories.items()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
@@ -134,8 +146,7 @@ def describe_engines() -> str:
 
 def make_engine(name: str) -> Engine:
     """A new engine by its ``voice.engine`` name; raises MissingPartError when its extra is not installed."""
-    _load_plugins()
-    factory = _factories.get(name)
+    factory = _factory(name)
     if factory is None:
         raise RoutineError(f'"{name}" is not a speech engine; use one of {", ".join(_factories)}',
                            field="voice.engine")
@@ -145,8 +156,7 @@ def make_engine(name: str) -> Engine:
 def voice_file_kind(engine: str) -> str | None:
     """What a voice file of ``engine`` is ("a piper voice (.onnx, ...)"), or None when it takes none: an engine
     takes voice files when its factory has ``check_voice_file`` (and may say what they are, ``voice_file_kind``)."""
-    _load_plugins()
-    factory = _factories.get(engine)
+    factory = _factory(engine)
     if isinstance(factory, _BuiltIn):
         return factory.voice_file_kind
     if getattr(factory, "check_voice_file", None) is None:
@@ -157,8 +167,9 @@ def voice_file_kind(engine: str) -> str | None:
 def check_voice_file(engine: str, path: Path) -> str | None:
     """What is wrong with ``path`` as a voice file of ``engine`` (which takes them), in words; None when it
     looks usable."""
-    _load_plugins()
-    return _factories[engine].check_voice_file(path)  # type: ignore[attr-defined]
+    factory = _factory(engine)
+    assert factory is not None, engine
+    return factory.check_voice_file(path)  # type: ignore[attr-defined]
 
 
 def engine_missing(name: str) -> MissingPartError:

@@ -26,16 +26,23 @@ pyttsx3's espeak driver (2.99) has traps that the speaker steps around:
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import subprocess
 import sys
 import threading
 import weakref
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import platformdirs
 
 from ..._errors import RoutineError, SpeechError
 from ..._parts import ESPEAK_INSTALL_HINT, prepare_espeak
+from ..._stores.atomic import write_all
 from . import _espeak_speaker
 from .base import SILENCE_THRESHOLD, Clip, SpeechSettings, VoiceInfo, VoiceSource
 
@@ -58,9 +65,24 @@ class Pyttsx3Engine:
         self._about: tuple[str, list[VoiceInfo]] | None = None
 
     def _described(self) -> tuple[str, list[VoiceInfo]]:
+        """espeak-ng's version and voices: asked once of the speaker, then kept on disk for this library, so that
+        a build whose phrases are all cached never starts the speaker (a tenth of a second)."""
         if self._about is None:
-            _, version, voices = self._speaker.ask(("about",), "list its voices")
-            self._about = version, [VoiceInfo(*voice) for voice in voices]
+            kept = _kept_about()
+            if kept is not None and kept.is_file():
+                try:
+                    data = json.loads(kept.read_text(encoding="utf-8"))
+                    self._about = str(data["version"]), [VoiceInfo(voice[0], voice[1], tuple(voice[2]), voice[3])
+                                                         for voice in data["voices"]]
+                except (OSError, ValueError, KeyError, TypeError, IndexError):
+                    self._about = None  # damaged: asked again, and kept again
+            if self._about is None:
+                _, version, voices = self._speaker.ask(("about",), "list its voices")
+                self._about = version, [VoiceInfo(*voice) for voice in voices]
+                if kept is not None:
+                    with contextlib.suppress(OSError):
+                        kept.parent.mkdir(parents=True, exist_ok=True)
+                        write_all({kept: json.dumps({"version": version, "voices": voices})})
         return self._about
 
     @property
@@ -84,6 +106,25 @@ class Pyttsx3Engine:
                 return Clip(data, rate_hz)
         raise SpeechError(f'espeak-ng produced no audible speech for "{text}"; '
                           "check that espeak-ng works (`espeak-ng hello`)")
+
+
+def _kept_about() -> Path | None:
+    """Where espeak-ng's answer about itself is kept: named by the library file in use (its path, size and
+    time) and its data folder, so another espeak-ng is asked anew. None where the library cannot be found."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return None
+    library = next((line.split()[-1] for line in maps.splitlines() if "libespeak-ng" in line and "/" in line), None)
+    if library is None:
+        return None
+    try:
+        status = os.stat(library)
+    except OSError:
+        return None
+    identity = f"{library}|{status.st_size}|{status.st_mtime_ns}|{os.environ.get('ESPEAK_DATA_PATH', '')}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:24]
+    return Path(platformdirs.user_cache_dir("voicecoach")) / "engines" / f"espeak-ng-{key}.json"
 
 
 class _Speaker:

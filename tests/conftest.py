@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +17,12 @@ from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService
 
 from .audio_probe import decode_mp3
+
+# A test run started in the background by a shell without job control inherits Ctrl-C ignored, and so would
+# every build the tests start and then interrupt. The tests' own processes get it back: a handler is reset to
+# the default when a child starts a new program, an ignored signal is not.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +57,12 @@ exercises:
 """
 
 
-def wait_for(condition, process, timeout_s: float = 120) -> None:
-    """Poll until ``condition()`` holds; fail if ``process`` ends first or time runs out."""
+def wait_for(condition, process=None, timeout_s: float = 120) -> None:
+    """Poll until ``condition()`` holds; fail if ``process`` (when given) ends first, or time runs out (a bound
+    for a hang, far above what the event takes)."""
     deadline = time.monotonic() + timeout_s
     while not condition():
-        assert process.poll() is None, process.communicate()
+        assert process is None or process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
 
@@ -73,6 +81,14 @@ def encoders_writing_into(folder: Path) -> int:
         except OSError:
             continue
     return count
+
+
+def writes_unnamed_file_into(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` has an unnamed (not yet published) file open in ``folder``."""
+    try:
+        return any(os.readlink(fd).startswith(f"{folder}/#") for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager

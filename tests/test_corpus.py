@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -128,15 +127,14 @@ def test_the_command_prints_one_line_exits_2_and_writes_nothing(name, extra, tmp
 
 @pytest.mark.parametrize("name", ["47-alias-bomb.yaml", "48-merge-bomb.yaml"])
 def test_an_alias_bomb_is_refused_quickly_without_eating_memory(name):
+    # Bounded by work and memory, not by the clock: the loader stops at its node limit, so memory stays small
+    # (a bomb expanded would take gigabytes).
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(VoicecoachError) as caught:
             load_routine_file(CORPUS / name, display_name=name)
-        elapsed = time.perf_counter() - started
         _, peak_bytes = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert str(caught.value) == EXPECTED[name]
-    assert elapsed < 2.0
     assert peak_bytes < 50_000_000

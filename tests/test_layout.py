@@ -31,7 +31,9 @@ def test_timing_rules_hold_for_any_routine(routine):
     try:
         plan, timeline = lay_out(routine)
     except LayoutError:
-        return  # a call that cannot fit in its hold is a user error, reported, not a crash
+        # A call that cannot fit in its hold is a user error, reported, not a crash. The example is set aside,
+        # not passed: hypothesis fails the test (filter_too_much) if too few of the routines can be laid out.
+        assume(False)
     assert_timing_rules(plan, timeline)
 
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import wave
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from voicecoach._routine.model import Music
 from voicecoach._stores import FolderStore
 
 from .audio_probe import RATE_HZ, decode_mp3, ffmpeg_loudness
-from .conftest import build_and_decode, wait_for, write_routine
+from .conftest import build_and_decode, wait_for, write_routine, writes_unnamed_file_into
 from .session_checks import check_holds, check_length, check_tones, events
 
 # Each file has its own bass note (two notes of one pitch would cancel where they crossfade).
@@ -326,8 +325,9 @@ def test_ctrl_c_during_a_music_build_leaves_no_file_and_no_decoder(music_folder,
     env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
     process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wait_for(lambda: bool(music_decoders_of(music_folder)), process)
-    time.sleep(0.3)  # well into the measuring pass
+    out.mkdir()
+    # well into the measuring pass: the music is being decoded, and the mix written into its scratch file
+    wait_for(lambda: bool(music_decoders_of(music_folder)) and writes_unnamed_file_into(process.pid, out), process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130

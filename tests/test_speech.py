@@ -11,7 +11,7 @@ from voicecoach._routine.model import Voice
 from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService
 
-from .conftest import entry_path
+from .conftest import entry_path, write_routine
 
 
 class CountingEngine:
@@ -184,18 +184,22 @@ def test_ctrl_c_while_a_pool_synthesizes_stops_it_cleanly(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     from voicecoach._speech.entry import decode_entry
 
+    from .conftest import wait_for
+
+    # Enough phrases for the pool, and a hold of hours: the build cannot be over before the Ctrl-C lands.
+    routine = write_routine(tmp_path, "title: Long and wordy\nintro: Many phrases start the pool.\n"
+                                      "outro: That is all.\nexercises:\n"
+                                      "  - {name: Stand, cue: Stand tall, hold: 4h, countdown: 0, announce: []}\n"
+                                      "  - {name: Sit, cue: Sit down slowly, hold: 2s}\n"
+                                      "  - {name: Lie, cue: Lie on your back, hold: 2s}\n")
     cache, out = tmp_path / "cache", tmp_path / "out"
-    build = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", "-q", "-o", str(out), "--cache-dir",
-                              str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    build = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-q", "-o", str(out),
+                              "--cache-dir", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not list(cache.rglob("*.clip")):  # the workers have begun to fill the cache
-        assert build.poll() is None and time.monotonic() < deadline, build.communicate()
-        time.sleep(0.01)
+    wait_for(lambda: bool(list(cache.rglob("*.clip"))), build)  # the workers have begun to fill the cache
     os.killpg(build.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     _, stderr = build.communicate(timeout=60)
     assert (build.returncode, stderr) == (130, "interrupted; no output file was left half-written\n")

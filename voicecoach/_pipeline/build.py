@@ -305,7 +305,12 @@ def watch_routine(path: Path, options: BuildOptions, on_result: Callable[[BuildR
         except VoicecoachError as error:
             on_result(error)
 
-    build_once()
-    for _ in watchfiles.watch(target.parent, watch_filter=lambda _change, changed: Path(changed) == target,
-                              debounce=300, step=50, stop_event=stop, recursive=False):
-        build_once()
+    # The watcher is running before the first build (its first answer is a timeout, which says so), so a save
+    # made at any moment after the call began is seen, even one made while the first build runs.
+    started = False
+    for changes in watchfiles.watch(target.parent, watch_filter=lambda _change, changed: Path(changed) == target,
+                                    debounce=300, step=50, stop_event=stop, recursive=False,
+                                    yield_on_timeout=True, rust_timeout=50):
+        if not started or changes:
+            started = True
+            build_once()

@@ -16,7 +16,7 @@ def decode_mp3(path: Path, rate_hz: int = RATE_HZ) -> np.ndarray:
     """Samples as float in [-1, 1], decoded by ffmpeg (which honours the gapless header)."""
     raw = subprocess.run([ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-i", str(path),
                           "-f", "s16le", "-ac", "1", "-ar", str(rate_hz), "-"],
-                         check=True, capture_output=True).stdout
+                         check=True, capture_output=True, timeout=300).stdout
     return np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768
 
 
@@ -60,7 +60,7 @@ def ffmpeg_loudness(path: Path) -> tuple[float, float]:
     import re
 
     run = subprocess.run([ffmpeg_path(), "-hide_banner", "-nostats", "-i", str(path),
-                          "-af", "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
+                          "-af", "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     log = run.stderr
     summary = log[log.rindex("Summary:"):]

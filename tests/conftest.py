@@ -62,7 +62,7 @@ def wait_for(condition, process=None, timeout_s: float = 120) -> None:
     for a hang, far above what the event takes)."""
     deadline = time.monotonic() + timeout_s
     while not condition():
-        assert process is None or process.poll() is None, process.communicate()
+        assert process is None or process.poll() is None, process.communicate(timeout=60)
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
 
@@ -98,12 +98,12 @@ def tiny_file_system(folder: Path, options: str) -> Iterator[Path]:
         pytest.skip("needs root to mount a file system")
     folder.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},size=64k".lstrip(","), "tmpfs", str(folder)]
-                      ).returncode != 0:
+                      , timeout=300).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
         yield folder
     finally:
-        subprocess.run(["umount", str(folder)])
+        subprocess.run(["umount", str(folder)], timeout=300)
 
 
 def build_and_decode(routine: Path, output_dir: Path, cache_dir: Path) -> tuple[BuildResult, dict, np.ndarray]:

@@ -1,15 +1,10 @@
-"""Hypothesis strategies: valid routines as the loader would produce them, and a fake speech length."""
+"""Hypothesis strategies: valid routines as the loader would produce them. (Speech lengths: ``fake_engine``.)"""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
 from voicecoach._routine.model import Announcement, Exercise, Routine
-
-
-def fake_speech_ms(text: str, ms_per_char: int = 45) -> int:
-    """A pretend engine with exact, predictable lengths (about 160 words per minute)."""
-    return 120 + ms_per_char * len(text)
 
 
 @st.composite

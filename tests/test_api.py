@@ -74,3 +74,18 @@ def test_an_unknown_option_value_is_one_line_before_any_work(tmp_path):
         raise AssertionError("no error")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     assert not (tmp_path / "cache").exists()  # nothing was synthesized
+
+
+def test_every_subprocess_a_test_starts_has_a_timeout():
+    # A hung child must fail its test, not hang the suite.
+    import ast
+
+    missing = []
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                    node.func.attr == "communicate" or (node.func.attr in ("run", "check_output") and isinstance(
+                        node.func.value, ast.Name) and node.func.value.id == "subprocess")):
+                if not any(keyword.arg == "timeout" for keyword in node.keywords):
+                    missing.append(f"{path.name}:{node.lineno}")
+    assert missing == []

@@ -152,7 +152,7 @@ def test_chapter_frames_are_in_time_order_in_the_file(example_build):
     ffprobe = shutil.which("ffprobe")
     if ffprobe:  # the system's ffmpeg has it; the imageio-ffmpeg wheel does not
         shown = subprocess.run([ffprobe, "-v", "quiet", "-show_chapters", "-of", "json", str(example_build.mp3_path)],
-                               capture_output=True, text=True, check=True).stdout
+                               capture_output=True, text=True, check=True, timeout=300).stdout
         import json
         titles = [chapter["tags"]["title"] for chapter in json.loads(shown)["chapters"]]
         assert titles == [chapter.title for chapter in example_build.timeline.chapters]

@@ -42,14 +42,15 @@ def test_version(runner):
 
 def test_a_usage_mistake_is_one_line_too():
     result = subprocess.run([sys.executable, "-m", "voicecoach", "build", "--rate", "10"], capture_output=True,
-                            text=True)
+                            text=True, timeout=300)
     assert result.returncode == 2
     assert result.stderr == ("voicecoach build: Invalid value for '--rate': Input should be greater than or equal "
                              "to 80 (see `voicecoach build --help`)\n")
 
 
 def test_python_dash_m_works():
-    result = subprocess.run([sys.executable, "-m", "voicecoach", "--version"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "voicecoach", "--version"], capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == f"voicecoach {__version__}"
 
 

@@ -205,7 +205,7 @@ def test_a_worker_killed_mid_catalog_does_not_stop_it(cluster, tmp_path, cache_d
     # Kill a worker while it encodes (an ffmpeg of its writing an unnamed file into the output).
     deadline = time.monotonic() + 300
     while not any(encoders_writing_into(folder) for folder in (out / "one", out / "two")):
-        assert build.poll() is None, build.communicate()
+        assert build.poll() is None, build.communicate(timeout=60)
         assert time.monotonic() < deadline, "no session started encoding"
         time.sleep(0.05)
     victim = workers[0]
@@ -231,7 +231,7 @@ def test_ctrl_c_cancels_the_cluster_and_leaves_no_partial_file(tmp_path, cache_d
     folder = out / "long-enough-to-interrupt"
     deadline = time.monotonic() + 300
     while not (folder.is_dir() and encoders_writing_into(folder)):
-        assert process.poll() is None, process.communicate()
+        assert process.poll() is None, process.communicate(timeout=60)
         assert time.monotonic() < deadline, "no session started encoding"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the client and the cluster's processes

@@ -126,7 +126,7 @@ def test_a_pending_file_has_no_name_until_published(tmp_path):
 
 def test_stale_part_files_of_dead_processes_are_swept(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
+                          text=True, timeout=300).stdout.strip()
     stale = tmp_path / f".a.mp3.{dead}.0123abcd.part"
     live = tmp_path / f".b.mp3.{os.getpid()}.0123abcd.part"
     other = tmp_path / ".hidden"

@@ -15,14 +15,15 @@ from voicecoach._errors import LayoutError, RoutineError
 from voicecoach._plan.planner import plan_session
 from voicecoach._routine.read import parse_routine
 
-from .strategies import fake_speech_ms, routines
+from .fake_engine import fake_ms
+from .strategies import routines
 
 T = Timing()
 
 
 def lay_out(routine, strict=False):
     plan = plan_session(routine)
-    return plan, layout_session(plan, {text: fake_speech_ms(text) for text in plan.phrases()}, strict=strict)
+    return plan, layout_session(plan, {text: fake_ms(text) for text in plan.phrases()}, strict=strict)
 
 
 @given(routines())

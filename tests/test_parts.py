@@ -19,7 +19,7 @@ def test_a_missing_ffmpeg_is_reported_before_any_work(tmp_path):
     routine = write_routine(tmp_path, SMALL)
     env = {**os.environ, "VOICECOACH_FFMPEG": "/nowhere/ffmpeg", "VOICECOACH_CACHE_DIR": str(tmp_path / "cache")}
     result = subprocess.run([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(tmp_path / "out")],
-                            capture_output=True, text=True, env=env)
+                            capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 3
     assert result.stderr == ("ffmpeg is missing: VOICECOACH_FFMPEG=/nowhere/ffmpeg is not a program; fix or unset "
                              "it, or install it with `sudo apt-get install ffmpeg` (or `pip install imageio-ffmpeg`)\n")
@@ -36,7 +36,7 @@ def test_a_missing_espeak_ng_is_one_line_with_the_install_command(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(stub), "VOICECOACH_CACHE_DIR": str(tmp_path / "cache")}
     result = subprocess.run(["sh", str(ROOT / "scripts" / "without-system-parts.sh"), sys.executable, "-m",
                              "voicecoach", "build", str(routine), "-o", str(tmp_path / "out")],
-                            capture_output=True, text=True, env=env, cwd=ROOT)
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     if result.returncode == 77:
         pytest.skip("cannot hide the system espeak-ng here (no mount namespace)")
     assert result.returncode == 3, result.stderr

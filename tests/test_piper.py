@@ -115,7 +115,8 @@ def test_without_the_neural_extra_piper_is_one_line_and_exit_3(tmp_path):
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "voicecoach", "build", "--engine", "piper", "-q", "-o", str(out),
                           "--cache-dir", str(tmp_path / "cache")],
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(shadow.parent)})
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(shadow.parent)},
+                         timeout=300)
     assert (run.returncode, run.stderr) == (
         3, "the piper voice needs the neural extra; install it with `pip install 'voicecoach[neural]'`\n")
     assert not out.exists()

@@ -13,7 +13,7 @@ from voicecoach._plan.planner import plan_session
 from voicecoach._routine.load import load_routine_file
 
 from .conftest import write_routine
-from .strategies import fake_speech_ms
+from .fake_engine import fake_ms
 from .test_layout import assert_timing_rules
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(str.strip)
@@ -106,7 +106,7 @@ def test_any_valid_routine_and_its_variants_keep_the_timing_rules(tmp_path, doc)
             continue
         plan = plan_session(routine)
         try:
-            timeline = layout_session(plan, {text: fake_speech_ms(text) for text in plan.phrases()})
+            timeline = layout_session(plan, {text: fake_ms(text) for text in plan.phrases()})
         except LayoutError:
             event("a call does not fit its hold (refused with its line)")
             continue

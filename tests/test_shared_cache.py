@@ -36,7 +36,7 @@ def test_two_builds_at_once_on_a_cold_cache(tmp_path):
     timelines = [(tmp_path / name / "shared-cache.timeline.json").read_bytes() for name in ("a", "b")]
     assert timelines[0] == timelines[1]  # the same clip for every phrase, whoever synthesized it
     later = subprocess.run([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(tmp_path / "c"),
-                            "-q"], capture_output=True, text=True, env=env)
+                            "-q"], capture_output=True, text=True, env=env, timeout=300)
     assert later.returncode == 0
     assert (tmp_path / "c" / "shared-cache.timeline.json").read_bytes() == timelines[0]
     assert not [path for path in (tmp_path / "cache").rglob("*") if path.name.endswith(".part")]

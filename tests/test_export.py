@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from mutagen.id3 import ID3
@@ -85,7 +84,8 @@ def start_a_long_build_and_wait_for_its_encoder(tmp_path, cache_dir):
     env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
     process = subprocess.Popen([sys.executable, "-m", "voicecoach", "build", str(routine), "-o", str(out), "-q"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wait_for(lambda: encoders_writing_into(out) == 1, process)
+    # one LAME process, or two for a session this long cut in pieces: caught once any of them writes
+    wait_for(lambda: encoders_writing_into(out) >= 1, process)
     return process, out, previous
 
 
@@ -105,10 +105,7 @@ def test_a_build_killed_with_sigkill_mid_encode_leaves_no_partial_file(tmp_path,
     process, out, previous = start_a_long_build_and_wait_for_its_encoder(tmp_path, cache_dir)
     process.kill()
     process.communicate(timeout=60)
-    deadline = time.monotonic() + 60
-    while encoders_writing_into(out):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for(lambda: encoders_writing_into(out) == 0)
     assert sorted(p.name for p in out.iterdir()) == ["long-enough-to-interrupt.mp3"]
     assert previous.read_bytes() == b"the previous build"
 

@@ -401,3 +401,16 @@ def test_the_schedule_covers_the_session_and_each_player_resumes_where_it_paused
 
 def test_a_track_info_knows_its_length():
     assert TrackInfo(44_100, -20.0).length_ms(22_050) == 2_000
+
+
+def test_a_damaged_track_measurement_is_measured_again(tmp_path):
+    track = write_music(tmp_path / "a.wav", 2.0, 196.0, BED_BASS_HZ, 1)
+    music = Music(track, bed_tracks=(track,))
+    routine = load_routine_file(write_routine(tmp_path, "title: T\nexercises: [{name: P, hold: 5s}]\n"))
+    cache = FolderStore(tmp_path / "cache")
+    assert measure_tracks(music, RATE_HZ, cache, routine.source)[track].frames == 2 * RATE_HZ
+    kept = next((tmp_path / "cache" / "music").iterdir())
+    kept.write_text(kept.read_text().replace(f'"frames": {2 * RATE_HZ}', f'"frames": {9 * RATE_HZ}'))  # a digit
+    assert measure_tracks(music, RATE_HZ, cache, routine.source)[track].frames == 2 * RATE_HZ
+    kept.write_text('{"frames": ')  # cut short
+    assert measure_tracks(music, RATE_HZ, cache, routine.source)[track].frames == 2 * RATE_HZ

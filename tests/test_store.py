@@ -124,7 +124,7 @@ def test_a_damaged_entry_in_the_store_is_thrown_away_and_made_again(store, tmp_p
     settings = SpeechService(PhraseCache(tmp_path)).settings_for(Voice(rate_wpm=170), "en")
     cache = PhraseCache(store)
     relative = cache.relative_for(settings, "Damaged")
-    store.write(relative, b"VCCLIP4\nnot a header")
+    store.write(relative, b"VCCLIP5\nnot a header")
     assert cache.load(settings, "Damaged") is None
     assert cache.take_notices() == ("a damaged speech cache entry (unreadable header) was thrown away and made again",)
     assert store.read(relative) is None
@@ -149,7 +149,7 @@ def test_build_writes_a_session_into_s3_and_feed_lists_it_there(store, tmp_path)
     assert result.stdout.splitlines()[1:] == [f"  {store.where('out/plank.' + suffix)}"
                                               for suffix in ("mp3", "timeline.json", "lrc")]
     assert store.names("out") == {"plank.mp3", "plank.timeline.json", "plank.lrc"}
-    assert [found.name.split("/")[1] for found in store.walk("speech")][:1] == ["clips-v4"]
+    assert [found.name.split("/")[1] for found in store.walk("speech")][:1] == ["clips-v5"]
     (tmp_path / "plank.mp3").write_bytes(store.read("out/plank.mp3") or b"")
     written = store.read("out/plank.timeline.json") or b""
     assert check_timing(decode_mp3(tmp_path / "plank.mp3"), json.loads(written), {"plank": 3000})[1] == 2

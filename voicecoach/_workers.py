@@ -32,6 +32,7 @@ _engines: dict[str, Engine] = {}  # this process's engines
 _cache: PhraseCache | None = None  # a synthesis worker's speech cache
 _progress: Any = None  # a render worker's queue: (session name, chunks done, chunks in all)
 _rendering = False  # a render worker is writing a session (SIGTERM then unwinds it)
+_parent_gone = False  # a render worker's batch died: it ends once the session it writes is unwound
 
 
 @contextlib.contextmanager
@@ -61,6 +62,20 @@ def process_engine(name: str) -> Engine:
     return _engines[name]
 
 
+def _die_with_parent(signum: int) -> None:
+    """Have the kernel send ``signum`` to this worker when the process that started it dies, however it dies
+    (kill -9 included), so that no worker outlives its build (Linux; elsewhere a worker ends when its pipe
+    from the parent closes). If the parent is already gone, end now."""
+    import ctypes
+    import multiprocessing
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum)  # PR_SET_PDEATHSIG
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid != os.getppid():
+        os._exit(1)
+
+
 def _ignore_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by a parent while it started us
@@ -71,6 +86,7 @@ def _ignore_ctrl_c() -> None:
 
 def start_synthesis(cache: PhraseCache) -> None:
     global _cache
+    _die_with_parent(signal.SIGKILL)  # mid-phrase is fine: an entry is linked in only when whole
     _ignore_ctrl_c()
     _cache = cache
 
@@ -93,12 +109,22 @@ def start_render(progress: Any) -> None:
     _progress = progress
     _ignore_ctrl_c()
     signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGHUP, _orphaned)
+    _die_with_parent(signal.SIGHUP)
 
 
 def _terminated(signum: int, frame: Any) -> None:
     if _rendering:
         raise KeyboardInterrupt
     os._exit(128 + signum)
+
+
+def _orphaned(signum: int, frame: Any) -> None:
+    """The batch that started this worker died (kill -9 too): unwind the session being written (its ffmpeg is
+    stopped, its unnamed files vanish), then end, as nobody is left to hand another one."""
+    global _parent_gone
+    _parent_gone = True
+    _terminated(signum, frame)
 
 
 def render(name: str, job: SessionJob) -> Timeline:
@@ -110,6 +136,8 @@ def render(name: str, job: SessionJob) -> Timeline:
         return write_session(job, on_chunk=lambda done, chunks: _progress.put((name, done, chunks)))
     finally:
         _rendering = False
+        if _parent_gone:
+            os._exit(128 + signal.SIGHUP)
 
 
 # ---------------------------------------------------------------- Dask workers

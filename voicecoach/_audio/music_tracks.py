@@ -23,7 +23,7 @@ from .._stores import Store
 MIN_TRACK_MS = 1000
 MAX_TRACK_GAIN_DB = 20.0  # a very quiet track is raised at most this much (its noise would come up with it)
 READ_FRAMES = 1 << 16
-_FORMAT = 2  # the cache's format: a new one measures again
+_FORMAT = 3  # the cache's format: a new one measures again (3: each measurement carries its checksum)
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,11 @@ def _cached(cache: Store | None, path: Path, sample_rate_hz: int) -> TrackInfo |
         return None
     try:
         data = json.loads(cache.read(entry) or b"")
-        return TrackInfo(int(data["frames"]), float(data["loudness_lufs"]))
-    except (OutputError, ValueError, KeyError, TypeError):
+        info = TrackInfo(int(data["frames"]), float(data["loudness_lufs"]))
+        if data["check"] != _check(info):
+            return None
+        return info
+    except (OutputError, ValueError, KeyError, TypeError, OverflowError):
         return None  # not measured yet, or damaged: measured again
 
 
@@ -141,9 +144,15 @@ def _remember(cache: Store | None, path: Path, sample_rate_hz: int, info: TrackI
     if cache is None or entry is None:
         return
     try:
-        cache.write(entry, json.dumps({"frames": info.frames, "loudness_lufs": info.loudness_lufs}).encode())
+        cache.write(entry, json.dumps({"frames": info.frames, "loudness_lufs": info.loudness_lufs,
+                                       "check": _check(info)}).encode())
     except (OutputError, OSError):
         pass  # a cache that cannot be written only costs a measurement next time
+
+
+def _check(info: TrackInfo) -> str:
+    """A checksum of a measurement, so that a damaged one (a flipped digit) is measured again."""
+    return hashlib.sha256(f"{info.frames}|{info.loudness_lufs!r}".encode()).hexdigest()[:16]
 
 
 def music_lengths_ms(tracks: Mapping[Path, TrackInfo], sample_rate_hz: int) -> dict[Path, int]:

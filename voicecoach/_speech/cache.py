@@ -24,7 +24,8 @@ from .engines import Clip, Engine, SpeechSettings
 from .entry import decode_entry, encode_entry, settings_identity
 from .finish import finish_clip
 
-CACHE_FORMAT = 4  # 3: clips are peak-limited when synthesized; 4: entries carry their BS.1770 statistics
+CACHE_FORMAT = 5  # 3: clips are peak-limited; 4: entries carry their BS.1770 statistics; 5: the checksum covers
+# the header too
 
 
 def default_cache_dir() -> Path:
@@ -78,7 +79,7 @@ class PhraseCache:
         return hashlib.sha256(identity.encode()).hexdigest()
 
     def relative_for(self, settings: SpeechSettings, text: str) -> str:
-        """Where an entry is in the store: ``clips-v4/ab/abcd....clip``."""
+        """Where an entry is in the store: ``clips-v5/ab/abcd....clip``."""
         key = self.key(settings, text)
         return f"{self.entries_dir}/{key[:2]}/{key}.clip"
 

@@ -1,12 +1,12 @@
-"""A speech cache entry as bytes: a magic line ``VCCLIP4``, a JSON header (who said what, how, the samples' count
-and SHA-256, the loudness statistics' size), then the statistics and the samples. A damaged entry is a
-ValueError that says what is wrong."""
+"""A speech cache entry as bytes: a magic line ``VCCLIP5``, a JSON header (who said what and how, the samples'
+count and rate, the loudness statistics' size), the SHA-256 of the header and the body, then the body: the
+statistics and the samples. Any damage, in the header as in the samples, is a ValueError that says what is
+wrong (the cache then throws the entry away and makes it again)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,11 +14,8 @@ from .._loudness import SoundStats
 from .engines import Clip, SpeechSettings
 from .finish import clip_stats
 
-if TYPE_CHECKING:  # a synthesis worker imports this module: it needs no routine models (pydantic)
-    pass
-
-
-CLIP_MAGIC = b"VCCLIP4\n"
+CLIP_MAGIC = b"VCCLIP5\n"
+_RATES_HZ = range(8_000, 192_001)  # a clip's sample rate, as any engine may give it
 
 
 def settings_identity(settings: SpeechSettings) -> dict:
@@ -30,35 +27,43 @@ def settings_identity(settings: SpeechSettings) -> dict:
 
 
 def encode_entry(settings: SpeechSettings, text: str, clip: Clip) -> bytes:
-    """An entry: the magic line, a JSON header line, then the clip's loudness statistics and its samples."""
+    """An entry: the magic line, a JSON header line, the checksum line, then the clip's loudness statistics and
+    its samples."""
     stats = clip.stats if clip.stats is not None else clip_stats(clip.samples, clip.sample_rate_hz)
     body = stats.cumulative_energy.astype("<f8").tobytes() + clip.samples
-    header = {**settings_identity(settings), "text": text, "sample_rate_hz": clip.sample_rate_hz,
-              "samples": clip.frames, "stats": {"energy": len(stats.cumulative_energy), "frames": stats.frames,
-                                                "true_peak": stats.true_peak},
-              "sha256": hashlib.sha256(body).hexdigest()}
-    return CLIP_MAGIC + json.dumps(header, ensure_ascii=False).encode() + b"\n" + body
+    header = json.dumps({**settings_identity(settings), "text": text, "sample_rate_hz": clip.sample_rate_hz,
+                         "samples": clip.frames, "stats": {"energy": len(stats.cumulative_energy),
+                                                           "frames": stats.frames, "true_peak": stats.true_peak}},
+                        ensure_ascii=False).encode()
+    checksum = hashlib.sha256(header + b"\n" + body).hexdigest().encode()
+    return CLIP_MAGIC + header + b"\n" + checksum + b"\n" + body
 
 
 def decode_entry(data: bytes) -> tuple[dict, Clip]:
     """The header and clip of a cache entry; ValueError says what is wrong with a damaged one."""
     if not data.startswith(CLIP_MAGIC):
         raise ValueError("not a voicecoach clip")
-    header_line, newline, body = data[len(CLIP_MAGIC):].partition(b"\n")
-    try:
-        header = json.loads(header_line) if newline else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        header = None
-    stats = header.get("stats") if isinstance(header, dict) else None
-    if not isinstance(header, dict) or not isinstance(header.get("samples"), int) or not isinstance(stats, dict) \
-            or not isinstance(stats.get("energy"), int):
+    header_line, newline, rest = data[len(CLIP_MAGIC):].partition(b"\n")
+    checksum, newline_2, body = rest.partition(b"\n")
+    if not newline or not newline_2:
         raise ValueError("unreadable header")
-    energy_bytes = 8 * stats["energy"]
+    try:
+        header = json.loads(header_line)
+        stats = header["stats"]
+        rate_hz, count, energy_count = header["sample_rate_hz"], header["samples"], stats["energy"]
+        peak, frames = float(stats["true_peak"]), stats["frames"]
+        well_formed = all(isinstance(value, int) and not isinstance(value, bool) and value >= 0
+                          for value in (rate_hz, count, energy_count, frames)) and rate_hz in _RATES_HZ \
+            and all(isinstance(header[key], str) for key in ("engine", "voice", "text"))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        well_formed = False
+    if not well_formed:
+        raise ValueError("unreadable header")
+    energy_bytes = 8 * energy_count
     samples = body[energy_bytes:]
-    if len(samples) != 2 * header["samples"]:
-        raise ValueError(f"{max(0, len(samples)) // 2} of {header['samples']} samples")
-    if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+    if len(samples) != 2 * count:
+        raise ValueError(f"{max(0, len(samples)) // 2} of {count} samples")
+    if hashlib.sha256(header_line + b"\n" + body).hexdigest().encode() != checksum:
         raise ValueError("checksum mismatch")
     energy = np.frombuffer(body[:energy_bytes], dtype="<f8")
-    return header, Clip(samples, int(header["sample_rate_hz"]),
-                        SoundStats(energy, float(stats["true_peak"]), int(stats["frames"])))
+    return header, Clip(samples, rate_hz, SoundStats(energy, peak, frames))

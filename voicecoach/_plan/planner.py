@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._routine.languages import phrases_for
 from .._routine.lexicon import Lexicon
+from .._routine.limits import MAX_SPOKEN_CHARS
 from .._routine.model import Exercise, Routine
 from .._routine.yamlsource import Path as YamlPath
 from .steps import Call, Count, Gap, GapAfter, Hold, Line, PhaseCue, Plan, Step, Talk, Tempo
@@ -63,11 +64,18 @@ def plan_session(routine: Routine) -> Plan:
     if routine.outro:
         closing.append(Line(routine.outro))
     steps.append(Talk("closing", tuple(closing)))
-    return Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
+    plan = Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
                 routine.description, routine.source, album=routine.title,
                 version=", ".join(routine.name_parts) or None, cover=routine.cover,
                 tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
                 music=routine.music)
+    for text in plan.phrases():
+        spoken = plan.spoken(text)
+        if len(spoken) > MAX_SPOKEN_CHARS:
+            raise routine.source.error(("lexicon",) if spoken != text else (), f'"{text[:40]}..." is '
+                                       f"{len(spoken):,} characters as it is spoken; a phrase is at most "
+                                       f"{MAX_SPOKEN_CHARS:,}, so shorten it (or the lexicon's replacements)")
+    return plan
 
 
 def _tempo(exercise: Exercise, phrases) -> Tempo | None:

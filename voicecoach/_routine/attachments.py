@@ -9,6 +9,7 @@ from pathlib import Path
 from .._publish.cover import MAX_COVER_BYTES, image_mime
 from .._speech.engines import check_voice_file, voice_file_kind
 from .model import Routine
+from .read import Unreadable, read_regular_file
 from .yamlsource import Path as YamlPath
 
 
@@ -74,13 +75,11 @@ def _with_cover(routine: Routine, folder: Path) -> Routine:
     written = str(routine.cover)
     path = routine.cover if routine.cover.is_absolute() else folder / routine.cover
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-        size = path.stat().st_size
-    except OSError as error:
-        reason = "there is no such file" if isinstance(error, FileNotFoundError) else error.strerror
-        raise routine.source.error(("cover",), f'"{written}" cannot be read ({reason}); give the path of a PNG or '
-                                               "JPEG image, relative to the routine file") from None
+        data, size = read_regular_file(path, MAX_COVER_BYTES + 1)
+    except Unreadable as problem:
+        raise routine.source.error(("cover",), f'"{written}" cannot be read ({problem.reason}); give the path of a '
+                                               "PNG or JPEG image, relative to the routine file") from None
+    head = data[:16]
     if image_mime(head) is None:
         raise routine.source.error(("cover",), f'"{written}" is not a PNG or JPEG image; phones show only those, '
                                                "so save it as .png or .jpg")

@@ -34,7 +34,10 @@ def parse_duration_s(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{show_value(value)} is not a duration; {DURATION_HINT}")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise ValueError(f"{show_value(value)} is far too long; {DURATION_HINT}") from None
     elif isinstance(value, str):
         seconds = _parse_text_s(value)
     else:

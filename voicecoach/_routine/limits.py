@@ -9,3 +9,7 @@ MIN_HOLD_MS = 500
 MAX_FILE_BYTES = 1_000_000
 MIN_TIME_SCALE, MAX_TIME_SCALE = 0.1, 10.0
 MIN_PHASE_MS = 500  # the start tone and its clearance (400 ms) end before the next phase tone
+MAX_EXERCISES = 500  # a routine's exercises (a catalog builds many routines at once)
+MAX_NAME_CHARS = 200  # a title, an exercise's name, a side's label, a tempo phase's name
+MAX_TEXT_CHARS = 2_000  # an intro, outro, description, instructions, cue or release
+MAX_SPOKEN_CHARS = 3_000  # one phrase as it is spoken, after the lexicon (espeak-ng crashes on tens of kB)

@@ -13,7 +13,15 @@ from .document import ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
 from .durations import format_s, to_ms
 from .languages import SUPPORTED_LANGUAGES, language_names
 from .lexicon import Lexicon
-from .limits import MAX_DURATION_S, MAX_HOLDS, MAX_SESSION_MS, MIN_HOLD_MS
+from .limits import (
+    MAX_DURATION_S,
+    MAX_EXERCISES,
+    MAX_HOLDS,
+    MAX_NAME_CHARS,
+    MAX_SESSION_MS,
+    MAX_TEXT_CHARS,
+    MIN_HOLD_MS,
+)
 from .messages import EXAMPLES, NEEDS_VALUE, kind_of, validated
 from .model import HALFWAY, Announcement, Exercise, Music, Phase, Routine, Voice
 from .slug import slugify
@@ -82,8 +90,39 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         source=source,
     )
     routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
+    _check_texts(routine)
     _check_size(routine, doc.time_scale)
     return routine
+
+
+def _check_texts(routine: Routine) -> None:
+    """Every text within its limit, and every name more than spaces (docs/routine-format.md, section 7.9)."""
+    source = routine.source
+
+    def check(path: YamlPath, text: str | None, limit: int, what: str) -> None:
+        if text is None:
+            return
+        if limit == MAX_NAME_CHARS and not text.strip():
+            raise source.error(path, f"is only spaces; write a {what}, e.g. `Ankle circles`")
+        if len(text) > limit:
+            raise source.error(path, f"is {len(text):,} characters long; the limit is {limit:,}, so shorten it")
+
+    check(("title",), routine.title, MAX_NAME_CHARS, "title")
+    for field in ("intro", "outro", "description"):
+        check((field,), getattr(routine, field), MAX_TEXT_CHARS, field)
+    if len(routine.exercises) > MAX_EXERCISES:
+        raise source.error(("exercises",), f"has {len(routine.exercises):,} exercises; a routine has at most "
+                                           f"{MAX_EXERCISES}, so split it into several routines (`voicecoach "
+                                           "batch` builds them all at once)")
+    for exercise in routine.exercises:
+        where = ("exercises", exercise.index)
+        check(where + ("name",), exercise.name, MAX_NAME_CHARS, "name")
+        for field in ("instructions", "cue", "release"):
+            check(where + (field,), getattr(exercise, field), MAX_TEXT_CHARS, field)
+        for side in exercise.sides:
+            check(where + ("sides",), side, MAX_NAME_CHARS, "side's label")
+        for phase in exercise.tempo or ():
+            check(where + ("tempo",), phase.name, MAX_NAME_CHARS, "phase's name")
 
 
 def localized(value: Any, language: str, path: YamlPath, source: SourceMap) -> Any:

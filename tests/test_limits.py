@@ -1,0 +1,80 @@
+"""Input that used to escape: huge numbers, huge texts, special files. Each is one line, exit 2, at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import voicecoach as vc
+
+from .conftest import write_routine
+
+
+def _refused(text: str) -> str:
+    with pytest.raises(vc.RoutineError) as caught:
+        vc.script(vc.parse_routine(text, source="r.yaml"))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("field", ["hold", "rep_rest", "rest"])
+def test_a_huge_integer_duration_is_one_line(field):
+    huge = "9" * 400
+    other = "" if field == "hold" else ", hold: 5s"
+    assert _refused(f"title: T\nexercises:\n  - {{name: P{other}, {field}: {huge}}}\n").startswith(
+        f"r.yaml:3: exercises[0].{field}: {'9' * 57}... is far too long; write 5s, 1m30s or 90")
+
+
+def test_a_huge_integer_from_set_is_one_line(tmp_path):
+    routine = write_routine(tmp_path, "title: T\nexercises:\n  - {name: P, hold: 5s}\n")
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "script", str(routine), "--set",
+                          "exercises.p.hold=" + "9" * 400], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "far too long" in run.stderr
+
+
+def test_texts_have_limits_checked_when_loaded():
+    assert _refused("title: " + "x" * 201 + "\nexercises:\n  - {name: P, hold: 5s}\n") == (
+        "r.yaml:1: title: is 201 characters long; the limit is 200, so shorten it")
+    long = "word " * 500
+    assert _refused(f"title: T\nexercises:\n  - {{name: P, hold: 5s, instructions: {long}}}\n") == (
+        "r.yaml:3: exercises[0].instructions: is 2,499 characters long; the limit is 2,000, so shorten it")
+    assert _refused('title: T\nexercises:\n  - {name: "   ", hold: 5s}\n') == (
+        "r.yaml:3: exercises[0].name: is only spaces; write a name, e.g. `Ankle circles`")
+
+
+def test_a_lexicon_that_blows_a_phrase_up_is_refused_before_any_synthesis():
+    text = ("title: T\nlexicon: {ab: " + "y" * 150 + "}\nexercises:\n  - {name: P, hold: 5s, instructions: "
+            + "ab " * 300 + "}\n")
+    assert _refused(text).startswith('r.yaml:2: lexicon: "ab ab ab ab ab ab ab ab ab ab ab ab ab a..." is 45,299 '
+                                     "characters as it is spoken; a phrase is at most 3,000")
+
+
+def test_a_routine_of_thousands_of_exercises_is_refused_when_loaded():
+    exercises = "".join(f"  - {{name: E{number}, hold: 1s}}\n" for number in range(10_000))
+    assert _refused("title: T\nexercises:\n" + exercises) == (
+        "r.yaml:2: exercises: has 10,000 exercises; a routine has at most 500, so split it into several routines "
+        "(`voicecoach batch` builds them all at once)")
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_a_routine_that_is_a_pipe_or_a_device_is_one_line(tmp_path, special):
+    path = tmp_path / "routine.yaml"
+    if special == "fifo":
+        os.mkfifo(path)
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(path if special == "fifo" else special)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.endswith("cannot be read (it is not a regular file (a pipe, a device or a socket)); give the "
+                               "path of a routine file you may read\n")
+
+
+def test_a_cover_that_is_a_pipe_is_one_line(tmp_path):
+    os.mkfifo(tmp_path / "cover.png")
+    routine = write_routine(tmp_path, "title: T\ncover: cover.png\nexercises:\n  - {name: P, hold: 5s}\n")
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(routine)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr == (f'{routine}:2: cover: "cover.png" cannot be read (it is not a regular file (a pipe, a '
+                          "device or a socket)); give the path of a PNG or JPEG image, relative to the routine file\n")

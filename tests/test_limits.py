@@ -78,3 +78,9 @@ def test_a_cover_that_is_a_pipe_is_one_line(tmp_path):
     assert run.returncode == 2
     assert run.stderr == (f'{routine}:2: cover: "cover.png" cannot be read (it is not a regular file (a pipe, a '
                           "device or a socket)); give the path of a PNG or JPEG image, relative to the routine file\n")
+
+
+def test_a_newline_or_an_escape_in_a_key_stays_inside_the_one_line():
+    text = 'title: T\nexercises:\n  - {name: P, hold: 5s, "bad\\nkey\\u001b]0;x\\u0007": 1}\n'
+    message = _refused(text)
+    assert "\n" not in message and "\x1b" not in message and "\\n" in message and "\\x1b" in message

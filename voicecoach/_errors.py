@@ -16,6 +16,13 @@ import re
 from collections.abc import Mapping
 
 _OPTION = re.compile(r"\{@(\w+)\}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _one_line(text: str) -> str:
+    """``text`` as one line a terminal shows as it is: a newline, a tab or an escape sequence written in a key or
+    a value (``\\n``, ``\\x1b``) is shown escaped, never carried out."""
+    return _CONTROL.sub(lambda match: repr(match[0])[1:-1], text)
 
 
 class VoicecoachError(Exception):
@@ -42,7 +49,7 @@ class VoicecoachError(Exception):
         if self.field:
             prefix += f"{self.field}: "
         names = options or {}
-        return _OPTION.sub(lambda match: names.get(match[1], f"`{match[1]}`"), prefix + self.message)
+        return _one_line(_OPTION.sub(lambda match: names.get(match[1], f"`{match[1]}`"), prefix + self.message))
 
 
 class RoutineError(VoicecoachError):

@@ -133,9 +133,11 @@ class Merger:
         parent: Any = self.data
         for depth, part in enumerate(path[:-1]):
             child = parent[part] if isinstance(parent, list) and isinstance(part, int) else parent.get(part)
-            if not isinstance(child, (dict, list)):
-                # The base has a plain value (or nothing) where the override goes deeper: make a mapping
-                # so that validation reports the real problem at the right path.
+            following = path[depth + 1]
+            if not (isinstance(child, list) and isinstance(following, int) and 0 <= following < len(child)
+                    or isinstance(child, dict) and not isinstance(following, int)):
+                # The base has a plain value, nothing, or a collection of the other kind where the override goes
+                # deeper: make a mapping, so that validation reports the real problem at the right path.
                 child = {}
                 parent[part] = child
                 self.lines[path[: depth + 1]] = None if not from_file else self.lines.get(path[: depth + 1])

@@ -84,3 +84,24 @@ def test_a_newline_or_an_escape_in_a_key_stays_inside_the_one_line():
     text = 'title: T\nexercises:\n  - {name: P, hold: 5s, "bad\\nkey\\u001b]0;x\\u0007": 1}\n'
     message = _refused(text)
     assert "\n" not in message and "\x1b" not in message and "\\n" in message and "\\x1b" in message
+
+
+def test_a_file_name_too_long_for_its_staging_file_is_refused_before_any_synthesis(tmp_path):
+    routine = write_routine(tmp_path, "title: " + "Long title " * 7 + "\nexercises:\n  - {name: P, hold: 5s}\n"
+                            "variants:\n  " + "v" * 79 + ": {prepare: 2s}\n  " + "w" * 70 + ": {prepare: 3s}\n")
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "build", str(routine), "--variant", "v" * 79, "--set",
+                          "intro=" + "i" * 60, "-o", str(tmp_path / "out")], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 2
+    assert "the session's file name would be" in run.stderr and run.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_music_that_is_a_pipe_is_one_line(tmp_path):
+    os.mkfifo(tmp_path / "beat.mp3")
+    routine = write_routine(tmp_path, "title: T\nmusic: beat.mp3\nexercises:\n  - {name: P, hold: 5s}\n")
+    run = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(routine)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr == (f'{routine}:2: music: "beat.mp3" is not a regular file (a pipe, a device or a socket); '
+                          "give the path of a music file or folder\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._routine.languages import phrases_for
 from .._routine.lexicon import Lexicon
-from .._routine.limits import MAX_SPOKEN_CHARS
+from .._routine.limits import MAX_FILE_NAME_CHARS, MAX_SPOKEN_CHARS
 from .._routine.model import Exercise, Routine
 from .._routine.yamlsource import Path as YamlPath
 from .steps import Call, Count, Gap, GapAfter, Hold, Line, PhaseCue, Plan, Step, Talk, Tempo
@@ -69,6 +69,10 @@ def plan_session(routine: Routine) -> Plan:
                 version=", ".join(routine.name_parts) or None, cover=routine.cover,
                 tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
                 music=routine.music)
+    if len(plan.slug) > MAX_FILE_NAME_CHARS:
+        raise routine.source.error(("title",), f"with the variant and the overrides, the session's file name would "
+                                   f"be {len(plan.slug)} characters; it is at most {MAX_FILE_NAME_CHARS}, so use a "
+                                   "shorter title, variant name or fewer overrides")
     for text in plan.phrases():
         spoken = plan.spoken(text)
         if len(spoken) > MAX_SPOKEN_CHARS:

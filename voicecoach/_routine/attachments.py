@@ -47,6 +47,9 @@ def _music_files(routine: Routine, field: YamlPath, written: Path, folder: Path,
                                               "m4a, ogg, flac or wav), or give the path of one file")
         random.Random(seed).shuffle(files)
         return path, tuple(files)
+    if path.exists() and not path.is_file():  # a pipe or a device: ffmpeg would wait on it, or never end
+        raise routine.source.error(field, f'"{written}" is not a regular file (a pipe, a device or a socket); give '
+                                          "the path of a music file or folder")
     if not path.is_file():
         where = "" if written.is_absolute() else ", relative to the routine file"
         raise routine.source.error(field, f'"{written}" cannot be read (there is no such file or folder); give the '

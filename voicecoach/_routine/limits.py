@@ -13,3 +13,5 @@ MAX_EXERCISES = 500  # a routine's exercises (a catalog builds many routines at 
 MAX_NAME_CHARS = 200  # a title, an exercise's name, a side's label, a tempo phase's name
 MAX_TEXT_CHARS = 2_000  # an intro, outro, description, instructions, cue or release
 MAX_SPOKEN_CHARS = 3_000  # one phrase as it is spoken, after the lexicon (espeak-ng crashes on tens of kB)
+MAX_FILE_NAME_CHARS = 200  # a session's file name (title, variant and overrides): its files' hidden staging names
+# (".NAME.timeline.json.<pid>.<hex>.part") must stay within the 255 bytes a file system allows

@@ -13,6 +13,11 @@ import voicecoach as vc
 from .conftest import write_routine
 
 
+def _validated(path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(path)], capture_output=True,
+                          text=True, timeout=60)
+
+
 def _refused(text: str) -> str:
     with pytest.raises(vc.RoutineError) as caught:
         vc.script(vc.parse_routine(text, source="r.yaml"))
@@ -63,8 +68,7 @@ def test_a_routine_that_is_a_pipe_or_a_device_is_one_line(tmp_path, special):
     path = tmp_path / "routine.yaml"
     if special == "fifo":
         os.mkfifo(path)
-    run = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(path if special == "fifo" else special)],
-                         capture_output=True, text=True, timeout=60)
+    run = _validated(path if special == "fifo" else special)
     assert run.returncode == 2
     assert run.stderr.endswith("cannot be read (it is not a regular file (a pipe, a device or a socket)); give the "
                                "path of a routine file you may read\n")
@@ -73,8 +77,7 @@ def test_a_routine_that_is_a_pipe_or_a_device_is_one_line(tmp_path, special):
 def test_a_cover_that_is_a_pipe_is_one_line(tmp_path):
     os.mkfifo(tmp_path / "cover.png")
     routine = write_routine(tmp_path, "title: T\ncover: cover.png\nexercises:\n  - {name: P, hold: 5s}\n")
-    run = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(routine)], capture_output=True,
-                         text=True, timeout=60)
+    run = _validated(routine)
     assert run.returncode == 2
     assert run.stderr == (f'{routine}:2: cover: "cover.png" cannot be read (it is not a regular file (a pipe, a '
                           "device or a socket)); give the path of a PNG or JPEG image, relative to the routine file\n")
@@ -100,8 +103,7 @@ def test_a_file_name_too_long_for_its_staging_file_is_refused_before_any_synthes
 def test_music_that_is_a_pipe_is_one_line(tmp_path):
     os.mkfifo(tmp_path / "beat.mp3")
     routine = write_routine(tmp_path, "title: T\nmusic: beat.mp3\nexercises:\n  - {name: P, hold: 5s}\n")
-    run = subprocess.run([sys.executable, "-m", "voicecoach", "validate", str(routine)], capture_output=True,
-                         text=True, timeout=60)
+    run = _validated(routine)
     assert run.returncode == 2
     assert run.stderr == (f'{routine}:2: music: "beat.mp3" is not a regular file (a pipe, a device or a socket); '
                           "give the path of a music file or folder\n")

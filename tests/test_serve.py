@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -185,3 +186,40 @@ def test_the_command_prints_the_address_with_its_token_or_warns_without_one(serv
         address = first.split(" at ", 1)[1].split()[0]
         assert address.startswith("http://127.0.0.1:") and address.endswith("/" + expected_query)
         assert ("warning: no access token" in stderr) == warning
+
+
+def test_a_non_ascii_token_in_a_request_is_403_not_silence(guarded):
+    netloc, _ = guarded
+    for path in ("/?token=%C3%A9", "/?token=p%C3%A4ssw%C3%B6rd", "/?token=%FF%FE"):
+        assert get(netloc, path)[0] == 403
+    assert get(netloc, "/", headers={"Cookie": "voicecoach_token=é"})[0] == 403
+
+
+def test_a_token_a_phone_cannot_carry_is_refused_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from voicecoach._cli.app import app
+
+    result = CliRunner().invoke(app, ["serve", str(tmp_path), "--token", "pässwörd", "--host", "127.0.0.1",
+                                      "--port", "0", "-q"])
+    assert result.exit_code == 2
+    assert result.stderr == ("--token: is not a token a phone's address can carry; use letters, digits, and . _ ~ - "
+                             "only\n")
+
+
+def test_a_timeline_nested_thousands_deep_or_with_1e999_is_listed_as_damaged(tmp_path, cache_dir):
+    from voicecoach._publish.feed import scan_sessions
+    from voicecoach._publish.serve import page
+    from voicecoach._stores import FolderStore
+
+    out = tmp_path / "out"
+    build_file(write_routine(tmp_path, ROUTINE, "knee.yaml"), BuildOptions(output_dir=out, cache_dir=cache_dir))
+    good = (out / "knee-hip.timeline.json").read_text()
+    infinite = re.sub(r'"duration": [0-9.]+', '"duration": 1e999', good, count=1)
+    for number, damaged in enumerate(["[" * 100_000 + "]" * 100_000, infinite]):
+        (out / f"bad-{number}.mp3").write_bytes((out / "knee-hip.mp3").read_bytes())
+        (out / f"bad-{number}.timeline.json").write_text(damaged)
+    sessions, broken = scan_sessions(FolderStore(out))
+    assert [session.mp3.name for session in sessions] == ["knee-hip.mp3"]
+    assert sorted(problem.mp3.name for problem in broken) == ["bad-0.mp3", "bad-1.mp3"]
+    assert "knee-hip.mp3" in page(out)

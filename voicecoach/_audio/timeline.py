@@ -156,8 +156,9 @@ class Timeline:
                                       for c in data["chapters"]),
                        warnings=tuple(str(warning) for warning in data.get("warnings", ())),
                        language=str(data.get("language") or "en"))
-        except (KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"not a voicecoach timeline ({type(error).__name__}: {error})") from None
+        except (KeyError, TypeError, AttributeError, RecursionError, OverflowError) as error:
+            # RecursionError: JSON nested thousands deep; OverflowError: a time of 1e999 (infinity)
+            raise ValueError(f"not a voicecoach timeline ({type(error).__name__})") from None
 
 
 def _s(ms: int) -> float:

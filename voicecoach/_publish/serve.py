@@ -105,6 +105,9 @@ def make_server(folder: str | Path, host: str, port: int, token: str | None = No
     answered 403. An idle connection is closed after ``timeout_s``. Unless ``quiet``, ``log`` gets one short
     line per request.
     """
+    if token is not None and not re.fullmatch(r"[A-Za-z0-9._~-]{1,200}", token):
+        raise OutputError("is not a token a phone's address can carry; use letters, digits, and . _ ~ - only",
+                          field="{@token}")
     local = open_store(folder, "folder").local("")
     if local is None:
         raise OutputError("is not a folder on this machine; serve works on a local folder: copy the sessions "
@@ -191,7 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         held = cookie[TOKEN_COOKIE].value if TOKEN_COOKIE in cookie else None
         if self.access_token is not None and not any(
-                value is not None and hmac.compare_digest(value, self.access_token) for value in (given, held)):
+                value is not None and hmac.compare_digest(value.encode(), self.access_token.encode())
+                for value in (given, held)):
             self._send(HTTPStatus.FORBIDDEN, "text/plain; charset=utf-8",
                        b"forbidden: open the address `voicecoach serve` printed (it carries the access token)\n",
                        head)

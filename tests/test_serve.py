@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,6 +29,19 @@ def served(tmp_path_factory, cache_dir):
     yield result, urlsplit(address).netloc
     server.shutdown()
     server.server_close()
+
+
+def address_of(netloc: str) -> tuple[str, int]:
+    host, port = netloc.split(":")
+    return host, int(port)
+
+
+def answer(connection: socket.socket) -> bytes:
+    """All the server sends until it closes the connection."""
+    received = b""
+    while block := connection.recv(65536):
+        received += block
+    return received
 
 
 def get(netloc: str, path: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -90,8 +105,8 @@ def guarded(served, tmp_path_factory):
     (out / "photos").mkdir(exist_ok=True)
     (out / "photos" / "me.png").write_bytes(b"\x89PNG private")
     lines: list[str] = []
-    server, address = serve_in_background(out, token="s3cret-token", timeout_s=1.0, quiet=False,
-                                          log=lines.append)
+    server, address = serve_in_background(out, token="s3cret-token", timeout_s=1.0, head_timeout_s=1.0,
+                                          quiet=False, log=lines.append)
     yield urlsplit(address).netloc, lines
     server.shutdown()
     server.server_close()
@@ -131,23 +146,17 @@ def test_every_request_gets_an_answer(guarded):
     assert headers["Server"] == "voicecoach"  # no Python version
 
 
-def test_half_open_connections_are_closed_and_the_page_still_loads(guarded):
-    import socket
-    import time
-
+def test_half_open_connections_get_408_at_the_head_deadline_and_the_page_still_loads(guarded):
     netloc, _ = guarded
-    host, port = netloc.split(":")
     idle = []
     for _ in range(50):
-        connection = socket.create_connection((host, int(port)), timeout=5)
+        connection = socket.create_connection(address_of(netloc), timeout=30)
         connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finished
         idle.append(connection)
     try:
         assert get(netloc, "/?token=s3cret-token")[0] == 200  # served meanwhile
-        time.sleep(1.5)  # past the timeout
-        for connection in idle:
-            connection.settimeout(5)
-            assert connection.recv(1024) == b""  # closed by the server
+        for connection in idle:  # each answered 408 at its deadline, then closed
+            assert answer(connection).startswith(b"HTTP/1.0 408 Request Timeout\r\n")
     finally:
         for connection in idle:
             connection.close()
@@ -158,7 +167,6 @@ def test_one_short_line_per_request_and_no_traceback(guarded, capfd):
     before = len(lines)
     get(netloc, "/?token=s3cret-token")
     assert lines[before:][-1].endswith(" GET / 200")
-    import socket
     host, port = netloc.split(":")
     with socket.create_connection((host, int(port))) as connection:  # a client that hangs up mid-request
         connection.sendall(b"GET /knee-hip.mp3 HTTP/1.1\r\nHost: x\r\nCookie: voicecoach_token=s3cret-token\r\n\r\n")
@@ -223,3 +231,118 @@ def test_a_timeline_nested_thousands_deep_or_with_1e999_is_listed_as_damaged(tmp
     assert [session.mp3.name for session in sessions] == ["knee-hip.mp3"]
     assert sorted(problem.mp3.name for problem in broken) == ["bad-0.mp3", "bad-1.mp3"]
     assert "knee-hip.mp3" in page(out)
+
+
+# ---------------------------------------------------------------- under abuse
+
+
+@pytest.fixture(scope="module")
+def patient(served):
+    """The folder served with a head deadline longer than any test: slow clients stay connected."""
+    result, _ = served
+    server, address = serve_in_background(result.mp3_path.parent, head_timeout_s=600)
+    yield urlsplit(address).netloc
+    server.shutdown()
+    server.server_close()
+
+
+def still_open(connection: socket.socket) -> bool:
+    connection.setblocking(False)
+    try:
+        return connection.recv(1) != b""
+    except BlockingIOError:
+        return True
+    finally:
+        connection.setblocking(True)
+
+
+def test_a_client_is_answered_while_100_slow_clients_are_connected(patient):
+    slow = [socket.create_connection(address_of(patient), timeout=30) for _ in range(100)]
+    try:
+        for number, connection in enumerate(slow):
+            connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" if number % 2 else b"")  # half idle, half slow
+        assert get(patient, "/knee-hip.lrc")[0] == 200
+        assert all(still_open(connection) for connection in slow)  # answered without waiting for any of them
+    finally:
+        for connection in slow:
+            connection.close()
+
+
+def test_every_one_of_300_simultaneous_clients_gets_an_answer(patient):
+    statuses: list[int] = []
+    start = threading.Barrier(300)
+
+    def client() -> None:
+        start.wait()
+        statuses.append(get(patient, "/knee-hip.lrc")[0])
+
+    clients = [threading.Thread(target=client) for _ in range(300)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    assert statuses == [200] * 300  # no connection reset, none left without an answer
+
+
+def test_past_the_connection_limit_a_client_gets_503_at_once(served):
+    result, _ = served
+    server, address = serve_in_background(result.mp3_path.parent, head_timeout_s=600, max_connections=2)
+    netloc = urlsplit(address).netloc
+    holding = [socket.create_connection(address_of(netloc), timeout=30) for _ in range(2)]
+    try:
+        with socket.create_connection(address_of(netloc), timeout=30) as third:  # accepted after those two
+            third.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            assert answer(third).startswith(b"HTTP/1.0 503 Service Unavailable\r\n")
+    finally:
+        for connection in holding:
+            connection.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_head_sent_a_line_at_a_time_is_cut_off_at_its_deadline(served):
+    result, _ = served
+    server, address = serve_in_background(result.mp3_path.parent, head_timeout_s=0.5)
+    try:
+        with socket.create_connection(address_of(urlsplit(address).netloc), timeout=30) as connection:
+            connection.sendall(b"GET / HTTP/1.1\r\n")
+            sent = 0
+            try:
+                while still_open(connection) and sent < 3000:  # a header line at a time, each in good time
+                    connection.sendall(b"X-Slow: 1\r\n")
+                    sent += 1
+                    threading.Event().wait(0.01)
+                cut_off = answer(connection)
+            except (BrokenPipeError, ConnectionResetError):  # it came in while the server closed: a reset
+                cut_off = b"reset"
+            assert cut_off.startswith((b"HTTP/1.0 408 Request Timeout\r\n", b"reset")) and sent < 3000
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+TLS_HELLO = bytes.fromhex("160301020001")  # the first bytes of a TLS client hello: https:// on plain HTTP
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), [
+    (b"GET /\r\n", b"400 Bad Request"),  # HTTP/0.9: it used to wait for headers that never come
+    (TLS_HELLO, b"400 Bad Request"),  # it used to wait for a line end that never comes
+    (b"\x01\x02 hello there\r\n\r\n", b"400 Bad Request"),
+    (b"GET / HTTP/2.0\r\n\r\n", b"505 HTTP Version Not Supported"),
+    (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"505 HTTP Version Not Supported"),  # HTTP/2 with prior knowledge
+])
+def test_what_is_not_http_1_gets_a_status_line_at_once(patient, request_bytes, status):
+    with socket.create_connection(address_of(patient), timeout=20) as connection:  # less than any deadline
+        connection.sendall(request_bytes)
+        assert answer(connection).startswith(b"HTTP/1.0 " + status + b"\r\n")
+
+
+def test_an_idle_connection_is_closed_at_the_head_deadline(served):
+    result, _ = served
+    server, address = serve_in_background(result.mp3_path.parent, head_timeout_s=0.5)
+    try:
+        with socket.create_connection(address_of(urlsplit(address).netloc), timeout=30) as connection:
+            assert answer(connection) == b""  # closed, with nothing sent
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -10,8 +10,10 @@ player can seek to a chapter.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import html
+import itertools
 import json
 import logging
 import mimetypes
@@ -19,6 +21,7 @@ import re
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
@@ -55,9 +58,13 @@ def lan_address() -> str:
             return "127.0.0.1"
 
 
-DEFAULT_TIMEOUT_S = 30
-DEFAULT_MAX_CONNECTIONS = 64
+DEFAULT_TIMEOUT_S = 30  # a client that stops reading a response is dropped after this long
+DEFAULT_HEAD_TIMEOUT_S = 10  # the whole request head must arrive within this (an idle connection is closed then)
+DEFAULT_MAX_CONNECTIONS = 512  # at once; past that, a new client is answered 503 at once
+LISTEN_BACKLOG = 1024  # connections the kernel holds until they are accepted
 MAX_PATH_CHARS = 2048
+_TLS_HANDSHAKE = 0x16  # the first byte of a TLS client hello: someone opened https:// on a plain HTTP server
+_VERSION = re.compile(r"HTTP/(\d{1,3})\.(\d{1,3})")
 TOKEN_COOKIE = "voicecoach_token"
 _LOG = logging.getLogger("voicecoach.serve")
 
@@ -67,19 +74,85 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+class _HeadDeadlines:
+    """One thread that holds every connection to its deadline for the request head.
+
+    A connection whose head has not arrived in time has its reading side shut down: the handler's read
+    returns at once, and the handler (the only one that writes) answers 408, or closes an idle connection.
+    However slowly a client sends, it holds its thread for at most the deadline.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._pending: dict[int, tuple[float, socket.socket]] = {}
+        self._expired: set[int] = set()
+        self._tickets = itertools.count()
+        self._changed = threading.Condition()
+        self._closed = False
+        threading.Thread(target=self._watch, name="voicecoach-serve-deadlines", daemon=True).start()
+
+    def start(self, connection: socket.socket) -> int:
+        with self._changed:
+            ticket = next(self._tickets)
+            self._pending[ticket] = (time.monotonic() + self.seconds, connection)
+            self._changed.notify()
+            return ticket
+
+    def finish(self, ticket: int) -> bool:
+        """The head is in (or no more of it will be read): whether it came in time. Asked again, the same answer."""
+        with self._changed:
+            self._pending.pop(ticket, None)
+            return ticket not in self._expired
+
+    def release(self, ticket: int) -> None:
+        with self._changed:
+            self._pending.pop(ticket, None)
+            self._expired.discard(ticket)
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+
+    def _watch(self) -> None:
+        with self._changed:
+            while not self._closed:
+                now = time.monotonic()
+                for ticket, (deadline, connection) in list(self._pending.items()):
+                    if deadline <= now:
+                        del self._pending[ticket]
+                        self._expired.add(ticket)
+                        with contextlib.suppress(OSError):
+                            connection.shutdown(socket.SHUT_RD)
+                soonest = min((deadline for deadline, _ in self._pending.values()), default=now + 3600)
+                self._changed.wait(max(0.0, soonest - now))
+
+
 class _Server(ThreadingHTTPServer):
-    """One thread per connection, at most ``max_connections`` at once (past that, a client waits to be
-    accepted); a client that goes away is at most a debug line, never a traceback."""
+    """One thread per connection, at most ``max_connections`` at once: past that, a client is answered 503 at
+    once, never left waiting. A client that goes away is at most a debug line, never a traceback."""
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
     max_connections = DEFAULT_MAX_CONNECTIONS
+    head_timeout_s: float = DEFAULT_HEAD_TIMEOUT_S
 
     def server_activate(self) -> None:
         super().server_activate()
         self.slots = threading.BoundedSemaphore(self.max_connections)
+        self.deadlines = _HeadDeadlines(self.head_timeout_s)
+
+    def server_close(self) -> None:
+        super().server_close()
+        if hasattr(self, "deadlines"):
+            self.deadlines.close()
 
     def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        self.slots.acquire()
+        if not self.slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):  # never waits on a client: the acceptor serves everyone else
+                request.send(_BUSY, socket.MSG_DONTWAIT)
+            self.shutdown_request(request)
+            return
         try:
             super().process_request(request, client_address)
         except BaseException:
@@ -98,12 +171,14 @@ class _Server(ThreadingHTTPServer):
 
 def make_server(folder: str | Path, host: str, port: int, token: str | None = None, quiet: bool = True,
                 timeout_s: float = DEFAULT_TIMEOUT_S, max_connections: int = DEFAULT_MAX_CONNECTIONS,
-                log: Callable[[str], None] | None = None) -> ThreadingHTTPServer:
+                log: Callable[[str], None] | None = None,
+                head_timeout_s: float = DEFAULT_HEAD_TIMEOUT_S) -> ThreadingHTTPServer:
     """A server for ``folder`` bound to ``host:port`` (port 0: any free port); start it with ``serve_forever``.
 
     With a ``token``, every request must carry it (``?token=`` once, then the cookie the page gets) or is
-    answered 403. An idle connection is closed after ``timeout_s``. Unless ``quiet``, ``log`` gets one short
-    line per request.
+    answered 403. A request's head must arrive within ``head_timeout_s`` (408 if not; an idle connection is
+    closed); a client that stops reading a response is dropped after ``timeout_s``. At most
+    ``max_connections`` at once; past that, 503. Unless ``quiet``, ``log`` gets one short line per request.
     """
     if token is not None and not re.fullmatch(r"[A-Za-z0-9._~-]{1,200}", token):
         raise OutputError("is not a token a phone's address can carry; use letters, digits, and . _ ~ - only",
@@ -126,6 +201,7 @@ def make_server(folder: str | Path, host: str, port: int, token: str | None = No
         pass
 
     Server.max_connections = max_connections
+    Server.head_timeout_s = head_timeout_s
     try:
         return Server((host, port), Handler)
     except OSError as error:
@@ -153,12 +229,74 @@ def is_served(folder: Path, target: Path) -> bool:
     return files is not None and files.mp3.is_file() and files.timeline.is_file()
 
 
+_BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
+         b"Content-Length: 31\r\nConnection: close\r\n\r\nbusy: too many clients; retry\r\n")
+
+
 class _Handler(BaseHTTPRequestHandler):
     root: Path
     access_token: str | None = None
     sinks: tuple[Callable[[str], None], ...] = ()  # where the one line per request goes (none: quiet)
     server_version = "voicecoach"
     sys_version = ""
+    server: _Server
+    default_request_version = "HTTP/1.0"  # every answer has a status line, even to a request that has none
+
+    def handle_one_request(self) -> None:
+        """http.server's, with a deadline for the whole head, and plain refusals of what is not HTTP/1.x."""
+        ticket = self.server.deadlines.start(self.connection)
+        self._ticket = ticket
+        self.connection.settimeout(None)  # the deadline bounds the head, whatever the socket's own timeout
+        try:
+            first = self.rfile.peek(1)[:1]  # type: ignore[attr-defined]  # a BufferedReader
+            if first and first[0] == _TLS_HANDSHAKE:
+                self._refuse(HTTPStatus.BAD_REQUEST, "this server speaks plain HTTP: open its http:// address")
+                return
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self._refuse(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long")
+                return
+            if not self.raw_requestline:  # closed, or idle past the deadline
+                self.close_connection = True
+                return
+            if not self.raw_requestline.endswith(b"\n") and not self.server.deadlines.finish(ticket):
+                self._refuse(HTTPStatus.REQUEST_TIMEOUT, "the request took too long to arrive")
+                return
+            if not self.parse_request():
+                return
+            self.connection.settimeout(self.timeout)  # a client that stops reading the answer
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.send_error(HTTPStatus.NOT_IMPLEMENTED, "only GET and HEAD")
+                return
+            method()
+            self.wfile.flush()
+        except TimeoutError:
+            self.close_connection = True
+        finally:
+            self.server.deadlines.release(ticket)
+
+    def parse_request(self) -> bool:
+        """Only ``METHOD PATH HTTP/1.x``: HTTP/0.9 (two words) would wait for headers it never sends, and
+        anything else is answered with a status line, never a bare body."""
+        words = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n").split()
+        if len(words) != 3 or not _VERSION.fullmatch(words[2]):
+            self._refuse(HTTPStatus.BAD_REQUEST, "not an HTTP/1.0 or HTTP/1.1 request")
+            return False
+        if words[2] not in ("HTTP/1.0", "HTTP/1.1"):
+            self._refuse(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "only HTTP/1.0 and HTTP/1.1")
+            return False
+        parsed = super().parse_request()
+        if not self.server.deadlines.finish(self._ticket):  # the headers came too slowly
+            if parsed:
+                self._refuse(HTTPStatus.REQUEST_TIMEOUT, "the request took too long to arrive")
+            return False
+        return parsed
+
+    def _refuse(self, status: HTTPStatus, why: str) -> None:
+        self.command, self.request_version, self.requestline = "", "HTTP/1.0", ""
+        self.close_connection = True
+        self.send_error(status, explain=why)
 
     def version_string(self) -> str:
         return self.server_version  # no Python version in the Server header

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import socket
 import threading
@@ -343,6 +344,88 @@ def test_an_idle_connection_is_closed_at_the_head_deadline(served):
     try:
         with socket.create_connection(address_of(urlsplit(address).netloc), timeout=30) as connection:
             assert answer(connection) == b""  # closed, with nothing sent
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------- only what a build wrote
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory, cache_dir):
+    """A batch (manifest, playlist, subtitles) beside files planted with build-like names, and links."""
+    from voicecoach._catalog.catalog import build_batch
+    from voicecoach._catalog.model import BatchOptions
+    from voicecoach._catalog.specs import batch_specs
+    from voicecoach._routine.load import load_routine_file
+
+    folder = tmp_path_factory.mktemp("planted")
+    (folder / "outside.timeline.json").write_text("private, outside the folder")
+    out = folder / "out"
+    routine_file = load_routine_file(write_routine(folder, ROUTINE, "knee.yaml"))
+    batch = build_batch(routine_file, batch_specs(routine_file),
+                        BatchOptions(output_dir=out, jobs=1, cache_dir=cache_dir, subtitle_formats=("srt",)))
+    out = batch.folder  # the routine's folder: its sessions, manifest and playlist
+    real = out / batch.sessions[0].result.files.mp3.name
+    name = real.name[: -len(".mp3")]
+    (out / "fake.mp3").write_bytes(b"ID3 private audio")
+    (out / "fake.timeline.json").write_text((out / f"{name}.timeline.json").read_text())
+    (out / "calf-raises.srt").write_text("1\nprivate stray subtitles\n")
+    (out / f"{name}.vtt").write_text("WEBVTT\n\nprivate: a sidecar the timeline does not list\n")
+    (out / "private.m3u8").write_text("#EXTM3U\nprivate.mp3\n")
+    (out / "sub").mkdir()
+    (out / "sub" / "manifest.json").write_text('{"private": true, "sessions": []}')
+    (out / "alias.mp3").symlink_to(real)
+    (out / "alias.timeline.json").symlink_to(out / f"{name}.timeline.json")
+    (out / "linked").symlink_to(out)
+    (out / "borrowed.mp3").write_bytes(real.read_bytes())  # a real MP3 whose timeline is a link out of the folder
+    (out / "borrowed.timeline.json").symlink_to(folder / "outside.timeline.json")
+    server, address = serve_in_background(out)
+    yield urlsplit(address).netloc, name, batch
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_batch_s_files_are_served(planted):
+    netloc, name, batch = planted
+    for path in [f"/{name}.mp3", f"/{name}.timeline.json", f"/{name}.lrc", f"/{name}.srt", "/manifest.json",
+                 f"/{batch.playlist_in_store.name}", f"/{name}.chapters.json"]:
+        assert get(netloc, path)[0] == 200, path
+    status, _, body = get(netloc, f"/{name}.chapters.json")  # made from the timeline, not read from the folder
+    assert json.loads(body)["chapters"][1] == {"startTime": batch.sessions[0].result.timeline.chapters[1].start_ms
+                                               / 1000, "title": "Reach"}
+
+
+@pytest.mark.parametrize("path", ["/fake.mp3", "/fake.timeline.json", "/calf-raises.srt", "/private.m3u8",
+                                  "/sub/manifest.json", "/alias.mp3", "/alias.timeline.json", "/borrowed.mp3",
+                                  "/borrowed.timeline.json", "/linked/manifest.json"])
+def test_files_planted_with_build_like_names_and_links_are_not_served(planted, path):
+    netloc, name, _ = planted
+    status, _, body = get(netloc, path)
+    assert status == 404 and b"private" not in body
+    assert get(netloc, f"/linked/{name}.mp3")[0] == 404  # a link to a folder
+    assert b"private" not in get(netloc, f"/{name}.vtt")[1:][1] and get(netloc, f"/{name}.vtt")[0] == 404
+
+
+def test_the_page_lists_planted_sessions_as_damaged_never_as_sessions(planted):
+    netloc, name, _ = planted
+    page = get(netloc, "/")[2].decode()
+    assert f'src="{name}.mp3"' in page
+    for planted_name in ("fake.mp3", "alias.mp3", "borrowed.mp3"):
+        assert f'src="{planted_name}"' not in page
+        assert f'<section class="session damaged"><h3>{planted_name}</h3>' in page
+
+
+def test_a_session_whose_timeline_was_replaced_is_not_served(tmp_path, cache_dir):
+    out = tmp_path / "out"
+    build_file(write_routine(tmp_path, ROUTINE, "knee.yaml"), BuildOptions(output_dir=out, cache_dir=cache_dir))
+    timeline = out / "knee-hip.timeline.json"
+    timeline.write_text(timeline.read_text().replace('"Squeeze"', '"Sqeeze"'))  # no longer the MP3's
+    server, address = serve_in_background(out)
+    try:
+        assert get(urlsplit(address).netloc, "/knee-hip.mp3")[0] == 404
+        assert get(urlsplit(address).netloc, "/knee-hip.lrc")[0] == 404
     finally:
         server.shutdown()
         server.server_close()

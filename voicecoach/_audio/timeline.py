@@ -95,6 +95,7 @@ class Timeline:
     chapters: tuple[Chapter, ...]
     warnings: tuple[str, ...] = ()
     language: str = "en"  # the session's language: its cues, chapter titles and lyrics are in it
+    files: tuple[str, ...] = ()  # the files the build wrote beside the MP3 (NAME.lrc, subtitles), by name
 
     @property
     def sounds(self) -> tuple[SpeechEvent | ToneEvent, ...]:
@@ -116,6 +117,7 @@ class Timeline:
             "title": self.title,
             "language": self.language,
             "duration": _s(self.duration_ms),
+            "files": list(self.files),
             "chapters": [{"title": c.title, "start": _s(c.start_ms), "end": _s(c.end_ms)} for c in self.chapters],
             "events": [_event_dict(event) for event in self.events],
             "warnings": list(self.warnings),
@@ -138,7 +140,8 @@ class Timeline:
 
         head = [f'  "title": {json.dumps(self.title, ensure_ascii=False)},',
                 f'  "language": {json.dumps(self.language)},',
-                f'  "duration": {json.dumps(_s(self.duration_ms))},']
+                f'  "duration": {json.dumps(_s(self.duration_ms))},',
+                f'  "files": {json.dumps(list(self.files), ensure_ascii=False)},']
         chapters = ({"title": c.title, "start": _s(c.start_ms), "end": _s(c.end_ms)} for c in self.chapters)
         return "\n".join(["{", *head, *block("chapters", chapters),
                            *block("events", (_event_dict(event) for event in self.events)),
@@ -155,7 +158,8 @@ class Timeline:
                        chapters=tuple(Chapter(str(c["title"]), _ms(c["start"]), _ms(c["end"]))
                                       for c in data["chapters"]),
                        warnings=tuple(str(warning) for warning in data.get("warnings", ())),
-                       language=str(data.get("language") or "en"))
+                       language=str(data.get("language") or "en"),
+                       files=tuple(str(name) for name in data.get("files", ())))
         except (KeyError, TypeError, AttributeError, RecursionError, OverflowError) as error:
             # RecursionError: JSON nested thousands deep; OverflowError: a time of 1e999 (infinity)
             raise ValueError(f"not a voicecoach timeline ({type(error).__name__})") from None

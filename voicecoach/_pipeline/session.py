@@ -16,6 +16,7 @@ Nothing else writes a session.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from .._audio.mix import session_length_frames
@@ -42,6 +43,7 @@ def write_session(job: SessionJob, on_chunk: ChunkCallback | None = None,
         timeline_path, lrc_path, *subtitle_paths, mp3_path = staged.paths
         timeline = strategy.encode(mp3_path, staged.scratch, on_chunk, should_stop)
         set_length(mp3_path, session_length_frames(timeline, job.sample_rate_hz))
+        timeline = dataclasses.replace(timeline, files=tuple(path.name for path in (files.lrc, *files.subtitles)))
         timeline_json = timeline.to_json()
         write_text(timeline_path, timeline_json, store.where(files.timeline))
         write_text(lrc_path, lrc_text(timeline, job.tags.album), store.where(files.lrc))

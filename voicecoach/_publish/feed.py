@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -26,7 +27,7 @@ from .._errors import OutputError
 from .._routine.languages import DEFAULT_LANGUAGE, prevailing_language, words_for
 from .._stores import Relative, Store, open_store
 from .names import SessionFiles
-from .tags import TIMELINE_HASH_TAG, tag_values
+from .tags import TIMELINE_HASH_TAG, tag_values, timeline_sha256
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -64,11 +65,13 @@ class DamagedSession:
     problem: str
 
 
-def scan_sessions(store: Store) -> tuple[list[FeedSession], list[DamagedSession]]:
+def scan_sessions(store: Store, refuse: Callable[[Path], str | None] = lambda mp3: None,
+                  ) -> tuple[list[FeedSession], list[DamagedSession]]:
     """Every built session in ``store`` (an MP3 with its ``.timeline.json``), and those that are damaged.
 
     A session is its build, not its file: the same build found twice (``build`` and then ``batch`` into one
     folder) is listed once, by the timeline hash in its tags. A damaged one never hides the others.
+    ``refuse(mp3)`` may say why a session found is not to be listed (``serve``: one no build wrote).
     """
     sessions: list[FeedSession] = []
     damaged: list[DamagedSession] = []
@@ -79,8 +82,13 @@ def scan_sessions(store: Store) -> tuple[list[FeedSession], list[DamagedSession]
         files = SessionFiles.of_mp3(mp3)
         if any(part.startswith(".") for part in mp3.parts) or files.timeline.as_posix() not in found:
             continue
+        problem = refuse(mp3)
+        if problem is not None:
+            damaged.append(DamagedSession(mp3, f"{store.where(mp3)}: {problem}"))
+            continue
         try:
-            timeline = Timeline.from_json((store.read(files.timeline) or b"").decode("utf-8"))
+            text = (store.read(files.timeline) or b"").decode("utf-8")
+            timeline = Timeline.from_json(text)
         except (ValueError, UnicodeDecodeError, OutputError) as error:
             damaged.append(DamagedSession(mp3, f"{store.where(files.timeline)}: is damaged ({error}); build the "
                                                "session again"))
@@ -94,6 +102,10 @@ def scan_sessions(store: Store) -> tuple[list[FeedSession], list[DamagedSession]
             damaged.append(DamagedSession(mp3, f"{store.where(mp3)}: is damaged ({error}); build the session again"))
             continue
         build = tag_values(tags, TIMELINE_HASH_TAG)
+        if build and build[0] != timeline_sha256(text):
+            damaged.append(DamagedSession(mp3, f"{store.where(mp3)}: does not match its timeline (the timeline hash "
+                                               "in its tags differs); build the session again"))
+            continue
         if build and build[0] in seen:
             continue
         seen.update(build)
@@ -113,10 +125,10 @@ def scan_sessions(store: Store) -> tuple[list[FeedSession], list[DamagedSession]
     return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name)), damaged
 
 
-def chapters_json(session: FeedSession) -> str:
+def chapters_json(timeline: Timeline) -> str:
     """Podcasting 2.0 JSON chapters (https://github.com/Podcastindex-org/podcast-namespace)."""
-    return json.dumps({"version": "1.2.0", "chapters": [{"startTime": start, "title": title}
-                                                        for title, start in session.chapters]},
+    return json.dumps({"version": "1.2.0", "chapters": [{"startTime": chapter.start_ms / 1000, "title": chapter.title}
+                                                        for chapter in timeline.chapters]},
                       indent=2, ensure_ascii=False) + "\n"
 
 
@@ -134,7 +146,8 @@ def write_feed(location: str | Path | Store, base_url: str) -> FeedResult:
     files: dict[Relative, bytes] = {}
     for session in sessions:
         session_files = SessionFiles.of_mp3(session.mp3)
-        files[session_files.chapters] = chapters_json(session).encode()
+        if session.timeline is not None:
+            files[session_files.chapters] = chapters_json(session.timeline).encode()
         if session.cover:
             files[session_files.cover] = session.cover
     feed_path = Path(FEED_NAME)

@@ -2,10 +2,10 @@
 
 The page lists each session with a player, its chapters (tap to jump) and the
 line being spoken, highlighted as it plays (from the session's timeline), plus
-a download link. The server is read-only: GET and HEAD only, only files
-inside the folder with the suffixes a session has, no hidden files, no folder
-listings, no way out of the folder. Audio answers byte ranges, so a phone's
-player can seek to a chapter.
+a download link. The server is read-only: GET and HEAD only, only the files a
+build wrote (``served.py`` decides), no hidden files, no folder listings, no
+way out of the folder. Audio answers byte ranges, so a phone's player can seek
+to a chapter. Every request head has a deadline and every answer a status line.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ from .._errors import OutputError
 from .._routine.languages import CuePhrases, prevailing_language, words_for
 from .._stores import FolderStore, open_store
 from .cover import image_mime
-from .feed import FEED_NAME, scan_sessions
+from .feed import chapters_json, scan_sessions
 from .names import SessionFiles
+from .served import ServedFiles
 
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
                    ".png": "image/png", ".jpg": "image/jpeg", ".m3u8": "audio/x-mpegurl", ".xml": "application/rss+xml",
@@ -193,6 +194,7 @@ def make_server(folder: str | Path, host: str, port: int, token: str | None = No
 
     class Handler(_Handler):
         root = served
+        files = ServedFiles(served)
         access_token = token
         timeout = timeout_s
         sinks = () if quiet else (log or print,)
@@ -217,24 +219,13 @@ def serve_in_background(folder: Path, host: str = "127.0.0.1", port: int = 0,
     return server, f"http://{host}:{server.server_address[1]}/"
 
 
-def is_served(folder: Path, target: Path) -> bool:
-    """Whether ``target`` (a file inside ``folder``) is one builds wrote, and only that: a session's MP3 (with
-    its timeline) and the files its name gives, a playlist, a manifest, the feed. Decided from the name, so a
-    request never walks the folder."""
-    if target.is_symlink():
-        return False
-    if target.suffix == ".m3u8" or target.name == "manifest.json" or target == folder / FEED_NAME:
-        return True
-    files = SessionFiles.of_file(target)
-    return files is not None and files.mp3.is_file() and files.timeline.is_file()
-
-
 _BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
          b"Content-Length: 31\r\nConnection: close\r\n\r\nbusy: too many clients; retry\r\n")
 
 
 class _Handler(BaseHTTPRequestHandler):
     root: Path
+    files: ServedFiles  # what may be sent (served.py)
     access_token: str | None = None
     sinks: tuple[Callable[[str], None], ...] = ()  # where the one line per request goes (none: quiet)
     server_version = "voicecoach"
@@ -340,32 +331,42 @@ class _Handler(BaseHTTPRequestHandler):
             return
         set_cookie = given is not None and held != given
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", page(self.root).encode(), head, set_cookie)
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", page(self.root, self.files).encode(), head,
+                       set_cookie)
+            return
+        made = self._made(path)  # the feed's chapters and cover, made from the checked session
+        if made is not None:
+            self._send(HTTPStatus.OK, *made, head)
             return
         target = self._file(path)
-        if target is None and path.endswith(".cover.png"):  # the cover inside the MP3, for the page and lock screen
-            mp3 = self._file(path[: -len(".cover.png")] + ".mp3")
-            picture = _embedded_cover(mp3) if mp3 is not None else None
-            if picture is not None:
-                self._send(HTTPStatus.OK, image_mime(picture) or "image/png", picture, head)
-                return
         if target is None:
             self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n", head)
             return
         self._send_file(target, head)
 
     def _file(self, path: str) -> Path | None:
-        """The file ``path`` names, if it may be served: one a build wrote, inside the folder, not hidden."""
+        """The file ``path`` names, if it may be served: inside the folder, not hidden, one a build wrote."""
         parts = [part for part in path.split("/") if part]
         if not parts or any(part.startswith(".") or "\\" in part or "\x00" in part for part in parts):
             return None
+        target = self.root / Path(*parts)
         try:
-            target = (self.root / Path(*parts)).resolve()
-            if not target.is_relative_to(self.root) or not target.is_file():
-                return None
-            return target if is_served(self.root, target) else None
+            return target if self.files.allows(target) else None
         except OSError:  # a name too long for the file system, say
             return None
+
+    def _made(self, path: str) -> tuple[str, bytes] | None:
+        for suffix in (".chapters.json", ".cover.png"):
+            if path.endswith(suffix) and len(path) > len(suffix) + 1:
+                mp3 = self._file(path[: -len(suffix)] + ".mp3")
+                session = self.files.session(mp3) if mp3 is not None else None
+                if session is None:
+                    return None
+                if suffix == ".chapters.json":
+                    return "application/json", chapters_json(session.timeline).encode()
+                picture = _embedded_cover(mp3)  # type: ignore[arg-type]  # mp3 is a checked session's
+                return (image_mime(picture) or "image/png", picture) if picture is not None else None
+        return None
 
     def _send_file(self, target: Path, head: bool) -> None:
         size = target.stat().st_size
@@ -481,11 +482,15 @@ def coach_steps(timeline: Timeline, words: CuePhrases) -> list[dict]:
     return steps
 
 
-def page(folder: Path) -> str:
+def page(folder: Path, files: ServedFiles | None = None) -> str:
     """The phone page: every session as a card with its cover, a coach panel (where you are, the seconds
     left, what is next, the whole session's progress), a player, its chapters, the spoken lines and a
-    download link. Several versions of one routine are grouped under its title."""
-    sessions, damaged = scan_sessions(FolderStore(folder))
+    download link. Several versions of one routine are grouped under its title. Only sessions ``files``
+    allows are listed; any other is listed as damaged."""
+    served = files or ServedFiles(folder)
+    sessions, damaged = scan_sessions(FolderStore(folder), lambda mp3: None if served.session(folder / mp3) else (
+        "is not the MP3 and timeline a build wrote together (a link, or one of them replaced); build the session "
+        "again"))
     groups: dict[str, list[str]] = {}
     for number, session in enumerate(sessions):
         words = words_for(session.language)

@@ -1198,10 +1198,11 @@ def main() -> int:
             "5-minute routine without music, the memory baseline.",
         ]
         arguments.write.parent.mkdir(parents=True, exist_ok=True)
-        # scripts/bench_catalog.py writes its own section at the end: keep it
+        # scripts/bench_catalog.py and scripts/bench_serve.py write their own sections at the end: keep them
         old = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else ""
-        catalog = "## Catalogs: local pool and Dask"
-        kept = "\n" + old[old.index(catalog):] if catalog in old else ""
+        theirs = [old.index(heading) for heading in ("## Catalogs: local pool and Dask", "## serve under abuse")
+                  if heading in old]
+        kept = "\n" + old[min(theirs):] if theirs else ""
         arguments.write.write_text("\n".join(report) + "\n" + kept, encoding="utf-8")
         print(f"\nwrote {arguments.write}")
     return 0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from voicecoach._speech.entry import decode_entry
 
 from .conftest import LONG, encoders_writing_into, wait_for, write_routine
 
@@ -42,6 +43,16 @@ WORDY = ("title: Many words\nintro: Many phrases, so that a pool of engines spea
                                    for n in ("one", "two", "three", "four", "five", "six")))
 
 
+def _left_intact(out: Path, cache: Path) -> None:
+    """After a kill: nothing published, nothing half-written or hidden, and every cache entry whole."""
+    assert [path for path in out.rglob("*") if path.is_file()] == [] if out.exists() else True
+    entries = list(cache.rglob("*.clip"))
+    for entry in entries:
+        decode_entry(entry.read_bytes())  # raises on a torn or damaged entry
+    assert not [path for path in cache.rglob("*") if path.is_file() and path.suffix != ".clip"
+                and path.parent.name != "music" and path.name != "CACHEDIR.TAG"]
+
+
 @pytest.mark.parametrize("moment", ["synthesis", "encode"])
 def test_a_build_killed_with_sigkill_leaves_no_process_behind(tmp_path, moment):
     routine = write_routine(tmp_path, WORDY if moment == "synthesis" else LONG)
@@ -57,20 +68,25 @@ def test_a_build_killed_with_sigkill_leaves_no_process_behind(tmp_path, moment):
     build.kill()
     build.wait(timeout=60)
     wait_for(lambda: not [pid for pid in helpers if _alive(pid)], timeout_s=60)
+    _left_intact(out, cache)
 
 
-def test_a_batch_killed_with_sigkill_leaves_no_process_behind(tmp_path, cache_dir):
-    routine = write_routine(tmp_path, LONG)
-    out = tmp_path / "out"
-    env = {**os.environ, "VOICECOACH_CACHE_DIR": str(cache_dir)}
+@pytest.mark.parametrize("moment", ["synthesis", "encode"])
+def test_a_batch_killed_with_sigkill_leaves_no_process_behind(tmp_path, moment):
+    routine = write_routine(tmp_path, WORDY if moment == "synthesis" else LONG)
+    out, cache = tmp_path / "out", tmp_path / "cache"
     batch = subprocess.Popen([sys.executable, "-m", "voicecoach", "batch", str(routine), "-o", str(out), "-q",
-                              "--matrix", "voice.rate=150,170", "-j", "2"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=env)
-    folder = out / "long-enough-to-interrupt"
-    wait_for(lambda: folder.is_dir() and encoders_writing_into(folder) == 2, batch)
+                              "--matrix", "voice.rate=150,170", "-j", "2", "--cache-dir", str(cache)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if moment == "synthesis":
+        wait_for(lambda: bool(list(cache.rglob("*.clip"))) and len(_children(batch.pid)) >= 3, batch)
+    else:
+        folder = out / "long-enough-to-interrupt"
+        wait_for(lambda: folder.is_dir() and encoders_writing_into(folder) == 2, batch)
     helpers = _children(batch.pid)
     batch.send_signal(signal.SIGKILL)
     batch.wait(timeout=60)
     wait_for(lambda: not [pid for pid in helpers if _alive(pid)], timeout_s=60)
-    wait_for(lambda: encoders_writing_into(folder) == 0)
-    assert list(folder.iterdir()) == []
+    wait_for(lambda: encoders_writing_into(out) == 0 and all(encoders_writing_into(sub) == 0
+                                                             for sub in out.glob("*")) if out.exists() else True)
+    _left_intact(out, cache)

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from voicecoach._audio.mix import ms_to_frame
 from voicecoach._audio.music_bed import MusicBed
 from voicecoach._audio.music_schedule import schedule_music
 from voicecoach._audio.music_tracks import TrackInfo, measure_tracks
@@ -399,8 +400,13 @@ def test_the_schedule_covers_the_session_and_each_player_resumes_where_it_paused
                 assert playing and all("bed" in name for name in playing)
 
 
-def test_a_track_info_knows_its_length():
-    assert TrackInfo(44_100, -20.0).length_ms(22_050) == 2_000
+@given(frames=st.integers(1, 10**9), rate_hz=st.sampled_from([8_000, 16_000, 22_050, 24_000, 44_100, 48_000]))
+def test_a_track_s_length_in_ms_never_reaches_past_its_last_frame(frames, rate_hz):
+    length_ms = TrackInfo(frames, -20.0).length_ms(rate_hz)
+    # The schedule turns that length back into frames with the one rounding rule: never a frame the track lacks,
+    # and never more than a millisecond short of its end.
+    assert ms_to_frame(length_ms, rate_hz) <= frames
+    assert (length_ms + 1) * rate_hz > frames * 1000  # one ms more would last longer than the track
 
 
 def test_a_damaged_track_measurement_is_measured_again(tmp_path):

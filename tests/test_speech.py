@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from voicecoach._errors import RoutineError
+from voicecoach._errors import RoutineError, SpeechError
 from voicecoach._routine.model import Voice
 from voicecoach._speech.cache import PhraseCache
 from voicecoach._speech.service import SpeechService
@@ -224,3 +224,14 @@ def test_ctrl_c_while_a_pool_synthesizes_stops_it_cleanly(tmp_path):
     assert not [path for path in entries if path.name.endswith(".part")]
     for entry in (path for path in entries if path.suffix == ".clip"):
         decode_entry(entry.read_bytes())  # every entry is whole
+
+
+def test_a_phrase_that_crashes_espeak_ng_is_one_short_error_and_the_engine_goes_on(speech):
+    # Past the limits a routine is held to (a loaded routine never gets here): espeak-ng 1.51 dies of SIGSEGV
+    # on tens of kB. It dies in its own child process, so this process lives and says so in one line.
+    settings = speech.settings_for(Voice(), "en")
+    with pytest.raises(SpeechError) as raised:
+        speech.engine.synthesize("word " * 14_000, settings)
+    assert raised.value.format() == 'espeak-ng could not speak "' + "word " * 12 + '..." (70000 characters): ' \
+                                    "espeak-ng crashed (signal 11)"
+    assert len(speech.engine.synthesize("Rest", settings).samples) > 0

@@ -98,13 +98,14 @@ class Pyttsx3Engine:
 
     def synthesize(self, text: str, settings: SpeechSettings) -> Clip:
         """``text`` spoken by a fresh espeak-ng; again if it came back empty."""
+        quoted = f'"{text}"' if len(text) <= 80 else f'"{text[:60]}..." ({len(text)} characters)'
         for _ in range(SYNTHESIS_ATTEMPTS):
             _, rate_hz, data = self._speaker.ask(("speak", text, settings.voice_id, settings.rate_wpm,
-                                                  settings.volume), f'speak "{text}"')
+                                                  settings.volume), f"speak {quoted}")
             samples = np.frombuffer(data, dtype="<i2")
             if len(samples) >= rate_hz * 0.05 and np.any(np.abs(samples.astype(np.int32)) > SILENCE_THRESHOLD):
                 return Clip(data, rate_hz)
-        raise SpeechError(f'espeak-ng produced no audible speech for "{text}"; '
+        raise SpeechError(f"espeak-ng produced no audible speech for {quoted}; "
                           "check that espeak-ng works (`espeak-ng hello`)")
 
 

@@ -331,8 +331,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         set_cookie = given is not None and held != given
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", page(self.root, self.files).encode(), head,
-                       set_cookie)
+            # The page is made again only when a file of the folder changed (its name, size or time).
+            state = tuple(FolderStore(self.root).walk(""))
+            html_page = self.files.remembered("page", state, lambda: page(self.root, self.files).encode())
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", html_page, head, set_cookie)
             return
         made = self._made(path)  # the feed's chapters and cover, made from the checked session
         if made is not None:

@@ -18,6 +18,7 @@ import json
 import os
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,19 @@ class ServedFiles:
         self.root = root
         self._sessions: dict[Path, tuple[tuple, CheckedSession | None]] = {}
         self._manifests: dict[Path, tuple[tuple, dict | None]] = {}
+        self._made: dict[str, tuple[tuple, bytes]] = {}
         self._lock = threading.Lock()
+
+    def remembered(self, name: str, key: tuple, make: Callable[[], bytes]) -> bytes:
+        """What ``make()`` gave last time for ``name`` while ``key`` (the folder's state) is the same."""
+        with self._lock:
+            known = self._made.get(name)
+        if known is not None and known[0] == key:
+            return known[1]
+        made = make()
+        with self._lock:
+            self._made[name] = (key, made)
+        return made
 
     def session(self, mp3: Path) -> CheckedSession | None:
         """The session whose MP3 is ``mp3``, if it is one a build wrote (see the module's rules)."""

@@ -180,3 +180,41 @@ def test_the_cover_inside_the_mp3_is_served_for_the_card_and_the_lock_screen(pho
     src = page.locator(".session img.cover").first.get_attribute("src")
     size = page.evaluate(f"fetch({json.dumps(src)}).then(r => r.ok ? r.blob() : null).then(b => b && b.size)")
     assert size and size > 10_000
+
+
+def test_at_0_00_the_coach_panel_shows_what_comes_first(phone):
+    page, _ = phone
+    seek(page, 0.0)
+    coach = page.locator(".session").first.locator(".coach")
+    assert coach.locator(".where").inner_text() == "Intro"
+    assert coach.locator(".next").inner_text() == "→ Pencil pick-up · Left foot · Rep 1 of 2"
+
+
+def test_one_card_is_open_the_others_are_one_line_with_a_label(phone):
+    page, _ = phone
+    assert page.locator(".session.open").count() == 1
+    labels = page.locator(".session .summary .label").all_inner_texts()
+    assert labels == ["Foot drill", "Page test"]  # a card always has a label, even when it is the routine's title
+    second = page.locator(".session").nth(1)
+    assert not second.locator("audio").is_visible()
+    height = second.bounding_box()["height"]
+    assert height < 80  # one line: cover, title, length (the open card is several hundred pixels)
+    page.evaluate("document.querySelectorAll('audio')[1].play()")  # playing opens its card, and closes the other
+    page.wait_for_function("document.querySelectorAll('.session')[1].classList.contains('open')")
+    assert page.locator(".session.open").count() == 1
+    page.evaluate("document.querySelectorAll('audio')[1].pause()")
+    page.locator(".session").first.locator(".summary").click()  # choosing a card opens it
+    page.wait_for_function("document.querySelectorAll('.session')[0].classList.contains('open')")
+    assert page.locator(".session.open").count() == 1
+
+
+def test_the_card_and_the_player_agree_on_the_length(phone, tmp_path):
+    page, timeline = phone
+    served = page.evaluate("fetch(location.href).then(r => r.text())")  # the card as the server wrote it
+    written = served.split('<span class="length">', 1)[1].split("<", 1)[0]
+    page.wait_for_function("isFinite(document.querySelector('audio').duration)")
+    player = page.evaluate("(() => { const d = document.querySelector('audio').duration; "
+                           "return Math.floor(d / 60) + ':' + String(Math.floor(d) % 60).padStart(2, '0'); })()")
+    minutes, seconds = divmod(int(timeline["duration"]), 60)
+    assert written == player == f"{minutes}:{seconds:02d}"
+    assert page.locator(".session .summary .length").first.inner_text() == player

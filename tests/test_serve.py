@@ -60,7 +60,8 @@ def test_the_page_lists_each_session_with_player_chapters_and_lines(served):
     page = body.decode()
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert '<h2 class="routine">Knee &amp; hip</h2><section class="session" id="s0" lang="en">' in page
-    assert '<img class="cover" alt="" src="knee-hip.cover.png"><p class="facts">' in page
+    assert ('<button class="summary" type="button" aria-expanded="false"><img class="cover" alt="" '
+            'src="knee-hip.cover.png"><span class="label">Knee &amp; hip</span><span class="length">0:') in page
     assert '<audio controls preload="metadata" src="knee-hip.mp3"></audio>' in page
     for chapter in result.timeline.chapters:
         assert f'<button data-at="{chapter.start_ms / 1000}">{chapter.title}</button>' in page

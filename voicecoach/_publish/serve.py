@@ -510,21 +510,23 @@ def page(folder: Path, files: ServedFiles | None = None) -> str:
                 "steps": coach_steps(session.timeline, words) if session.timeline else []}
         ticks = "".join(f'<i style="left:{100 * start / max(session.duration_s, 0.001):.3f}%"></i>'
                         for _, start in session.chapters[1:])
-        minutes, seconds = divmod(round(session.duration_s), 60)
+        minutes, seconds = divmod(int(session.duration_s), 60)  # whole seconds, as players show a length
         version = session.title[len(session.album):].strip(" ()") if session.title.startswith(session.album) \
             else session.title
+        label = version or session.title  # the routine's heading names the base; a card always has a label
         groups.setdefault(session.album, []).append(
             f'<section class="session" id="s{number}" lang="{html.escape(session.language)}">'
+            '<button class="summary" type="button" aria-expanded="false">'
             + (f'<img class="cover" alt="" src="{quote(cover)}">' if session.cover else "")
-            + (f'<h3>{html.escape(version)}</h3>' if version else "")  # the routine's heading names the base
-            + f'<p class="facts">{minutes}:{seconds:02d}'
-            + (f" · {html.escape(session.description)}" if session.description else "") + "</p>"
-            f'<div class="coach"><p class="where"></p><p class="left"></p><p class="next"></p>'
+            + f'<span class="label">{html.escape(label)}</span>'
+            f'<span class="length">{minutes}:{seconds:02d}</span></button><div class="body">'
+            + (f'<p class="facts">{html.escape(session.description)}</p>' if session.description else "")
+            + f'<div class="coach"><p class="where"></p><p class="left"></p><p class="next"></p>'
             f'<div class="bar"><div class="fill"></div>{ticks}</div></div>'
             f'<audio controls preload="metadata" src="{quote(relative)}"></audio>'
             f'<ol class="chapters">{chapters}</ol><ol class="lines">{said}</ol>'
             f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p>'
-            f'<script type="application/json">{_json_for_html(data)}</script></section>')
+            f'<script type="application/json">{_json_for_html(data)}</script></div></section>')
     sections = [f'<h2 class="routine">{html.escape(album)}</h2>' + "".join(cards) for album, cards in groups.items()]
     # The page's own words are in the language most of its sessions are in; each session says its own.
     languages = [session.language for session in sessions]
@@ -554,8 +556,13 @@ _PAGE = """<!doctype html>
 body{overflow-anchor:none;font:17px/1.45 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;
 background:#fafaf7;color:#222}
 h1{font-size:1.4rem}h2.routine{font-size:1.25rem;margin:1.4rem 0 .2rem}h3{font-size:1.1rem;margin:.2rem 0}
-.facts{color:#666;margin:0 0 .5rem}.session{border-top:1px solid #ddd;padding:1rem 0;overflow:hidden}
-.cover{float:right;width:4.5rem;height:4.5rem;border-radius:.4rem;margin:0 0 .5rem .8rem}
+.facts{color:#666;margin:0 0 .5rem}.session{border-top:1px solid #ddd;padding:.6rem 0;overflow:hidden}
+.summary{display:flex;align-items:center;gap:.7rem;width:100%;font:inherit;color:inherit;text-align:left;
+background:none;border:0;padding:.2rem 0;cursor:pointer}
+.summary .label{flex:1;font-weight:600;min-height:1.45em}.summary .length{color:#666;font-variant-numeric:tabular-nums}
+.cover{width:2.6rem;height:2.6rem;border-radius:.3rem;flex:none}
+.session.open .cover{width:4.5rem;height:4.5rem}
+.session:not(.open) .body{display:none}
 audio{width:100%;clear:both}
 .coach{background:#1f2a3a;color:#fff;border-radius:.8rem;padding:.8rem 1rem;margin:.5rem 0;clear:both}
 .coach p{margin:0}.where{font-weight:600;height:2.9em;overflow:hidden}
@@ -579,8 +586,22 @@ const clock = s => {
   s = Math.max(0, Math.ceil(s));
   return s >= 60 ? Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') : String(s);
 };
+// A length in whole seconds, as the player shows it (rounded down), so that the card and the player agree.
+const length = s => Math.floor(s / 60) + ':' + String(Math.floor(s) % 60).padStart(2, '0');
+// One card open at a time: the one chosen, or the one playing; the others are one line each.
+const open = chosen => {
+  for (const card of cards) {
+    card.classList.toggle('open', card === chosen);
+    card.querySelector('.summary').setAttribute('aria-expanded', String(card === chosen));
+  }
+};
+if (cards.length) open(cards[0]);
 for (const card of cards) {
   const audio = card.querySelector('audio');
+  card.querySelector('.summary').addEventListener('click', () => open(card));
+  audio.addEventListener('loadedmetadata', () => {
+    if (isFinite(audio.duration)) card.querySelector('.summary .length').textContent = length(audio.duration);
+  });
   const data = JSON.parse(card.querySelector('script[type="application/json"]').textContent);
   const lines = [...card.querySelectorAll('.lines li')];
   const box = card.querySelector('.lines');
@@ -630,7 +651,8 @@ for (const card of cards) {
     const chapter = data.chapters.length ? data.chapters[chapterAt(t)].title : data.title;
     coach.querySelector('.where').textContent = step ? step.label : chapter;
     coach.querySelector('.left').textContent = step ? clock(step.end - t) : '';
-    const following = step ? step.next : (data.steps.find(s => s.start > t) || {}).label;
+    // Before the first step (the intro), what comes next is the first exercise, not the rest before it.
+    const following = step ? step.next : (data.steps.find(s => s.start > t && s.kind === 'hold') || {}).label;
     coach.querySelector('.next').textContent = following ? '→ ' + following : '';
     coach.querySelector('.fill').style.width = (100 * t / (data.duration || 1)) + '%';
     if (!audio.paused) media();
@@ -639,6 +661,7 @@ for (const card of cards) {
   audio.addEventListener('seeked', update);
   audio.addEventListener('play', async () => {
     for (const other of players) if (other !== audio && !other.paused) other.pause();  // one player at a time
+    open(card);
     if ('mediaSession' in navigator) {
       chapterShown = null;
       navigator.mediaSession.setActionHandler('nexttrack', () => jump(1));

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._errors import RoutineError
 from .._routine.model import Music
 from .mix import ms_to_frame
-from .music_tracks import MAX_TRACK_GAIN_DB, TrackInfo, decoder
+from .music_tracks import MAX_TRACK_GAIN_DB, MusicFileError, TrackInfo, decoder
 from .timeline import MusicEvent, Timeline
 
 # ---------------------------------------------------------------- the samples
@@ -180,7 +181,7 @@ class _Decoder:
     def __init__(self, file: str, path: Path, sample_rate_hz: int, position: int, owner: MusicEvent | None) -> None:
         self.file, self.position, self.owner = file, position, owner
         self.process = decoder(path, sample_rate_hz, position)
-        self.blocks: queue.Queue[bytes] = queue.Queue(maxsize=self.AHEAD_BLOCKS)
+        self.blocks: queue.Queue[bytes | MusicFileError] = queue.Queue(maxsize=self.AHEAD_BLOCKS)
         self.buffer = bytearray()
         self.done = False
         self.closed = threading.Event()
@@ -189,12 +190,14 @@ class _Decoder:
 
     def _pump(self) -> None:
         assert self.process.stdout is not None
-        data = b"x"
-        while data and not self.closed.is_set():
+        data: bytes | MusicFileError = b"x"
+        while data and not isinstance(data, MusicFileError) and not self.closed.is_set():
             try:
                 data = self.process.stdout.read(self.BLOCK_FRAMES * 2)
             except (OSError, ValueError):  # closed under it
                 data = b""
+            except MusicFileError as error:  # ffmpeg stalled, and was stopped: the mix fails with it
+                data = error
             while not self.closed.is_set():
                 try:
                     self.blocks.put(data, timeout=0.2)
@@ -206,6 +209,10 @@ class _Decoder:
         wanted = frames * 2
         while len(self.buffer) < wanted and not self.done:
             data = self.blocks.get()
+            if isinstance(data, MusicFileError):
+                self.done = True
+                raise RoutineError(f"cannot be played ({data.reason}); give a music file: mp3, m4a, ogg, flac or wav",
+                                   file=str(data.path))
             if not data:
                 self.done = True  # the file ended (a frame or two early, at most, after its measured length)
             self.buffer += data

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import select
 import subprocess
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,17 @@ MIN_TRACK_MS = 1000
 MAX_TRACK_GAIN_DB = 20.0  # a very quiet track is raised at most this much (its noise would come up with it)
 READ_FRAMES = 1 << 16
 _FORMAT = 3  # the cache's format: a new one measures again (3: each measurement carries its checksum)
+# ffmpeg reading a music file that gives no output for this long while it is being read (a file on a stalled
+# network drive, a demuxer waiting for more) is stopped, and the file refused in one line. Generous: ffmpeg
+# decodes minutes of music per second, and a busy machine is still far from 30 s without a byte.
+STALL_TIMEOUT_S = 30.0
+# What ffmpeg may open for a music file: one local file (given as ``file:PATH``, so that a name like
+# ``concat:a|b`` or ``http:...`` is only a name), read by the demuxer of a plain audio file. Never a playlist (hls:
+# a live .m3u8 waits for new segments forever; concat; dash), a network stream, an image sequence or a device:
+# ffmpeg refuses other formats before reading anything. ``mov`` is m4a/mp4 (its references to other files are off
+# by default), ``matroska`` is mka/webm, ``asf`` is wma.
+MUSIC_FORMATS = ("mp3", "mov", "ogg", "flac", "wav", "w64", "aiff", "aac", "matroska", "caf", "wv", "ape", "asf")
+_PLAYLIST_MAGIC = (b"#EXTM3U", b"#EXTINF", b"[playlist]")  # m3u, m3u8 and pls: named in the message
 
 
 @dataclass(frozen=True)
@@ -46,21 +59,62 @@ class MusicFileError(Exception):
 
 
 def decoder(path: Path, sample_rate_hz: int, offset_frames: int = 0) -> subprocess.Popen:
-    """ffmpeg decoding ``path`` to mono 16-bit samples at ``sample_rate_hz`` on its stdout, from a frame on."""
+    """ffmpeg decoding ``path`` to mono 16-bit samples at ``sample_rate_hz`` on its stdout, from a frame on.
+
+    Only a local file in one of MUSIC_FORMATS is read. Its stdout is watched: a read that waits STALL_TIMEOUT_S
+    for a byte stops ffmpeg and raises MusicFileError (a paused reader is no stall: only waiting reads count)."""
     seek = ["-ss", f"{offset_frames / sample_rate_hz:.6f}"] if offset_frames else []
-    return subprocess.Popen([ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "quiet", *seek, "-i", str(path),
-                             "-vn", "-sn", "-f", "s16le", "-ac", "1", "-ar", str(sample_rate_hz), "-"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "quiet",
+                                "-protocol_whitelist", "file", "-format_whitelist", ",".join(MUSIC_FORMATS),
+                                *seek, "-i", f"file:{path}",
+                                "-vn", "-sn", "-f", "s16le", "-ac", "1", "-ar", str(sample_rate_hz), "-"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+    assert isinstance(process.stdout, io.FileIO)  # bufsize=0: the pipe itself, read through the watch
+    process.stdout = io.BufferedReader(_Watched(process, process.stdout, path), READ_FRAMES * 2)
+    return process
+
+
+class _Watched(io.RawIOBase):
+    """ffmpeg's stdout, each read waiting at most STALL_TIMEOUT_S for its first byte; then ffmpeg is killed
+    (SIGKILL: ffmpeg waiting on a live playlist ignored a first SIGTERM) and the read raises MusicFileError."""
+
+    def __init__(self, process: subprocess.Popen, pipe: io.FileIO, path: Path) -> None:
+        super().__init__()
+        self.process, self.pipe, self.path = process, pipe, path
+        self.poll = select.poll()  # not select.select: it fails on a descriptor above 1023
+        self.poll.register(pipe.fileno(), select.POLLIN)
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.pipe.fileno()
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        if not self.poll.poll(STALL_TIMEOUT_S * 1000):
+            if self.process.poll() is None:
+                self.process.kill()
+            raise MusicFileError(self.path, f"ffmpeg read nothing of it for {STALL_TIMEOUT_S:g} s, so it was "
+                                            "stopped")
+        return self.pipe.readinto(buffer) or 0
+
+    def close(self) -> None:
+        if not self.closed:
+            self.pipe.close()
+        super().close()
 
 
 def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
     """Decode ``path`` once, as the session will: its length in frames and its integrated loudness."""
     try:
         with open(path, "rb") as handle:
-            if not handle.read(1):
-                raise MusicFileError(path, "the file is empty")
+            head = handle.read(16)
     except OSError as error:
         raise MusicFileError(path, (error.strerror or "it cannot be opened").lower()) from None
+    if not head:
+        raise MusicFileError(path, "the file is empty")
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_PLAYLIST_MAGIC):
+        raise MusicFileError(path, "it is a playlist, not a music file")
     process = decoder(path, sample_rate_hz)
     meter = LoudnessMeter(sample_rate_hz, with_true_peak=False)
     assert process.stdout is not None
@@ -74,7 +128,8 @@ def measure_track(path: Path, sample_rate_hz: int) -> TrackInfo:
         process.stdout.close()
         code = process.wait()
     if code != 0 or meter.frames == 0:
-        # ffmpeg's own words differ with each format ("Invalid argument", "Invalid data found..."): not repeated.
+        # ffmpeg's own words differ with each format ("Invalid argument", "Invalid data found", "Format not on
+        # whitelist"): not repeated.
         raise MusicFileError(path, "it is not audio ffmpeg can read")
     if meter.frames * 1000 < MIN_TRACK_MS * sample_rate_hz:
         raise MusicFileError(path, f"it lasts {meter.frames * 1000 // sample_rate_hz} ms, and a music track lasts at "

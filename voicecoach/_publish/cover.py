@@ -9,18 +9,32 @@ different routines look different.
 from __future__ import annotations
 
 import colorsys
+import functools
 import hashlib
 import io
 import textwrap
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from .._routine.durations import format_clock
 from .._routine.languages import DEFAULT_LANGUAGE, phrases_for
 
-SIZE_PX = 1400  # podcast apps ask for 1400 to 3000 px square
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+SIZE_PX = 1400  # podcast apps ask for 1400 to 3000 px square; a routine's own cover is embedded at most this big
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 MAX_COVER_BYTES = 5_000_000
+# A routine's own cover is at most this wide and high, read from its header before a pixel is decoded (Pillow's
+# own guard against decompression bombs allows 89 million pixels; this allows 16.8 million, 64 MB decoded).
+MAX_COVER_SIDE_PX = 4096
+JPEG_QUALITY = 90
+
+
+class CoverError(Exception):
+    """A routine's cover that is not used; the message continues a sentence that starts with its name
+    ("is 20000 x 20000 px; a cover is at most ...")."""
 
 
 def image_mime(data: bytes) -> str | None:
@@ -30,6 +44,65 @@ def image_mime(data: bytes) -> str | None:
     if data.startswith(JPEG_MAGIC):
         return "image/jpeg"
     return None
+
+
+def decoded_cover(data: bytes) -> PILImage.Image:
+    """The PNG or JPEG image ``data`` decoded, once its header says it is at most MAX_COVER_SIDE_PX a side.
+
+    Raises CoverError for anything else: an unknown or damaged image, a decompression bomb, too many pixels."""
+    from PIL import JpegImagePlugin, PngImagePlugin
+
+    kind = {"image/png": PngImagePlugin.PngImageFile, "image/jpeg": JpegImagePlugin.JpegImageFile}.get(
+        image_mime(data) or "")
+    if kind is None:
+        raise CoverError("is not a PNG or JPEG image; phones show only those, so save it as .png or .jpg")
+    try:
+        # The format's own class reads only the header (its size); Image.open would also warn on, or refuse,
+        # a size far above ours, through a warning filter that is global to the process.
+        image = kind(io.BytesIO(data))
+        width, height = image.size
+        if width > MAX_COVER_SIDE_PX or height > MAX_COVER_SIDE_PX:
+            raise CoverError(f"is {width} x {height} px; a cover is at most {MAX_COVER_SIDE_PX} x "
+                             f"{MAX_COVER_SIDE_PX} px, so scale it down ({SIZE_PX} x {SIZE_PX} px is plenty)")
+        image.draft("RGB", (SIZE_PX, SIZE_PX))  # a large JPEG is decoded at a smaller scale, still at least this
+        image.load()
+    except CoverError:
+        raise
+    except Exception as error:  # hostile bytes: Pillow raises OSError, SyntaxError, ValueError...
+        raise CoverError(f"is not a PNG or JPEG image Pillow can read ({_why(error)}); open it in an image editor "
+                         "and save it again as .png or .jpg") from None
+    return image
+
+
+@functools.lru_cache(maxsize=4)
+def embedded_cover(data: bytes) -> bytes:
+    """The cover to embed for the routine's own image ``data``: decoded (``decoded_cover``), turned upright (its
+    EXIF orientation), at most SIZE_PX a side, and encoded again in its format (a PNG keeps its transparency).
+    Nothing of the file but its pixels reaches the MP3: no metadata, no trailing bytes, no profile."""
+    from PIL import ImageOps
+
+    image = decoded_cover(data)
+    png = data.startswith(PNG_MAGIC)
+    alpha = png and (image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info)
+    try:
+        image = ImageOps.exif_transpose(image)
+        image = image.convert("RGBA" if alpha else "RGB")
+        image.thumbnail((SIZE_PX, SIZE_PX))
+        out = io.BytesIO()
+        if png:
+            image.save(out, format="PNG")
+        else:
+            image.save(out, format="JPEG", quality=JPEG_QUALITY)
+    except Exception as error:  # a damaged EXIF block, an odd mode
+        raise CoverError(f"is not a PNG or JPEG image Pillow can read ({_why(error)}); open it in an image editor "
+                         "and save it again as .png or .jpg") from None
+    return out.getvalue()
+
+
+def _why(error: Exception) -> str:
+    """Pillow's reason in a few words."""
+    text = " ".join(str(error).split())
+    return (text[:80] + "...") if len(text) > 80 else text or type(error).__name__
 
 
 def _font_path() -> str:

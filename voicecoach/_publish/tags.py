@@ -31,9 +31,9 @@ from mutagen.id3 import (
 )
 
 from .._audio.timeline import Timeline
-from .._errors import OutputError
+from .._errors import OutputError, RoutineError
 from .._routine.languages import phrases_for
-from .cover import cover_png, image_mime
+from .cover import CoverError, cover_png, embedded_cover, image_mime
 from .lyrics import lrc_text, synced_lines
 
 TIMELINE_HASH_TAG = "voicecoach timeline sha256"
@@ -50,7 +50,7 @@ class Tags:
     track: tuple[int, int] | None = None  # (number, of how many) within a batch
     version: str | None = None  # shown on the generated cover under the title
     exercises: int = 0
-    cover: bytes | None = None  # the routine's own image; None: one is generated
+    cover: bytes | None = None  # the routine's own image file, decoded and encoded anew when written; None: generated
     year: int | None = None
     build_key: str | None = None  # what made this session (batch: a session with the same key is up to date)
 
@@ -106,8 +106,14 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
         id3.add(CHAP(element_id=chapter_id, start_time=chapter.start_ms, end_time=chapter.end_ms,
                      start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
                      sub_frames=[TIT2(encoding=3, text=chapter.title)]))
-    cover = tags.cover or cover_png(tags.album, tags.exercises, timeline.duration_ms, tags.version,
-                                      timeline.language)
+    if tags.cover:
+        try:
+            cover = embedded_cover(tags.cover)  # only pixels decoded here reach the MP3, never the file's bytes
+        except CoverError as error:
+            raise RoutineError(f"the image changed since the routine was loaded, and now {error}",
+                               field="cover") from None
+    else:
+        cover = cover_png(tags.album, tags.exercises, timeline.duration_ms, tags.version, timeline.language)
     id3.add(APIC(encoding=3, mime=image_mime(cover) or "image/png", type=PictureType.COVER_FRONT, desc="Cover",
                  data=cover))
     if tags.year:

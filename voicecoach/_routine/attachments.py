@@ -6,7 +6,7 @@ import dataclasses
 import random
 from pathlib import Path
 
-from .._publish.cover import MAX_COVER_BYTES, image_mime
+from .._publish.cover import MAX_COVER_BYTES, CoverError, decoded_cover, image_mime
 from .._speech.engines import check_voice_file, voice_file_kind
 from .model import Routine
 from .read import Unreadable, read_regular_file
@@ -72,7 +72,9 @@ def _with_model(routine: Routine, folder: Path) -> Routine:
 
 
 def _with_cover(routine: Routine, folder: Path) -> Routine:
-    """The routine with its ``cover:`` found next to the routine file and checked to be a usable image."""
+    """The routine with its ``cover:`` found next to the routine file and checked to be a usable image: decoded
+    whole, at most MAX_COVER_SIDE_PX a side (``_publish.cover``). The build decodes it again and embeds only the
+    pixels, encoded anew (``embedded_cover``)."""
     if routine.cover is None:
         return routine
     written = str(routine.cover)
@@ -89,4 +91,8 @@ def _with_cover(routine: Routine, folder: Path) -> Routine:
     if size > MAX_COVER_BYTES:
         raise routine.source.error(("cover",), f'"{written}" is {size / 1e6:.1f} MB; a cover is at most '
                                                f"{MAX_COVER_BYTES // 1_000_000} MB (3000 x 3000 px is plenty)")
+    try:
+        decoded_cover(data)
+    except CoverError as error:
+        raise routine.source.error(("cover",), f'"{written}" {error}') from None
     return dataclasses.replace(routine, cover=path)

@@ -35,6 +35,7 @@ from mutagen.id3 import ID3
 
 from .._audio.timeline import GapEvent, HoldEvent, SpeechEvent, Timeline
 from .._errors import OutputError
+from .._routine.durations import format_clock
 from .._routine.languages import CuePhrases, prevailing_language, words_for
 from .._stores import FolderStore, open_store
 from .cover import image_mime
@@ -510,7 +511,6 @@ def page(folder: Path, files: ServedFiles | None = None) -> str:
                 "steps": coach_steps(session.timeline, words) if session.timeline else []}
         ticks = "".join(f'<i style="left:{100 * start / max(session.duration_s, 0.001):.3f}%"></i>'
                         for _, start in session.chapters[1:])
-        minutes, seconds = divmod(int(session.duration_s), 60)  # whole seconds, as players show a length
         version = session.title[len(session.album):].strip(" ()") if session.title.startswith(session.album) \
             else session.title
         label = version or session.title  # the routine's heading names the base; a card always has a label
@@ -519,7 +519,8 @@ def page(folder: Path, files: ServedFiles | None = None) -> str:
             '<button class="summary" type="button" aria-expanded="false">'
             + (f'<img class="cover" alt="" src="{quote(cover)}">' if session.cover else "")
             + f'<span class="label">{html.escape(label)}</span>'
-            f'<span class="length">{minutes}:{seconds:02d}</span></button><div class="body">'
+            f'<span class="length">{format_clock(round(session.duration_s * 1000))}</span></button>'
+            '<div class="body">'
             + (f'<p class="facts">{html.escape(session.description)}</p>' if session.description else "")
             + f'<div class="coach"><p class="where"></p><p class="left"></p><p class="next"></p>'
             f'<div class="bar"><div class="fill"></div>{ticks}</div></div>'
@@ -587,7 +588,11 @@ const clock = s => {
   return s >= 60 ? Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') : String(s);
 };
 // A length in whole seconds, as the player shows it (rounded down), so that the card and the player agree.
-const length = s => Math.floor(s / 60) + ':' + String(Math.floor(s) % 60).padStart(2, '0');
+const length = s => {
+  s = Math.floor(s);
+  const mm = String(Math.floor(s / 60) % 60), ss = String(s % 60).padStart(2, '0');
+  return s >= 3600 ? Math.floor(s / 3600) + ':' + mm.padStart(2, '0') + ':' + ss : mm + ':' + ss;
+};
 // One card open at a time: the one chosen, or the one playing; the others are one line each.
 const open = chosen => {
   for (const card of cards) {

@@ -103,8 +103,9 @@ def format_s(ms: int) -> str:
 
 
 def format_clock(ms: int) -> str:
-    """``12:34`` or ``1:02:03`` for totals shown to people."""
-    total_s = round(ms / 1000)
+    """``12:34`` or ``1:02:03`` for totals shown to people: whole seconds rounded down, as players show a
+    length (the card, the cover, the lyrics and the player all agree)."""
+    total_s = ms // 1000
     hours, rest = divmod(total_s, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -34,6 +34,7 @@ from .._publish.lyrics import check_subtitle_formats
 from .._routine.examples import open_routine
 from .._routine.lexicon import Lexicon
 from .._routine.load import RoutineFile
+from .._routine.resolve import check_said
 from .._routine.settings import Setting
 from .._routine.slug import session_slug
 from .._speech.cache import PhraseCache
@@ -164,6 +165,7 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
             routine = with_voice(routine_file.session(spec.variant, spec.settings, spec.name_parts),
                                  options.voice_name, options.rate_wpm)
             plan = plan_session(routine)
+            check_said(routine)
             if plan.slug in names:
                 raise RoutineError(f"has the same file name as session {names[plan.slug]}; "
                                    "give the variants or values different names")

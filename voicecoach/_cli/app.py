@@ -158,7 +158,7 @@ def build(
 
 def _show_built(result: BuildResult) -> None:
     for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        typer.echo(f"warning: {plain(warning)}", err=True)
     typer.echo(f"Built {described(result.timeline)}")
     for location in result.locations:
         typer.echo(f"  {location}")
@@ -263,13 +263,13 @@ def _show_catalog(catalog: CatalogResult) -> None:
     for broken in catalog.broken:
         typer.echo(message(broken), err=True)
     for notice in catalog.notices:
-        typer.echo(f"warning: {notice}", err=True)
+        typer.echo(f"warning: {plain(notice)}", err=True)
     for result in catalog.batches:
         built = [(session, session.result) for session in result.sessions if session.result is not None]
         for session, built_result in built:
             warnings = built_result.warnings
             for warning in warnings[:2]:
-                typer.echo(f"warning: {session.name}: {warning}", err=True)
+                typer.echo(f"warning: {session.name}: {plain(warning)}", err=True)
             if len(warnings) > 2:
                 typer.echo(f"warning: {session.name}: and {len(warnings) - 2} more; all are in "
                            f"{result.where(result.manifest_in_store)}", err=True)
@@ -318,7 +318,7 @@ def script(
     from .._api import script as narrated
 
     said = narrated(open_routine(routine).session(variant, overrides(set_, time_scale, engine, music, no_music)))
-    sys.stdout.write(said.to_json() if as_json else said.text)
+    sys.stdout.write(said.to_json() if as_json else "\n".join(map(plain, said.text.split("\n"))))
 
 
 @app.command()
@@ -337,8 +337,8 @@ def validate(
             failed += 1
             continue
         variants = f", variants: {', '.join(summary.variants)}" if summary.variants else ""
-        typer.echo(f"{path}: ok, {counted(summary.exercises, 'exercise')}, {counted(summary.holds, 'hold')}, "
-                   f"at least {format_clock(summary.asked_ms)}{variants}")
+        typer.echo(f"{plain(str(path))}: ok, {counted(summary.exercises, 'exercise')}, "
+                   f"{counted(summary.holds, 'hold')}, at least {format_clock(summary.asked_ms)}{variants}")
     if failed:
         raise typer.Exit(2)
 
@@ -439,7 +439,7 @@ def watch(
             return
         typer.echo(f"{now} built {described(result.timeline)}: {result.where(result.files.mp3)}")
         for warning in result.warnings:
-            typer.echo(f"{now} warning: {warning}", err=True)
+            typer.echo(f"{now} warning: {plain(warning)}", err=True)
 
     typer.echo(f"Watching {routine}; Ctrl-C stops.", err=True)
     try:

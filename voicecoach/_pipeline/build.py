@@ -31,6 +31,7 @@ from .._publish.tags import Tags
 from .._routine.examples import open_routine
 from .._routine.load import load_routine_file
 from .._routine.model import Routine
+from .._routine.resolve import check_said
 from .._routine.settings import Setting
 from .._speech.cache import PhraseCache
 from .._speech.engines.base import Clip, VoiceSource
@@ -59,6 +60,7 @@ def check_routine(path: Path, speech: SpeechService, display_name: str | None = 
     for variant in (None, *routine_file.variant_names):
         routine = routine_file.session(variant)
         plan = plan_session(routine)
+        check_said(routine)
         speech.settings_for(routine.voice, routine.language, voice_source(routine))
         if plan.music is not None:
             measure_tracks(plan.music, SAMPLE_RATE_HZ, speech.cache.store, plan.source)
@@ -72,6 +74,7 @@ def check_routines(paths: Sequence[Path], cache_dir: str | Path | Store | None =
                    ) -> Iterator[tuple[Path, RoutineSummary | VoicecoachError]]:
     """``check_routine`` for each file in turn: its summary, or the one error that says what is wrong."""
     speech = SpeechService(PhraseCache(cache_dir))
+    speech.cache.check(make=False)
     for path in paths:
         try:
             yield path, check_routine(path, speech)
@@ -157,6 +160,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     """
     routine = with_voice(routine, options.voice_name, options.rate_wpm)
     plan = plan_session(routine)
+    check_said(routine)
     store = open_store(options.output_dir, "output_dir")
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     subtitles = check_subtitle_formats(options.subtitle_formats)
@@ -167,6 +171,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
                             (lambda done, total: on_progress("music", done, total)) if on_progress else None) \
         if plan.music is not None else None
     store.check()  # before any synthesis; after every check of the routine
+    speech.cache.check()  # and the speech cache, which the first phrase synthesized is written into
     files = SessionFiles.named(Path(), plan.slug, subtitles)
     clips = _LiveClips()
     outcome: dict[str, object] = {}

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
+from .._audio.layout import LayoutStream, Timing
+from .._errors import LayoutError
+from .._routine.durations import format_s
 from .._routine.languages import phrases_for
 from .._routine.lexicon import Lexicon
-from .._routine.limits import MAX_FILE_NAME_CHARS, MAX_SPOKEN_CHARS
+from .._routine.limits import MAX_FILE_NAME_CHARS, MAX_SESSION_MS, MAX_SPOKEN_CHARS, MIN_SPEECH_MS_PER_CHAR
 from .._routine.model import Exercise, Routine
+from .._routine.resolve import check_size
 from .._routine.yamlsource import Path as YamlPath
 from .steps import Call, Count, Gap, GapAfter, Hold, Line, PhaseCue, Plan, Step, Talk, Tempo
 
 
 def plan_session(routine: Routine) -> Plan:
-    """Turn a routine into its narrated script."""
+    """Turn a routine into its narrated script; refuse one whose session would last over 12 hours even with
+    every phrase said at its fastest (before any synthesis)."""
+    check_size(routine)  # a routine made in code, not loaded, is held to the same limits
     phrases = phrases_for(routine.language)
     total = len(routine.exercises)
     steps: list[Step] = []
@@ -79,7 +87,62 @@ def plan_session(routine: Routine) -> Plan:
             raise routine.source.error(("lexicon",) if spoken != text else (), f'"{text[:40]}..." is '
                                        f"{len(spoken):,} characters as it is spoken; a phrase is at most "
                                        f"{MAX_SPOKEN_CHARS:,}, so shorten it (or the lexicon's replacements)")
+    _check_length(plan, routine)
     return plan
+
+
+_WORD = re.compile(r"[^\W_]{2,}")
+
+
+def least_speech_ms(spoken: str) -> int:
+    """The least time a voice takes to say ``spoken``: ``MIN_SPEECH_MS_PER_CHAR`` for each letter or digit of its
+    words of two or more (a lone letter may take nothing: espeak-ng says French "a a a a ..." as three)."""
+    return MIN_SPEECH_MS_PER_CHAR * sum(len(word) for word in _WORD.findall(spoken))
+
+
+class _LeastLengths(dict[str, int]):
+    """Each phrase's least length (``least_speech_ms`` of what is spoken), as the layout asks for it."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def __missing__(self, text: str) -> int:
+        self[text] = least_speech_ms(self.plan.spoken(text))
+        return self[text]
+
+
+def _check_length(plan: Plan, routine: Routine) -> None:
+    """Refuse a session that would last over 12 hours even with every phrase at its fastest: the layout's timing
+    rules over the least lengths, before anything is synthesized. Names the exercise that takes longest."""
+    written: dict[int | None, int] = {}  # by exercise (None: the opening, prepare and the closing)
+    least: dict[int | None, int] = {}
+    before_ms = 0
+    try:
+        for step, (_, now_ms) in zip(plan.steps, LayoutStream(plan, _LeastLengths(plan)).steps()):
+            owner: int | None
+            if isinstance(step, Hold):
+                owner, asked_ms = step.exercise_index, step.hold_ms
+            elif isinstance(step, Gap):
+                owner = step.field[1] if step.field[0] == "exercises" and isinstance(step.field[1], int) else None
+                asked_ms = step.asked_ms
+            else:
+                owner, asked_ms = None, 0
+            written[owner] = written.get(owner, 0) + asked_ms
+            least[owner] = least.get(owner, 0) + now_ms - before_ms
+            before_ms = now_ms
+    except LayoutError:
+        return  # a sound that does not fit even at its fastest: the layout of the real speech says which, and why
+    total_ms = before_ms + Timing().tail_ms
+    if total_ms <= MAX_SESSION_MS:
+        return
+    index = max((owner for owner in least if owner is not None), key=least.__getitem__)
+    raise routine.source.error(
+        ("exercises", index),
+        f"its holds and rests last {format_s(written[index])}, and with what is said and sounded between them "
+        f"(speech counted at its fastest) at least {format_s(least[index])}, which makes the session at least "
+        f"{format_s(total_ms)}; a session is at most 12 hours, so say less between its reps (a shorter release), "
+        "use fewer sets or reps, or split the routine")
 
 
 def _tempo(exercise: Exercise, phrases) -> Tempo | None:

@@ -21,7 +21,7 @@ from pydantic import (
 from .._speech.engines import is_engine
 from .durations import UNIT_PATTERN, format_s, parse_duration_s, show_value, to_ms
 from .languages import SUPPORTED_LANGUAGES
-from .limits import MAX_DURATION_S, MAX_TIME_SCALE, MIN_HOLD_MS, MIN_PHASE_MS, MIN_TIME_SCALE
+from .limits import MAX_DURATION_S, MAX_REPS, MAX_SETS, MAX_TIME_SCALE, MIN_HOLD_MS, MIN_PHASE_MS, MIN_TIME_SCALE
 from .model import HALFWAY, CountdownStyle
 
 
@@ -210,8 +210,8 @@ class ExerciseFieldsDoc(_Doc):
     cue: LocalText | None = None
     release: LocalText | None = None
     sides: SideLabels | None = None
-    sets: StrictInt | None = Field(None, ge=1, le=1000)
-    reps: StrictInt | None = Field(None, ge=1, le=1000)
+    sets: StrictInt | None = Field(None, ge=1, le=MAX_SETS)
+    reps: StrictInt | None = Field(None, ge=1, le=MAX_REPS)
     hold: Duration | None = None
     rep_rest: Duration | None = None
     set_rest: Duration | None = None

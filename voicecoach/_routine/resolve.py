@@ -4,13 +4,15 @@ language, limits checked."""
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from .._errors import RoutineError
 from .._speech.engines import engine_names, voice_file_kind
 from .document import ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
-from .durations import format_s, to_ms
+from .durations import format_s, show_value, to_ms
 from .languages import SUPPORTED_LANGUAGES, language_names
 from .lexicon import Lexicon
 from .limits import (
@@ -91,24 +93,75 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
     )
     routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
     _check_texts(routine)
-    _check_size(routine, doc.time_scale)
+    check_size(routine, doc.time_scale)
     return routine
 
 
+_NAMES = {"title": "Knee mobility", "name": "Ankle circles", "id": "ankle-circles", "side's label": "left",
+          "phase's name": "down"}  # a name field, and an example of one
+_CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # a text may have tabs and line breaks
+
+
+def says_nothing(text: str) -> bool:
+    """No letter, digit or symbol: only punctuation ("..."), spaces and invisible characters, which a voice does
+    not say (espeak-ng's silence would be a SpeechError after synthesis began)."""
+    return not any(unicodedata.category(char)[0] in "LNS" for char in text)
+
+
+def _visible(text: str) -> str:
+    """``text`` with its invisible characters written out (``\\u200b``)."""
+    return "".join(f"\\u{ord(char):04x}" if unicodedata.category(char) == "Cf" else char for char in text)
+
+
+def check_said(routine: Routine) -> None:
+    """Every text said on its own has something to say, and every name something to see (checked before any
+    synthesis, not when loaded: such a routine can still be read, planned and shown by `voicecoach script`)."""
+    source = routine.source
+    names: list[tuple[YamlPath, str, str]] = [(("title",), routine.title, "title")]
+    said: list[tuple[YamlPath, str | None]] = [((field,), getattr(routine, field)) for field in ("intro", "outro")]
+    for exercise in routine.exercises:
+        where = ("exercises", exercise.index)
+        names.append((where + ("name",), exercise.name, "name"))
+        said += [(where + (field,), getattr(exercise, field)) for field in ("instructions", "cue", "release")]
+        said += [(where + ("sides",), side) for side in exercise.sides]
+    for path, name, what in names:
+        if not "".join(char for char in name if unicodedata.category(char) != "Cf").strip():
+            raise source.error(path, f"{show_value(_visible(name))} is only invisible characters; write a {what}, "
+                                     f"e.g. `{_NAMES[what]}`")
+    for path, text in said:
+        if text is not None and says_nothing(text):
+            raise source.error(path, f"{show_value(_visible(text))} has no word in it, so nothing would be said; "
+                                     f"write words, or leave `{path[-1]}:` out")
+
+
 def _check_texts(routine: Routine) -> None:
-    """Every text within its limit, and every name more than spaces (docs/routine-format.md, section 7.9)."""
+    """Every text within its limit, plain text (no control character a terminal would act on), and more than
+    spaces (docs/routine-format.md, section 7.9)."""
     source = routine.source
 
-    def check(path: YamlPath, text: str | None, limit: int, what: str) -> None:
+    def check(path: YamlPath, text: str | None, limit: int | None, what: str) -> None:
         if text is None:
             return
-        if limit == MAX_NAME_CHARS and not text.strip():
-            raise source.error(path, f"is only spaces; write a {what}, e.g. `Ankle circles`")
-        if len(text) > limit:
+        field = str(path[-1])
+        name = what in _NAMES
+        control = (_CONTROL_IN_NAME if name else _CONTROL_IN_TEXT).search(text)
+        if control:
+            kind = "a name is one line of plain text" if name else \
+                "a text is plain text (line breaks and tabs are fine)"
+            raise source.error(path, f"has the control character {repr(control[0])[1:-1]} in it, which a terminal "
+                                     f"would act on; {kind}, so remove it")
+        if not text.strip():
+            if name:
+                raise source.error(path, f"is only spaces; write {'an' if what == 'id' else 'a'} {what}, e.g. "
+                                         f"`{_NAMES[what]}`")
+            raise source.error(path, f"is only spaces; write the {what}, or leave `{field}:` out")
+        if limit is not None and len(text) > limit:
             raise source.error(path, f"is {len(text):,} characters long; the limit is {limit:,}, so shorten it")
 
     check(("title",), routine.title, MAX_NAME_CHARS, "title")
-    for field in ("intro", "outro", "description"):
+    check(("description",), routine.description, MAX_TEXT_CHARS, "description")
+    for field in ("intro", "outro"):
         check((field,), getattr(routine, field), MAX_TEXT_CHARS, field)
     if len(routine.exercises) > MAX_EXERCISES:
         raise source.error(("exercises",), f"has {len(routine.exercises):,} exercises; a routine has at most "
@@ -117,12 +170,18 @@ def _check_texts(routine: Routine) -> None:
     for exercise in routine.exercises:
         where = ("exercises", exercise.index)
         check(where + ("name",), exercise.name, MAX_NAME_CHARS, "name")
+        check(where + ("id",), exercise.id, None, "id")
         for field in ("instructions", "cue", "release"):
             check(where + (field,), getattr(exercise, field), MAX_TEXT_CHARS, field)
         for side in exercise.sides:
             check(where + ("sides",), side, MAX_NAME_CHARS, "side's label")
         for phase in exercise.tempo or ():
             check(where + ("tempo",), phase.name, MAX_NAME_CHARS, "phase's name")
+    for written, spoken in routine.lexicon.entries:
+        for text in (written, spoken):
+            if _CONTROL_IN_NAME.search(text):
+                raise source.error(("lexicon",), f"{show_value(text)} has a control character in it, which a "
+                                                 "terminal would act on; write plain text")
 
 
 def localized(value: Any, language: str, path: YamlPath, source: SourceMap) -> Any:
@@ -135,8 +194,9 @@ def localized(value: Any, language: str, path: YamlPath, source: SourceMap) -> A
                              f"`{language}: ...` under it, or build in {' or '.join(value)}")
 
 
-def _check_size(routine: Routine, factor: float) -> None:
-    """Refuse absurdly many holds, or a session over 12 hours, naming the exercise that weighs most."""
+def check_size(routine: Routine, factor: float = 1.0) -> None:
+    """Refuse absurdly many holds, or holds and rests over 12 hours, naming the exercise that weighs most (the
+    planner checks the session with its speech)."""
     source = routine.source
     counts = [len(exercise.sides) * exercise.sets * exercise.reps for exercise in routine.exercises]
     if sum(counts) > MAX_HOLDS:

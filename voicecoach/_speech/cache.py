@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,7 @@ class PhraseCache:
     def __init__(self, location: str | Path | Store | None = None) -> None:
         self.store = open_store(location if location is not None else default_cache_dir(), "cache_dir")
         self.notices: list[str] = []
+        _check_folder(self.store)
 
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return PhraseCache, (self.store,)  # a worker gets the same store, and notices of its own
@@ -72,6 +74,13 @@ class PhraseCache:
     @property
     def entries_dir(self) -> str:
         return f"clips-v{CACHE_FORMAT}"
+
+    def check(self, make: bool = True) -> None:
+        """That entries can be written here, before any synthesis: the folder is made (``make``) and a file is
+        made in it and dropped at once. Without ``make`` (``validate``), a folder not there yet is left alone."""
+        root = self.store.local("")
+        if make or (root is not None and root.is_dir()):
+            self.store.check()
 
     def key(self, settings: SpeechSettings, text: str) -> str:
         identity = json.dumps({"format": CACHE_FORMAT, **settings_identity(settings), "text": text},
@@ -151,3 +160,26 @@ class PhraseCache:
     def _files(self) -> list[FileInfo]:
         return [found for folder in self._entry_dirs() for found in self.store.walk(folder)]
 
+
+_KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISFIFO, "a pipe"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+def _check_folder(store: Store) -> None:
+    """A cache folder here that is a file or a device (``/dev/null``), or inside one, is one line at once."""
+    root = store.local("")
+    if root is None:
+        return
+    for folder in (root, *root.parents):
+        try:
+            mode = folder.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return  # cannot be looked at: writing says why
+        if stat.S_ISDIR(mode):
+            return
+        kind = next((name for test, name in _KINDS if test(mode)), "something else")
+        where = "is" if folder == root else f"would be inside {folder}, which is"
+        raise OutputError(f"the speech cache {where} {kind}, not a folder; give the path of a folder (one not there "
+                          f"yet is made) with {{@{store.option}}}", file=str(root))

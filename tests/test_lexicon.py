@@ -60,8 +60,8 @@ def test_the_plan_keeps_the_written_text_and_says_the_lexicons():
     assert "Übung 1 von 1: Kegel squeeze" in plan.phrases()
     assert plan.spoken("Übung 1 von 1: Kegel squeeze") == "Übung 1 von 1: KAY-gull squeeze"
     # The language's own corrections come first; the routine's lexicon wins where both name a word.
-    assert phrases_for("de").time_left(60_000) == "noch 1 Minute"
-    assert plan.spoken("noch 1 Minute") == "noch eine Minute"
+    assert phrases_for("de").time_left(60_000) == "Noch 1 Minute"
+    assert plan.spoken("Noch 1 Minute") == "Noch eine Minute"
     assert plan.spoken("2 Minute") == "2 Minuhte"
 
 

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
+from voicecoach._plan.planner import plan_session
+from voicecoach._plan.steps import Hold
 from voicecoach._routine.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, CuePhrases, phrases_for, placeholders
+from voicecoach._routine.lexicon import Lexicon
+from voicecoach._routine.limits import MAX_DURATION_S
+from voicecoach._routine.read import parse_routine
 
 LANGUAGES = sorted(SUPPORTED_LANGUAGES)
 TRANSLATIONS = sorted(SUPPORTED_LANGUAGES - {DEFAULT_LANGUAGE})
@@ -76,7 +81,7 @@ def test_every_template_uses_the_placeholders_of_english(code):
     ("de", "Deutsch", "deu", {1}),
     ("fr", "Français", "fra", {0, 1}),
     ("it", "Italiano", "ita", {1}),
-    ("pt", "Português", "por", {0, 1}),
+    ("pt", "Português", "por", {1}),  # "0 segundos": only 1 is singular
     ("nl", "Nederlands", "nld", {1}),
 ])
 def test_the_language_of_each_file(code, name, id3_language, plural_one):
@@ -94,19 +99,19 @@ def test_one_takes_the_one_form_and_the_id3_code_is_three_lowercase_letters(code
     assert re.fullmatch(r"[a-z]{3}", phrases.id3_language)
 
 
-TIME_LEFT = [  # 1 s, 10 s, 60 s, 90 s and 120 s left
+TIME_LEFT = [  # 1 s, 10 s, 60 s, 90 s and 120 s left: a line of its own, so it starts with a capital
     ("en", "1 second left", "10 seconds left", "1 minute left", "1 minute 30 seconds left", "2 minutes left"),
-    ("de", "noch 1 Sekunde", "noch 10 Sekunden", "noch 1 Minute", "noch 1 Minute und 30 Sekunden",
-     "noch 2 Minuten"),
-    ("fr", "1 seconde restante", "10 secondes restantes", "1 minute restante", "1 minute 30 secondes restantes",
-     "2 minutes restantes"),
-    ("es", "queda 1 segundo", "quedan 10 segundos", "queda 1 minuto", "quedan 1 minuto y 30 segundos",
-     "quedan 2 minutos"),
-    ("it", "manca 1 secondo", "mancano 10 secondi", "manca 1 minuto", "mancano 1 minuto e 30 secondi",
-     "mancano 2 minuti"),
-    ("pt", "falta 1 segundo", "faltam 10 segundos", "falta 1 minuto", "faltam 1 minuto e 30 segundos",
-     "faltam 2 minutos"),
-    ("nl", "nog 1 seconde", "nog 10 seconden", "nog 1 minuut", "nog 1 minuut en 30 seconden", "nog 2 minuten"),
+    ("de", "Noch 1 Sekunde", "Noch 10 Sekunden", "Noch 1 Minute", "Noch 1 Minute und 30 Sekunden",
+     "Noch 2 Minuten"),
+    ("fr", "Encore 1 seconde", "Encore 10 secondes", "Encore 1 minute", "Encore 1 minute 30 secondes",
+     "Encore 2 minutes"),
+    ("es", "Queda 1 segundo", "Quedan 10 segundos", "Queda 1 minuto", "Quedan 1 minuto y 30 segundos",
+     "Quedan 2 minutos"),
+    ("it", "Manca 1 secondo", "Mancano 10 secondi", "Manca 1 minuto", "Mancano 1 minuto e 30 secondi",
+     "Mancano 2 minuti"),
+    ("pt", "Falta 1 segundo", "Faltam 10 segundos", "Falta 1 minuto", "Faltam 1 minuto e 30 segundos",
+     "Faltam 2 minutos"),
+    ("nl", "Nog 1 seconde", "Nog 10 seconden", "Nog 1 minuut", "Nog 1 minuut en 30 seconden", "Nog 2 minuten"),
 ]
 
 
@@ -190,3 +195,164 @@ def test_the_generated_cover_is_written_in_the_sessions_language():
 
     english, german = (cover_png("Knee", 5, 600_000, None, language) for language in ("en", "de"))
     assert english != german and english == cover_png("Knee", 5, 600_000)
+
+
+# -- a native speaker's review of the phrase files, pinned
+
+REVIEWED = [  # (language, key in the data file, text)
+    ("es", "spoken.next_up", "A continuación: {exercise}"),
+    ("es", "spoken.phases.down", "baja"),
+    ("es", "spoken.phases.bottom", "pausa"),
+    ("es", "spoken.phases.up", "sube"),
+    ("es", "spoken.phases.top", "arriba"),
+    ("fr", "spoken.exercise", "Exercice {number} sur {total}\u00a0: {name}"),
+    ("fr", "spoken.next_up", "À suivre\u00a0: {exercise}"),
+    ("fr", "spoken.release", "Relâche"),
+    ("fr", "spoken.halfway", "Mi-temps"),
+    ("fr", "spoken.time_left.one", "encore {time}"),
+    ("fr", "spoken.time_left.other", "encore {time}"),
+    ("fr", "spoken.phases.down", "descends"),
+    ("fr", "written.no_sessions", "Aucune séance pour l’instant. Crée-en une avec {command}."),
+    ("fr", "written.keep_screen_on", "Garde l’écran allumé pendant que tu t’entraînes\u00a0: désactive le verrouillage "
+                                     "automatique dans les réglages d’affichage de ton téléphone, ou ouvre cette page "
+                                     "en HTTPS."),
+    ("pt", "spoken.halfway", "A meio"),
+    ("pt", "written.no_sessions", "Ainda não há sessões. Cria uma com {command}."),
+    ("pt", "written.keep_screen_on", "Mantém o ecrã ligado enquanto treinas: desativa o bloqueio automático nas "
+                                     "definições de ecrã do teu telemóvel, ou abre esta página por HTTPS."),
+    ("nl", "spoken.release", "Laat los"),  # espeak-ng stresses "Loslaten" on its last syllable
+    ("nl", "spoken.next_up", "Volgende: {exercise}"),
+    ("nl", "written.no_sessions", "Nog geen trainingen. Maak er één met {command}."),
+    ("de", "spoken.release", "Loslassen"),
+    ("de", "written.keep_screen_on", "Lass den Bildschirm beim Training an: Schalte die automatische Sperre in den "
+                                     "Anzeigeeinstellungen deines Handys aus, oder öffne diese Seite über HTTPS."),
+]
+
+
+@pytest.mark.parametrize("code, key, text", REVIEWED, ids=[f"{code}-{key}" for code, key, _ in REVIEWED])
+def test_the_reviewed_wording(code, key, text):
+    assert templates(code)[key] == text
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_the_four_phases_of_a_tempo_are_four_different_words(code):
+    words = [phrases_for(code).phase(name) for name in ("down", "bottom", "up", "top")]
+    assert len({word.casefold() for word in words}) == 4, words
+
+
+def test_a_spanish_four_phase_tempo_is_heard_as_four_different_words():
+    routine = parse_routine('title: Sentadillas\nlanguage: es\nexercises:\n'
+                            '  - {name: Sentadilla, tempo: "2-1-1-1", reps: 2, phase_cue: voice}\n', "t.yaml")
+    holds = [step for step in plan_session(routine).steps if isinstance(step, Hold) and step.tempo]
+    assert [phase.word for phase in holds[0].tempo.phases] == ["baja", "pausa", "sube", "arriba"]
+
+
+def test_french_says_tu_with_one_apostrophe_and_a_no_break_space_before_high_punctuation():
+    texts = {key: value for key, value in leaves(raw("fr")).items() if isinstance(value, str)}
+    texts.update({f"say {written}": said for written, said in phrases_for("fr").say})
+    for key, text in texts.items():
+        assert "'" not in text, key  # the apostrophe is ’ everywhere
+        assert "\u202f" not in text, key  # and the space before : ; ! ? is U+00A0 everywhere
+        for mark in re.finditer(r"[:;!?]", text):
+            assert text[mark.start() - 1] == "\u00a0", (key, text)
+        assert not re.search(r"\b(vous|votre|vos)\b|\w{2}ez\b", text, re.IGNORECASE), (key, text)  # "Relâchez"
+
+
+def test_portuguese_says_tu_in_its_written_labels():
+    written = " ".join(raw("pt")["written"][key] for key in WRITTEN_LABELS)
+    assert not re.search(r"\b(Mantenha|treina|desative|abra|você)\b", written)
+
+
+def test_zero_takes_the_plural_in_portuguese_and_the_singular_in_french():
+    assert phrases_for("pt").exercises(0) == "0 exercícios"
+    assert phrases_for("fr").exercises(0) == "0 exercice"
+
+
+# -- the time-left line: a line of its own, so capitalised; and said with the right number words
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_time_left_line_starts_with_a_capital_or_a_number(code):
+    for ms in (1_000, 10_000, 60_000, 90_000, 120_000, 3_599_000):
+        line = phrases_for(code).time_left(ms)
+        assert line[0].isupper() or line[0].isdigit(), line
+
+
+def test_the_start_of_a_line_gets_its_capital_where_the_language_has_one():
+    assert phrases_for("es").line_start("quedan 10 segundos") == "Quedan 10 segundos"
+    assert phrases_for("es").line_start("¡vamos!") == "¡Vamos!"
+    assert phrases_for("en").line_start("10 seconds left") == "10 seconds left"  # not "10 Seconds left"
+    assert phrases_for("nl").line_start("ijsberen") == "IJsberen"  # Dutch ij is one letter
+    assert phrases_for("en").line_start("ijsberen") == "Ijsberen"
+    assert phrases_for("de").line_start("ßig") == "ßig"  # no one-letter capital: left as it is
+    assert phrases_for("en").line_start("あと10秒") == "あと10秒"  # a script without capitals
+
+
+def test_a_built_sessions_time_left_call_is_capitalised():
+    routine = parse_routine("title: Tabla\nlanguage: es\nexercises: [{name: Plancha, hold: 40s, announce: [10s]}]\n",
+                            "t.yaml")
+    calls = [call.text for step in plan_session(routine).steps if isinstance(step, Hold) for call in step.calls]
+    assert calls == ["Quedan 10 segundos"]
+
+
+MAX_MINUTES = MAX_DURATION_S // 60  # a hold's longest time left, in whole minutes (it is less than the hold)
+
+
+def needs_spoken_form(code: str, n: int) -> bool:
+    """Whether the voice must be told how to say "n minutes" or "n seconds": the number word agrees with the noun
+    where espeak-ng says the bare number ("uno minutos", "vingt-et-un minutes", "eins Minute")."""
+    if code == "es":
+        return n % 10 == 1 and n % 100 != 11  # "veintiún minutos", "ciento un minutos"; "once" does not change
+    if code == "fr":
+        return n % 10 == 1 and n % 100 not in (11, 71, 91)  # "vingt-et-une minutes"; "onze" does not change
+    return n == 1 and code in ("de", "it")  # "eine Minute", "un minuto"
+
+
+ES_ONES = {1: "un", 21: "veintiún", 31: "treinta y un", 41: "cuarenta y un", 51: "cincuenta y un",
+           61: "sesenta y un", 71: "setenta y un", 81: "ochenta y un", 91: "noventa y un"}
+FR_ONES = {1: "une", 21: "vingt-et-une", 31: "trente-et-une", 41: "quarante-et-une", 51: "cinquante-et-une",
+           61: "soixante-et-une", 81: "quatre-vingt-une"}
+SPELLED = {
+    "es": lambda n: {0: "", 1: "ciento ", 2: "doscientos "}[n // 100] + ES_ONES[n % 100],
+    "fr": lambda n: {0: "", 1: "cent-", 2: "deux-cent-"}[n // 100] + FR_ONES[n % 100],
+    "de": lambda n: "eine",
+    "it": lambda n: "un",
+}
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_minute_and_second_count_a_hold_can_leave_is_said_in_agreement(code):
+    phrases = phrases_for(code)
+    lexicon = Lexicon(phrases.say)
+    needed = set()
+    for unit, last, ms in (("minutes", MAX_MINUTES, 60_000), ("seconds", 59, 1_000)):
+        for n in range(1, last + 1):
+            written = phrases.time_left(n * ms)
+            said = lexicon.apply(written)
+            if needs_spoken_form(code, n):
+                counted = phrases._counted(phrases.spoken[unit], n)
+                needed.add(counted)
+                assert said == written.replace(counted, counted.replace(str(n), SPELLED[code](n))), (n, said)
+            else:
+                assert said == written, (n, said)
+    assert {written for written, _ in phrases.say} == needed  # and no entry the voice never needs
+
+
+def test_minutes_and_seconds_are_both_said_in_agreement():
+    for code, said in (("es", "Quedan sesenta y un minutos y veintiún segundos"),
+                       ("fr", "Encore soixante-et-une minutes vingt-et-une secondes")):
+        phrases = phrases_for(code)
+        assert Lexicon(phrases.say).apply(phrases.time_left(61 * 60_000 + 21_000)) == said
+
+
+@pytest.mark.parametrize("code, minutes, said", [
+    ("es", 61, "Quedan sesenta y un minutos"), ("es", 91, "Quedan noventa y un minutos"),
+    ("es", 231, "Quedan doscientos treinta y un minutos"),
+    ("fr", 61, "Encore soixante-et-une minutes"), ("fr", 81, "Encore quatre-vingt-une minutes"),
+    ("fr", 71, "Encore 71 minutes"),  # soixante-et-onze: the same for every noun
+])
+def test_a_long_holds_time_left_is_said_in_agreement(code, minutes, said):
+    routine = parse_routine(f"title: Long\nlanguage: {code}\n"
+                            f"exercises: [{{name: Hold, hold: {minutes + 1}m, announce: [{minutes}m]}}]\n", "t.yaml")
+    plan = plan_session(routine)
+    calls = [call.text for step in plan.steps if isinstance(step, Hold) for call in step.calls]
+    assert [plan.spoken(text) for text in calls] == [said]

@@ -6,6 +6,7 @@ times the timeline gives them, so what a player shows is what is heard.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from .._audio.timeline import SpeechEvent, Timeline
@@ -33,7 +34,9 @@ def spoken(timeline: Timeline) -> Iterator[SpeechEvent]:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Runs of white space as one space, except the non-breaking ones a language's typography asks for (French
+    puts one before a colon)."""
+    return re.sub(r"[^\S\u00a0\u202f]+", " ", text).strip()
 
 
 def lrc_text(timeline: Timeline, album: str) -> str:

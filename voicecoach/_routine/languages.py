@@ -7,7 +7,9 @@ cover and the labels of the ``serve`` page. A word that changes with a number
 has a ``one`` and an ``other`` form; ``plural_one`` lists the numbers that take
 ``one`` (French says "1 seconde", "0 seconde"; English "0 seconds"). ``say``
 corrects how the voice reads the cues without changing what is written
-("noch 1 Minute" is said "noch eine Minute"), like a routine's ``lexicon:``.
+("Noch 1 Minute" is said "Noch eine Minute"), like a routine's ``lexicon:``.
+A phrase is written as it reads inside a sentence ("quedan {time}"); where it
+starts a spoken line, ``line_start`` gives it its capital ("Quedan 10 segundos").
 
 ``tests/test_phrases.py`` proves that every language has every phrase with
 the same placeholders as English.
@@ -59,7 +61,7 @@ class CuePhrases:
         """``left`` and ``right`` (what ``sides: true`` gives) in this language; any other label as written."""
         if label.strip().lower() in ("left", "right"):
             return self.spoken[label.strip().lower()]
-        return label[:1].upper() + label[1:]
+        return self.line_start(label)
 
     def set(self, number: int, total: int) -> str:
         return self._fill(self.spoken["set"], number=number, total=total)
@@ -86,7 +88,8 @@ class CuePhrases:
         return self.spoken["phases"].get(name.strip().lower(), name)
 
     def time_left(self, ms: int) -> str:
-        """``"1 minute 30 seconds left"``, ``"noch 1 Minute und 30 Sekunden"``, ``"10 secondes restantes"``."""
+        """``"1 minute 30 seconds left"``, ``"Noch 1 Minute und 30 Sekunden"``, ``"Encore 10 secondes"``: a spoken
+        line of its own, so it starts with a capital (the data file writes it as inside a sentence, "noch {time}")."""
         minutes, seconds = divmod(round(ms / 1000), 60)
         parts = []
         if minutes:
@@ -95,7 +98,7 @@ class CuePhrases:
             parts.append(self._counted(self.spoken["seconds"], seconds))
         single = len(parts) == 1 and (minutes or seconds) in self.plural_one
         form = self.spoken["time_left"]["one" if single else "other"]
-        return self._fill(form, time=self.spoken["and"].join(parts))
+        return self.line_start(self._fill(form, time=self.spoken["and"].join(parts)))
 
     def session_complete(self) -> str:
         return self.spoken["session_complete"]
@@ -119,6 +122,20 @@ class CuePhrases:
         return self._fill(self.written[key], **values)
 
     # -- helpers
+
+    def line_start(self, text: str) -> str:
+        """``text`` as the start of a line: its first letter a capital ("quedan 10 segundos" -> "Quedan 10
+        segundos"), unless a digit comes first ("10 seconds left" stays). Dutch capitalises the digraph ij as one
+        letter ("ijs" -> "IJs"); a script without capitals is left as it is."""
+        for position, char in enumerate(text):
+            if char.isdigit():
+                return text
+            if char.isalpha():
+                if self.language == "nl" and text[position:position + 2] in ("ij", "iJ"):
+                    return text[:position] + "IJ" + text[position + 2:]
+                capital = char.title()
+                return text[:position] + (capital if len(capital) == 1 else char) + text[position + 1:]
+        return text
 
     def _counted(self, forms: dict[str, str], count: int) -> str:
         return self._fill(forms["one" if count in self.plural_one else "other"], n=count)

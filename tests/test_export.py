@@ -70,7 +70,7 @@ def test_chapters_and_tags_read_back(tmp_path):
 
 def test_lyrics_lines():
     assert lrc_text(small_timeline(), "Plank test").splitlines() == [
-        "[ti:Plank test]", "[ar:voicecoach]", "[al:Plank test]", "[length:1:04]",
+        "[ti:Plank test]", "[ar:voicecoach]", "[al:Plank test]", "[length:1:03]",  # 63.5 s: whole seconds rounded down
         "[00:00.00]Hello there", "[00:01.25]Exercise 1 of 1: Plank", "[01:01.00]Session complete"]
 
 

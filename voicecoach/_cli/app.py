@@ -273,11 +273,12 @@ def _show_catalog(catalog: CatalogResult) -> None:
             if len(warnings) > 2:
                 typer.echo(f"warning: {session.name}: and {len(warnings) - 2} more; all are in "
                            f"{result.where(result.manifest_in_store)}", err=True)
-        typer.echo(f"Built {len(built)} of {len(result.sessions)} sessions of {plain(result.title)} "
-                   f"into {result.where(result.folder_in_store)}/")
+        current = sum(1 for session, _ in built if session.up_to_date)
+        typer.echo(f"{plain(result.title)} into {result.where(result.folder_in_store)}/: "
+                   f"{len(built) - current} built, {current} up to date, {len(result.sessions) - len(built)} failed")
         for session, built_result in built:
             typer.echo(f"  {session.track:>3}  {format_clock(built_result.timeline.duration_ms):>8}  "
-                       f"{built_result.files.mp3.name}")
+                       f"{built_result.files.mp3.name}" + ("  (up to date)" if session.up_to_date else ""))
         if result.playlist_in_store:
             typer.echo(f"  playlist  {result.where(result.playlist_in_store)}")
         typer.echo(f"  manifest  {result.where(result.manifest_in_store)}")
@@ -307,7 +308,7 @@ def script(
     """Print what will be said and when, in which language and by which voice, without synthesizing anything.
 
     A line whose words the lexicon (or the language) says differently shows
-    what is spoken: `say "Kegel squeeze"   [spoken: "KAY-gull squeeze"]`.
+    what is spoken: `say "Kegel squeeze"   \\[spoken: "KAY-gull squeeze"]`.
 
     Examples:
 
@@ -459,10 +460,16 @@ def import_(
     """Make a draft routine from an exercise article or handout, offline.
 
     Each exercise is a numbered or bulleted heading ("1. Calf raises", "## Calf
-    raises", "- Calf raises:") with its numbers in the text: "hold for 5
-    seconds", "repeat 10 times", "3 sets", "each leg", "rest for 15 seconds".
+    raises", "- Calf raises:", "- Bridge: Lie on your back...") or a table row,
+    with its numbers in the text: "hold for 5 seconds", "repeat 10 times", "3
+    sets", "3x10", "each leg", "then change legs", "rest for 15 seconds".
     Background prose is left out, and "2 times a day" is not a rep count. A
-    value the article does not give is assumed, with a comment on its line.
+    value the article does not give is assumed, with a comment on its line;
+    sentences that only give values are not kept as instructions.
+
+    The last line sums the draft up: how long it lasts at least, and what looks
+    implausible (a session over 30 minutes, a hold over 2 minutes, more than 5
+    sets), each with the sentence it came from.
 
     Example: voicecoach import handout.txt -o knee.yaml && voicecoach script knee.yaml
     """
@@ -476,6 +483,7 @@ def import_(
     typer.echo(f"Imported {counted(imported.exercises, 'exercise')} from {article}: {imported.found} values from the "
                f"text, {imported.assumed} assumed (each says so on its line); check them, then run: voicecoach build "
                f"{output if output is not None else 'ROUTINE.yaml'}", err=True)
+    typer.echo(plain(imported.summary), err=True)  # it quotes the article, which may hold control characters
 
 
 @app.command()

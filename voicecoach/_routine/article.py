@@ -1,56 +1,53 @@
 """``voicecoach import``: an exercise article or handout (.txt, .md, .html) -> a draft routine, offline, by rules.
 
 The article is turned into lines (HTML: its text, without head, navigation,
-asides and footer; headings as ``#`` lines). An exercise is a heading, numbered
-("1.Resistance to Flexion", "2) Side plank"), Markdown (``## Ankle circles``) or
-a bullet that ends with a colon ("- Calf raises:"), whose section says at least
-one number of the routine: a hold, reps, sets, sides or a rest. Background prose
-and headings without numbers are left out; "2 times a day" is how often, not
-reps. Each value found is written as it reads in the article; each value not
-found is assumed (the defaults of docs/routine-format.md) and says so in a
-comment on its line. The draft always validates.
+asides and footer; headings as ``#`` lines; a table of exercises read by its
+columns, ``article_html``). An exercise is a heading, numbered ("1.Resistance
+to Flexion", "2) Side plank", "## 1. Clam"), Markdown (``## Ankle circles``), a
+bullet that ends with a colon ("- Calf raises:") or whose text follows its
+colon ("- Bridge: Lie on your back..."), or a table row, whose section says at
+least one number of the routine: a hold, reps, sets, sides or a rest
+(``article_text``). When an article's headings are of several kinds, the kind
+that heads the most such sections is the exercises' ("## 1. Clam" over "##
+Before you begin"); a numbered heading between two of them is an exercise even
+without a number ("3. Arm circles", "Go slowly"). Background prose and other
+headings are left out; "2 times a day" is how often, not reps. Each value found
+is written as it reads in the article; each value not found is assumed (the
+defaults of docs/routine-format.md) and says so in a comment on its line.
+Sentences that only say the values are not kept as instructions. The draft
+always validates, and its summary gives its length and flags what looks
+implausible (``IMPLAUSIBLE``).
 """
 
 from __future__ import annotations
 
 import html
-import html.parser
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from .._errors import RoutineError
-from .durations import UNITS_S, format_s, to_ms
+from .article_html import TABLE_LINE, TableRow, html_lines
+from .article_text import DURATION, Values, has_sides, read_values, section_text
+from .durations import UNITS_S, format_clock, format_s, show_value, to_ms
+from .limits import MAX_DURATION_S, MAX_NAME_CHARS, MAX_REPS, MAX_SETS, MAX_TEXT_CHARS, MIN_HOLD_MS
+from .model import Routine
 from .read import parse_routine
 from .resolve import DEFAULT_REST_S
+from .slug import slugify
 
 ASSUMED_HOLD_S = 5.0
 MAX_HEADING_WORDS = 9
-_SKIPPED_TAGS = {"head", "script", "style", "nav", "header", "footer", "aside", "form", "noscript", "svg", "button"}
-_BLOCK_TAGS = {"p", "div", "li", "ul", "ol", "br", "tr", "table", "section", "article", "main", "blockquote", "hr",
-               "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}
-_NUMBER = r"\d+(?:\.\d+)?"
-_DURATION = re.compile(rf"(?<![\w.])({_NUMBER})(?:\s*(?:-|–|to)\s*{_NUMBER})?\s*"
-                       r"(hours?|hrs?|minutes?|mins?|min|seconds?|secs?|sec|s)(?![\w-])", re.I)
-_HOW_OFTEN = re.compile(r"^\s*(?:a|an|per|each|every)\s+(?:day|week|month|hour|half hour)\b", re.I)
-_REST_BEFORE = re.compile(r"\brest(?:ing)?\s+(?:for\s+)?(?:about\s+|around\s+)?$", re.I)
-_SETS_OF = re.compile(r"(?<![\w.])(\d+)\s+sets?\s+of\s+(\d+)\b", re.I)
-_DO_THIS_X = re.compile(r"\bdo\s+(?:this|it|them)\s+x\s?(\d+)\b", re.I)
-_SETS = re.compile(r"(?<![\w.])(\d+)\s+sets?\b", re.I)
-_TIMES = re.compile(r"(?<![\w.])(\d+|twice|once)\s+times?\b|\b(twice)\b", re.I)
-_X_REPS = re.compile(r"(?<![\w])x\s?(\d+)\b", re.I)
-_REPS = re.compile(r"(?<![\w.])(\d+)\s*(?:repetitions?|reps?)\b", re.I)
-_SIDES = re.compile(r"\bboth\s+(?:feet|legs|sides|arms)\b|\b(?:each|either)\s+(?:side|leg|foot|arm)\b|"
-                    r"\b(?:repeat|switch|swap|change|then)\b[^.]{0,25}?\bother\s+(?:side|leg|foot|arm)\b|"
-                    r"\bswitch\s+sides\b", re.I)
-_VERBS = set("""add advance aim avoid begin bend brace breathe bring circle clasp close count cross curl do draw drop
-engage exhale extend face feel flex focus get go grab grasp hinge hold hop hug imagine inhale interlace jump keep
-kneel lean let lie lift look lower lunge march move open place point press prop pull push put raise reach relax
-release repeat return rise roll rotate round shift sit slide squat squeeze stand start stay step straighten stretch
-swing switch take tighten tilt try tuck turn use walk""".split())
-_LEADS = {"first", "then", "next", "now", "finally", "slowly", "gently", "carefully", "again"}
+MAX_BULLET_NAME_WORDS = 6
+# What a draft flags in its summary: a session over 30 minutes, a hold over 2 minutes, more than 5 sets.
+IMPLAUSIBLE = {"session_ms": 30 * 60_000, "hold_s": 120.0, "sets": 5}
+_LABELS = {"tip", "tips", "note", "notes", "dose", "dosage", "equipment", "you will need", "why", "caution", "warning",
+           "important", "progression", "progress", "goal", "aim", "focus", "remember", "safety", "frequency",
+           "how often", "tags", "posted", "date", "name", "patient", "physio", "review", "reps", "sets", "hold",
+           "rest", "when", "where", "source", "see", "example"}
 
 
 class ArticleError(RoutineError):
@@ -59,30 +56,28 @@ class ArticleError(RoutineError):
 
 @dataclass
 class Draft:
-    """One exercise as the article gives it; None where the article does not say."""
+    """One section of the article that may be an exercise: its heading and text, and what they give."""
 
     name: str
+    kind: str = "bullet"  # how it is headed: "markdown", "numbered", "bullet" or "table"
+    family: str = "bullet"  # headings of one family are one list: "numbered", "markdown2", "bullet", "table"
     lines: list[str] = field(default_factory=list)
-    hold_s: float | None = None
-    reps: int | None = None
-    sets: int | None = None
-    sides: bool = False
-    rest_s: float | None = None
-    instructions: str | None = None
-
-    @property
-    def found(self) -> int:
-        return sum(value is not None for value in (self.hold_s, self.reps, self.sets, self.rest_s)) + self.sides
+    cells: TableRow | None = None
+    values: Values = field(default_factory=Values)
 
 
 @dataclass(frozen=True)
 class Imported:
-    """The draft routine's text and what it says about itself."""
+    """The draft routine's text and what it says about itself; ``summary`` is one line: the draft's length
+    (its holds and rests as written, speech aside) and what looks implausible, each with its sentence."""
 
     text: str
     exercises: int
     found: int
     assumed: int
+    length_ms: int = 0
+    flags: tuple[str, ...] = ()
+    summary: str = ""
 
 
 def import_article(path: Path) -> Imported:
@@ -94,8 +89,9 @@ def import_article(path: Path) -> Imported:
     except OSError as error:
         raise ArticleError(f"cannot be read ({error.strerror})", file=str(path)) from None
     is_html = path.suffix.lower() in (".html", ".htm") or raw.lstrip().lower().startswith(("<!doctype", "<html"))
-    lines = html_lines(raw) if is_html else [line.rstrip() for line in raw.splitlines()]
-    title, drafts = read_exercises(lines)
+    raw = _CONTROL.sub(" ", raw)  # a terminal's escapes are no part of an exercise (and no routine may hold them)
+    lines, tables = html_lines(raw) if is_html else ([line.rstrip() for line in raw.splitlines()], [])
+    title, drafts = read_exercises(lines, tables)
     if not drafts:
         raise ArticleError("has no exercises voicecoach can find; give each exercise a numbered or bulleted heading "
                            '("1. Calf raises", "## Calf raises" or "- Calf raises:") followed by its hold, reps or '
@@ -103,86 +99,71 @@ def import_article(path: Path) -> Imported:
     return write_routine(title or path.stem.replace("-", " ").capitalize(), bool(title), drafts, path.name)
 
 
-class _TextOfHtml(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = [""]
-        self.skipping = 0
-        self.title = ""
-        self.in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _SKIPPED_TAGS:
-            self.skipping += 1
-        if tag == "title":
-            self.in_title = True
-        if tag in _BLOCK_TAGS:
-            self.lines.append("")
-        if tag == "li" and not self.skipping:
-            self.lines[-1] = "- "
-        if tag in ("h1", "h2", "h3", "h4", "h5", "h6") and not self.skipping:
-            self.lines[-1] = "#" * int(tag[1]) + " "
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_TAGS:
-            self.skipping = max(0, self.skipping - 1)
-        if tag == "title":
-            self.in_title = False
-        if tag in _BLOCK_TAGS:
-            self.lines.append("")
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title += data
-        if not self.skipping:
-            self.lines[-1] += " ".join(data.split()) if data.strip() else (" " if data else "")
-
-
-def html_lines(text: str) -> list[str]:
-    """An HTML page's text as lines: headings as Markdown headings, list items as bullets."""
-    parser = _TextOfHtml()
-    parser.feed(text)
-    parser.close()
-    return [" ".join(line.split()).replace(" ,", ",") for line in parser.lines]
-
-
-_NUMBERED = re.compile(r"^\s*(?:step\s+)?\d{1,2}\s*[.):\-]\s*(\S.*)$", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NUMBERED = re.compile(r"^\s*(?:step\s+)?(\d{1,2})\s*[.):\-]\s*(\S.*)$", re.I)
 _MARKDOWN = re.compile(r"^\s*(#{1,6})\s+(\S.*?)\s*#*\s*$")
 _BULLET_HEADING = re.compile(r"^\s*[-*•]\s+(\S.{0,80}?):\s*$")
+_BULLET_INLINE = re.compile(r"^[-*•]\s+([^\s:][^:]{0,59}?):\s+(\S.*)$")  # "- Bridge: Lie on your back ..."
 _RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,})\s*$")
 _LABEL = re.compile(r"^[^\s\-*•#].{0,60}:\s*$")
 
 
-def _heading(line: str) -> tuple[str, str] | None:
-    """(kind, text) of a line that could head an exercise."""
+@dataclass(frozen=True)
+class _Heading:
+    kind: str  # "h1", "markdown", "numbered" or "bullet"
+    name: str
+    family: str
+    text: str = ""  # what follows the name on its line ("- Bridge: Lie on your back ...")
+
+
+def _heading(line: str) -> _Heading | None:
+    """The heading a line could be of an exercise (or of the article: "h1")."""
     markdown = _MARKDOWN.match(line)
     if markdown:
-        text = markdown.group(2)
+        text, level = markdown.group(2), len(markdown.group(1))
         numbered = _NUMBERED.match(text)
-        return ("h1" if len(markdown.group(1)) == 1 else "markdown"), (numbered.group(1) if numbered else text)
+        return _Heading("h1" if level == 1 else "markdown", numbered.group(2) if numbered else text,
+                        "numbered" if numbered else f"markdown{level}")
     bullet = _BULLET_HEADING.match(line)
     if bullet:
-        return "bullet", bullet.group(1)
+        return _Heading("bullet", bullet.group(1), "bullet")
+    inline = _BULLET_INLINE.match(line)
+    if inline and _is_name(inline.group(1)):
+        return _Heading("bullet", inline.group(1), "bullet", inline.group(2))
     numbered = _NUMBERED.match(line)
-    if numbered and len(numbered.group(1).split()) <= MAX_HEADING_WORDS and not numbered.group(1).rstrip().endswith(
+    if numbered and len(numbered.group(2).split()) <= MAX_HEADING_WORDS and not numbered.group(2).rstrip().endswith(
             (".", "!", "?", ",", ";")):
-        return "numbered", numbered.group(1)
+        return _Heading("numbered", numbered.group(2), "numbered")
     return None
 
 
-def read_exercises(lines: list[str]) -> tuple[str | None, list[Draft]]:
-    """The article's title and its exercises: each heading's section, read for its numbers."""
+def _is_name(text: str) -> bool:
+    """Whether the words before a bullet's colon name an exercise ("90/90 hamstring stretch"), not a label ("Tip",
+    "You will need") or a sentence."""
+    words = _clean(text).split()
+    return 0 < len(words) <= MAX_BULLET_NAME_WORDS and " ".join(words).lower() not in _LABELS and \
+        bool(re.search(r"[A-Za-z]", text)) and not re.search(r"[.!?;,]$", text.strip())
+
+
+def read_exercises(lines: list[str], tables: list[list[TableRow]] | None = None) -> tuple[str | None, list[Draft]]:
+    """The article's title and its exercises: each heading's section (or table row), read for its values."""
     title = None
-    sections: list[tuple[str, Draft]] = []
-    current: tuple[str, Draft] | None = None
+    sections: list[Draft] = []
+    current: Draft | None = None
     for line in lines:
+        if line.startswith(TABLE_LINE):
+            sections += [Draft(_clean(row["name"]), "table", "table", cells=row)
+                         for row in (tables or [])[int(line[len(TABLE_LINE):])]]
+            current = None
+            continue
         heading = _heading(line)
-        if heading and heading[0] == "h1":
-            title = title or _clean(heading[1])
+        if heading and heading.kind == "h1":
+            title = title or _clean(heading.name)
             current = None
             continue
         if heading:
-            current = (heading[0], Draft(_clean(heading[1]).rstrip(":")))
+            current = Draft(_clean(heading.name).rstrip(":"), heading.kind, heading.family,
+                            [heading.text] if heading.text else [])
             sections.append(current)
             continue
         if title is None and line.strip() and not sections:
@@ -190,16 +171,52 @@ def read_exercises(lines: list[str]) -> tuple[str | None, list[Draft]]:
             continue
         if current is None:
             continue
-        kind, draft = current
         if _RULE.match(line) or (_LABEL.match(line) and not line.startswith((" ", "\t"))):
             current = None  # "---", or "Tips from the class:": the exercises are over
             continue
-        if kind == "bullet" and line.strip() and not line.startswith((" ", "\t")):
+        if current.kind == "bullet" and line.strip() and not line.startswith((" ", "\t")):
             current = None  # a bulleted exercise's text is indented under it; this line is not
             continue
-        draft.lines.append(line)
-    drafts = [_read(draft) for _, draft in sections]
-    return title, [draft for draft in drafts if draft.found]
+        current.lines.append(line)
+    _trim_last(sections)
+    for draft in sections:
+        draft.values = _values(draft)
+    return title, _exercises(sections)
+
+
+def _paragraphs(lines: list[str]) -> list[list[str]]:
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [paragraph for paragraph in paragraphs if paragraph]
+
+
+def _trim_last(sections: list[Draft]) -> None:
+    """A list of "1. Name" lines has no end: when every other item's text is as many paragraphs, the last one's is
+    too, and what follows it (closing prose, tags) is not the last exercise's."""
+    numbered = [draft for draft in sections if draft.kind == "numbered"]
+    if len(numbered) < 3 or numbered[-1] is not sections[-1]:
+        return
+    shapes = {len(_paragraphs(draft.lines)) for draft in numbered[:-1]}
+    if len(shapes) == 1:
+        numbered[-1].lines = [line for paragraph in _paragraphs(numbered[-1].lines)[:shapes.pop()]
+                              for line in paragraph]
+
+
+def _exercises(sections: list[Draft]) -> list[Draft]:
+    """The sections that are exercises: those with values, of the family (or families) of headings that has the
+    most of them, and a numbered one between two of those that has instructions but no value."""
+    counts = Counter(draft.family for draft in sections if draft.values.found)
+    if not counts:
+        return []
+    most = max(counts.values())
+    chosen = [draft for draft in sections if counts[draft.family] == most]
+    valued = [index for index, draft in enumerate(chosen) if draft.values.found]
+    return [draft for index, draft in enumerate(chosen) if draft.values.found or (
+        draft.family == "numbered" and valued[0] < index < valued[-1] and draft.values.instructions)]
 
 
 def _clean(text: str) -> str:
@@ -207,77 +224,39 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(" -–:")
 
 
-def _read(draft: Draft) -> Draft:
-    text = " ".join(" ".join(_clean_bullet(line) for line in draft.lines).split())
-    for match in _DURATION.finditer(text):
-        if _HOW_OFTEN.match(text[match.end():]) or re.search(r"\b(?:within|every|up to)\s+$", text[:match.start()]):
+def _values(draft: Draft) -> Values:
+    """What a section gives; a table row's columns decide their values ("–" in a cell: none), its "How to do it"
+    text the rest."""
+    if draft.cells is None:
+        return read_values(section_text(draft.lines))
+    row = draft.cells
+    values = read_values(section_text([row.get("how", "")]))
+    for kind in ("sets", "reps", "hold", "rest"):
+        if kind not in row:
             continue
-        seconds = float(match.group(1)) * UNITS_S[match.group(2).lower()]
-        if _REST_BEFORE.search(text[max(0, match.start() - 25):match.start()]):
-            draft.rest_s = draft.rest_s if draft.rest_s is not None else seconds
-        elif draft.hold_s is None:
-            draft.hold_s = seconds
-    sets_of = _SETS_OF.search(text)
-    if sets_of:
-        draft.sets, draft.reps = int(sets_of.group(1)), int(sets_of.group(2))
-    do_this = _DO_THIS_X.search(text)
-    if do_this and draft.sets is None:
-        draft.sets = int(do_this.group(1))
-    sets = _SETS.search(text)
-    if sets and draft.sets is None:
-        draft.sets = int(sets.group(1))
-    if draft.reps is None:
-        for pattern in (_REPS, _X_REPS, _TIMES):
-            for match in pattern.finditer(text):
-                if pattern is _X_REPS and do_this and match.start() >= do_this.start() and \
-                        match.end() <= do_this.end():
-                    continue
-                if pattern is _TIMES and (_HOW_OFTEN.match(text[match.end():]) or
-                                          re.search(r"\b(?:up to|or)\s+$", text[:match.start()])):
-                    continue
-                word = next(group for group in match.groups() if group).lower()
-                draft.reps = {"twice": 2, "once": 1}.get(word) or int(word)
-                break
-            if draft.reps is not None:
-                break
-    draft.sides = bool(_SIDES.search(text))
-    draft.instructions = _instructions(text) or None
-    return draft
-
-
-def _clean_bullet(line: str) -> str:
-    """A line of a section: a bullet is a sentence of its own (it gets a full stop); other lines run on."""
-    bullet = re.match(r"^\s*[-*•]\s+", line)
-    line = line[bullet.end():].strip() if bullet else line.strip()
-    return line + "." if bullet and line and not re.search(r"[.!?:;]$", line) else line
-
-
-def _instructions(text: str) -> str:
-    """The section's imperative sentences ("Lie on your back...", "Then, sit..."), without the bare numbers."""
-    kept = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        words = re.findall(r"[A-Za-z']+", sentence)
-        if not words:
-            continue
-        first = words[0].lower()
-        if first in _LEADS and len(words) > 1:
-            first = words[1].lower()
-        if first not in _VERBS and "," in sentence[:60]:
-            after = re.findall(r"[A-Za-z']+", sentence.split(",", 1)[1])
-            first = after[0].lower() if after else first
-        if first not in _VERBS:
-            continue
-        rest = re.sub(r"\b(?:\d+|twice|once)\s+times?\s+(?:a|an|per|each|every)\s+\w+", "", sentence, flags=re.I)
-        rest = _DURATION.sub("", _SETS_OF.sub("", _TIMES.sub("", _X_REPS.sub("", _REPS.sub("", rest)))))
-        rest = re.sub(r"\b(?:hold|repeat|rest|do this|do it|for|about|each side|on each side|each leg|"
-                      r"between sets|sets?|reps?|of|the|exercise)\b", "", rest, flags=re.I)
-        if len(re.findall(r"[A-Za-z']+", rest)) >= 3:
-            kept.append(sentence.strip())
-    return " ".join(kept)
+        cell = row[kind]
+        number: float | None = None
+        if kind in ("hold", "rest"):
+            duration = DURATION.search(cell)
+            bare = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", cell)
+            number = float(duration.group(1)) * UNITS_S[duration.group(2).lower()] if duration else \
+                float(bare.group(1)) if bare else None
+        else:
+            count = re.match(r"\s*(\d+)", cell)  # "8–12 each side" asks 8 of everyone
+            number = int(count.group(1)) if count else None
+        setattr(values, f"{kind}_s" if kind in ("hold", "rest") else kind, number)
+        values.said.pop(kind, None)
+        if number is not None:
+            values.said[kind] = f"{kind.capitalize()}: {cell}"
+    if not values.sides and any(has_sides(row.get(kind, "")) for kind in ("sets", "reps", "hold", "name")):
+        values.sides = True
+        values.said["sides"] = next(row[kind] for kind in ("sets", "reps", "hold", "name")
+                                    if has_sides(row.get(kind, "")))
+    return values
 
 
 def write_routine(title: str, title_found: bool, drafts: list[Draft], source_name: str) -> Imported:
-    """The draft routine as YAML, each value found or assumed saying so; checked to validate."""
+    """The draft routine as YAML, each value found or assumed saying so; checked to validate, and summed up."""
     found = assumed = 0
 
     def line(key: str, value: object, from_text: bool, indent: str = "    ", default: bool = False) -> str:
@@ -293,29 +272,95 @@ def write_routine(title: str, title_found: bool, drafts: list[Draft], source_nam
     out = [f"# Imported from {source_name} by `voicecoach import`: check every value (those the article does not",
            "# give say so), then build it with `voicecoach build`. The format: docs/routine-format.md",
            line("title", title, title_found, indent=""), "exercises:"]
+    ids: set[str] = set()
     for position, draft in enumerate(drafts):
-        reps, sets = draft.reps or 1, draft.sets or 1
-        out.append(f"  - name: {_scalar(draft.name[:1].upper() + draft.name[1:])}")
+        values = _within_limits(draft.values)
+        reps, sets = values.reps or 1, values.sets or 1
+        out.append(f"  - name: {_scalar(_display(draft))}")
         found += 1
-        if draft.instructions:
-            out.append(f"    instructions: {_scalar(draft.instructions)}")
-        out.append(line("hold", _duration(draft.hold_s if draft.hold_s else ASSUMED_HOLD_S), draft.hold_s is not None))
-        if draft.reps is not None:
-            out.append(line("reps", draft.reps, True))
-        if draft.sets is not None:
-            out.append(line("sets", draft.sets, True))
-        if draft.sides:
+        slug = base = slugify(_display(draft), fallback=f"exercise-{position + 1}")
+        while slug in ids:  # two exercises of one name ("Bridge" in two stages) need ids of their own
+            slug = f"{base}-{int(slug.removeprefix(base).lstrip('-') or 1) + 1}"
+        if slug != base:
+            out.append(f"    id: {_scalar(slug)}")
+        ids.add(slug)
+        if values.instructions:
+            out.append(f"    instructions: {_scalar(values.instructions)}")
+        out.append(line("hold", _duration(values.hold_s if values.hold_s else ASSUMED_HOLD_S),
+                        values.hold_s is not None))
+        if values.reps is not None:
+            out.append(line("reps", values.reps, True))
+        if values.sets is not None:
+            out.append(line("sets", values.sets, True))
+        if values.sides:
             out.append(line("sides", True, True))
         rest_key = "set_rest" if sets > 1 else "rep_rest" if reps > 1 else None
         if rest_key:
-            value = draft.rest_s if draft.rest_s is not None else DEFAULT_REST_S[rest_key]
-            out.append(line(rest_key, _duration(value), draft.rest_s is not None, default=True))
+            value = values.rest_s if values.rest_s is not None else DEFAULT_REST_S[rest_key]
+            out.append(line(rest_key, _duration(value), values.rest_s is not None, default=True))
         if position + 1 < len(drafts):
-            value = draft.rest_s if draft.rest_s is not None and not rest_key else DEFAULT_REST_S["rest"]
-            out.append(line("rest", _duration(value), draft.rest_s is not None and not rest_key, default=True))
+            value = values.rest_s if values.rest_s is not None and not rest_key else DEFAULT_REST_S["rest"]
+            out.append(line("rest", _duration(value), values.rest_s is not None and not rest_key, default=True))
     text = "\n".join(out) + "\n"
-    parse_routine(text, source_name)  # a draft that does not validate is a bug here, not the user's
-    return Imported(text, len(drafts), found, assumed)
+    routine = parse_routine(text, source_name)  # a draft that does not validate is a bug here, not the user's
+    length_ms, flags = _implausible(routine, drafts)
+    summary = f"The draft lasts at least {format_clock(length_ms)} (holds and rests; speech adds more). " + (
+        f"Check: {'; '.join(flags)}" if flags else "Nothing looks implausible")
+    return Imported(text, len(drafts), found, assumed, length_ms, tuple(flags), summary)
+
+
+def _within_limits(values: Values) -> Values:
+    """``values`` without those a routine cannot hold (0 reps, a 9999-set block, a 0.1 s or 8 h hold): each is then
+    assumed, as if the text did not give it; instructions cut short at a sentence within the format's limit."""
+    if values.hold_s is not None and not MIN_HOLD_MS <= to_ms(values.hold_s) <= MAX_DURATION_S * 1000:
+        values.hold_s = None
+    if values.rest_s is not None and to_ms(values.rest_s) > MAX_DURATION_S * 1000:
+        values.rest_s = None
+    if values.reps is not None and not 1 <= values.reps <= MAX_REPS:
+        values.reps = None
+    if values.sets is not None and not 1 <= values.sets <= MAX_SETS:
+        values.sets = None
+    text = values.instructions or ""
+    while len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS].rsplit(" ", 1)[0] if ". " not in text[:MAX_TEXT_CHARS] else \
+            text[:text.rindex(". ", 0, MAX_TEXT_CHARS) + 1]
+    values.instructions = text or None
+    return values
+
+
+def _minutes(ms: float) -> str:
+    return f"{int(ms) // 60_000} minutes"
+
+
+def _display(draft: Draft) -> str:
+    return (draft.name[:1].upper() + draft.name[1:])[:MAX_NAME_CHARS]
+
+
+def _implausible(routine: Routine, drafts: list[Draft]) -> tuple[int, list[str]]:
+    """The session's least length, from its plan (holds and rests as asked, before any speech), and what is out of
+    the ordinary: a session over 30 minutes, a hold over 2 minutes, more than 5 sets, each with its sentence."""
+    from .._plan.planner import plan_session  # the next stage, for its sum: only when a draft is summed up
+    from .._plan.steps import Gap, Hold
+
+    plan = plan_session(routine)
+    spent: Counter[int] = Counter()  # by exercise: its holds, the rests between them and the rest after it
+    for step in plan.steps:
+        if isinstance(step, Hold):
+            spent[step.exercise_index] += step.hold_ms
+        elif isinstance(step, Gap) and step.field[:1] == ("exercises",) and isinstance(step.field[1], int):
+            spent[step.field[1]] += step.asked_ms
+    flags = []
+    if plan.asked_ms > IMPLAUSIBLE["session_ms"] and spent:
+        longest, longest_ms = spent.most_common(1)[0]
+        flags.append(f"the session is over {_minutes(IMPLAUSIBLE['session_ms'])} ({format_clock(longest_ms)} of it "
+                     f"in {show_value(_display(drafts[longest]))})")
+    for draft in drafts:
+        values, name = draft.values, show_value(_display(draft))
+        if values.hold_s is not None and values.hold_s > IMPLAUSIBLE["hold_s"]:
+            flags.append(f"a {format_s(to_ms(values.hold_s))} hold in {name} ({show_value(values.said['hold'])})")
+        if values.sets is not None and values.sets > IMPLAUSIBLE["sets"]:
+            flags.append(f"{values.sets} sets of {name} ({show_value(values.said['sets'])})")
+    return plan.asked_ms, flags
 
 
 def _duration(seconds: float) -> str:

@@ -139,7 +139,10 @@ def _routine_error(error: Mapping[str, Any], loc: YamlPath, model: type[BaseMode
             and isinstance(value, str):
         return source.error(loc, f"{show_value(value)} should be a mapping; write `voice: {{name: {value}}}`")
     if field_name == "engine" and kind in ("value_error", "string_type"):
-        return source.error(loc, f"{show_value(value)} is not a speech engine; write {describe_engines()}")
+        origin = source.written_as(loc)  # a flag (--engine, --set voice.engine) is answered with the flag's form
+        written_as = f"{origin} " if origin.startswith(("{@", "-")) and "." not in origin else \
+            f"{origin}=" if origin.startswith(("{@", "-")) else "engine: "
+        return source.error(loc, f"{show_value(value)} is not a speech engine; write {describe_engines(written_as)}")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return source.error(loc, f"{show_value(value)} is not a whole number{hint}")
     if kind in ("bool_type", "bool_parsing"):

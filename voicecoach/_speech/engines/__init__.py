@@ -136,10 +136,11 @@ def engine_names() -> tuple[str, ...]:
     return tuple(_factories)
 
 
-def describe_engines() -> str:
-    """``engine: pyttsx3`` (espeak-ng, the default), ``engine: piper`` (...) or ``engine: NAME``: for messages."""
+def describe_engines(written_as: str = "engine: ") -> str:
+    """``engine: pyttsx3`` (espeak-ng, the default), ``engine: piper`` (...) or ``engine: NAME``: for messages.
+    ``written_as`` is how a choice is written where the mistake was (a flag: ``"{@engine} "``)."""
     _load_plugins()
-    parts = [f"`engine: {name}`" + (f" ({factory.description})" if isinstance(factory, _BuiltIn) else "")
+    parts = [f"`{written_as}{name}`" + (f" ({factory.description})" if isinstance(factory, _BuiltIn) else "")
              for name, factory in _factories.items()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
 

@@ -334,6 +334,10 @@ def test_a_catalog_builds_every_routine_in_a_folder_with_one_catalog_file(tmp_pa
                                      str(out), "-j", "1", "--all-variants", "--cache-dir", str(cache_dir)])
     assert again.exit_code == 0, again.output
     assert again.stdout.splitlines()[-1] == "0 built, 4 up to date, 0 failed"
+    # Each routine's header counts what was built apart from what was up to date, and each session says so.
+    header = next(line for line in again.stdout.splitlines() if line.startswith("Knee "))
+    assert header.endswith("/: 0 built, 2 up to date, 0 failed")
+    assert again.stdout.count("  (up to date)") == 4
 
 
 def test_a_glob_that_matches_nothing_is_one_line(tmp_path):

@@ -13,7 +13,7 @@ CLI passes its flags (``--cache-dir``), and ``str(error)`` shows `` `cache_dir` 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 _OPTION = re.compile(r"\{@(\w+)\}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -31,15 +31,16 @@ class VoicecoachError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+                 field: str | None = None, more: Sequence[VoicecoachError] = ()) -> None:
         self.message = message
         self.file = file
         self.line = line
         self.field = field
+        self.more = tuple(more)  # further mistakes found in the same pass (``validate`` shows them all)
         super().__init__(self.format())
 
     def __reduce__(self):  # pickled whole (a batch worker's error reaches the parent with its parts)
-        return _rebuild, (type(self), self.message, self.file, self.line, self.field)
+        return _rebuild, (type(self), self.message, self.file, self.line, self.field, self.more)
 
     def format(self, options: Mapping[str, str] | None = None) -> str:
         """The one line; ``options`` names the options the message refers to (``{@cache_dir}``)."""
@@ -81,5 +82,5 @@ class SpeechError(VoicecoachError):
 
 
 def _rebuild(cls: type[VoicecoachError], message: str, file: str | None, line: int | None,
-             field: str | None) -> VoicecoachError:
-    return cls(message, file=file, line=line, field=field)
+             field: str | None, more: Sequence[VoicecoachError] = ()) -> VoicecoachError:
+    return cls(message, file=file, line=line, field=field, more=more)

@@ -327,14 +327,16 @@ def validate(
     routines: Annotated[list[Path], typer.Argument(help="One or more routine files.", show_default=False)],
     cache_dir: CacheDirOption = None,
 ) -> None:
-    """Check routine files, including that their voice exists; print one line per file.
+    """Check routine files, including that their voice exists; print one line per file, or one per mistake
+    (up to 20 a file).
 
     Example: voicecoach validate routines/*.yaml
     """
     failed = 0
     for path, summary in check_routines(routines, cache_dir):
         if isinstance(summary, VoicecoachError):
-            typer.echo(message(summary), err=True)
+            for mistake in (summary, *summary.more):  # every mistake found in the file, each on its line
+                typer.echo(message(mistake), err=True)
             failed += 1
             continue
         variants = f", variants: {', '.join(summary.variants)}" if summary.variants else ""

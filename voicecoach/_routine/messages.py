@@ -62,6 +62,7 @@ EXAMPLES = {
     "duck_release": "duck_release: 400ms",
     "crossfade": "crossfade: 3s",
 }
+MAX_MISTAKES_SHOWN = 20  # a file's mistakes found together, all shown by ``validate``
 # Exercise fields that cannot be left blank (``cue:`` with nothing after it just means no cue).
 NEEDS_VALUE = {"name", "hold", "sets", "reps", "rep_rest", "set_rest", "side_rest", "rest", "countdown",
                 "count_reps"}
@@ -86,10 +87,18 @@ def validated(model: type[BaseModel], data: dict, path: YamlPath, source: Source
         # A missing key next to an unknown one is most likely the same key, misspelt ("exercise:").
         unknown_in = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
         errors = [e for e in errors if e["type"] != "missing" or tuple(e["loc"][:-1]) not in unknown_in]
-        first = min(errors, key=lambda e: (source.line_of(path + tuple(e["loc"])) or 0,
-                                           e["type"] != "extra_forbidden"))
-        loc = path + tuple(first["loc"])
-        raise _routine_error(first, loc, model, source) from None
+        ordered = sorted(errors, key=lambda e: (source.line_of(path + tuple(e["loc"])) or 0,
+                                                e["type"] != "extra_forbidden"))
+        found: list[RoutineError] = []
+        for each in ordered:
+            mistake = _routine_error(each, path + tuple(each["loc"]), model, source)
+            if all(mistake.format() != known.format() for known in found):
+                found.append(mistake)
+            if len(found) == MAX_MISTAKES_SHOWN:
+                break
+        first = found[0]
+        raise RoutineError(first.message, file=first.file, line=first.line, field=first.field,
+                           more=found[1:]) from None
 
 
 def _routine_error(error: Mapping[str, Any], loc: YamlPath, model: type[BaseModel], source: SourceMap) -> RoutineError:

@@ -116,3 +116,17 @@ def test_a_damaged_session_is_left_out_with_one_warning_and_a_copy_is_listed_onc
     shown_page = page(folder)
     assert shown_page.count('class="session damaged"') == 1
     assert shown_page.count('<section class="session" ') == len(sessions) - 1
+
+
+def test_without_a_base_url_the_feed_is_for_the_address_serve_prints(feed):
+    from typer.testing import CliRunner
+
+    from voicecoach._cli.app import app
+    from voicecoach._publish.serve import lan_address
+
+    out, _ = feed
+    result = CliRunner().invoke(app, ["feed", str(out)])
+    assert result.exit_code == 0, result.output
+    address = f"http://{lan_address()}:8000/"
+    assert result.stderr == f"for {address} (where `voicecoach serve {out}` serves it; --base-url gives another)\n"
+    assert f"<link>{address}</link>" in (out / "feed.xml").read_text(encoding="utf-8")

@@ -512,17 +512,24 @@ def schema(
 def feed(
     folder: FolderArgument = "output",
     base_url: Annotated[str, typer.Option("--base-url", show_default=False,
-                                          help="The web address the folder is served at.")] = "",
+                                          help="The web address the folder is served at. Default: the address "
+                                               "`voicecoach serve` prints (this machine, port 8000).")] = "",
 ) -> None:
     """Write feed.xml, a podcast feed of the sessions in FOLDER, with chapters and covers.
 
-    Serve FOLDER at the address, then subscribe to BASE_URL/feed.xml in a podcast app. FOLDER may be a shared
-    store (s3://BUCKET/PREFIX) that a web server serves.
+    Serve FOLDER at the address (`voicecoach serve FOLDER` serves it where the feed says by default), then
+    subscribe to BASE_URL/feed.xml in a podcast app. FOLDER may be a shared store (s3://BUCKET/PREFIX) that a
+    web server serves; give its address with --base-url.
 
     Example: voicecoach feed output --base-url http://192.168.1.20:8000/
     """
     from .._publish.feed import FEED_NAME, write_feed
+    from .._publish.serve import DEFAULT_PORT, lan_address
 
+    if not base_url:
+        base_url = f"http://{lan_address()}:{DEFAULT_PORT}/"
+        typer.echo(f"for {base_url} (where `voicecoach serve {folder}` serves it; --base-url gives another)",
+                   err=True)
     result = write_feed(folder, base_url)
     for warning in result.warnings:
         typer.echo(f"warning: {warning} (left out of the feed)", err=True)

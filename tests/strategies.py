@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from voicecoach._routine.model import Announcement, Exercise, Routine
+from voicecoach._routine.model import REST_FIELDS, Announcement, Exercise, Routine
 
 
 @st.composite
@@ -23,6 +23,7 @@ def exercises(draw, index: int) -> Exercise:
         release=draw(st.none() | st.just("Relax")),
         rep_rest_ms=draw(st.integers(0, 20_000)), set_rest_ms=draw(st.integers(0, 30_000)),
         side_rest_ms=draw(st.integers(0, 20_000)), rest_ms=draw(st.integers(0, 40_000)),
+        fitted_rests=draw(st.frozensets(st.sampled_from(REST_FIELDS))),  # left out: its speech plus the ms above
         countdown=draw(st.integers(0, 5)), announce=announce, count_reps=draw(st.booleans()),
     )
 
@@ -34,5 +35,6 @@ def routines(draw) -> Routine:
         title="Generated", exercises=tuple(draw(exercises(index)) for index in range(count)),
         intro=draw(st.none() | st.just("Welcome to the session.")),
         outro=draw(st.none() | st.just("Good work.")),
-        prepare_ms=draw(st.integers(0, 15_000)),
+        prepare_ms=draw(st.integers(0, 15_000)), prepare_fitted=draw(st.booleans()),
+        lead_in_ms=draw(st.sampled_from([0, 1000]) | st.integers(0, 10_000)),
     )

@@ -83,7 +83,8 @@ def test_script_prints_the_plan_without_synthesizing(runner, tmp_path):
     result = runner.invoke(app, ["script", str(write_routine(tmp_path, SMALL))])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[:2] == ["Two minute test", "2 exercises, 3 holds, at least 0:41 of holds and rests plus speech"]
+    # the lead-in 1 s, prepare 5 s and the rest after Squeeze 15 s after their speech, holds 10 s, rep_rest 6 s
+    assert lines[:2] == ["Two minute test", "2 exercises, 3 holds, at least 0:37 of holds and rests plus speech"]
     assert '  say "Exercise 1 of 2: Squeeze"   [chapter: Squeeze]' in lines
     assert "  HOLD    3 s  Squeeze (rep 2)" in lines
 
@@ -117,7 +118,7 @@ def test_validate_reports_each_file(runner, tmp_path, cache_dir):
     bad = write_routine(tmp_path, "title: x\nexercises: []\n", "bad.yaml")
     result = runner.invoke(app, ["validate", str(good), str(bad), "--cache-dir", str(cache_dir)])
     assert result.exit_code == 2
-    assert result.stdout == f"{good}: ok, 2 exercises, 3 holds, at least 0:41\n"
+    assert result.stdout == f"{good}: ok, 2 exercises, 3 holds, at least 0:37\n"
     assert result.stderr.startswith(f"{bad}:2: exercises: the list is empty")
 
 
@@ -361,8 +362,9 @@ def test_subtitles_on_request(runner, tmp_path, cache_dir):
                                  "--subtitles", "srt,vtt"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-2:] == [f"  {out / 'two-minute-test.srt'}", f"  {out / 'two-minute-test.vtt'}"]
-    assert (out / "two-minute-test.srt").read_text(encoding="utf-8").startswith("1\n00:00:00,000 --> 00:00:0")
-    assert (out / "two-minute-test.vtt").read_text(encoding="utf-8").startswith("WEBVTT\n\n00:00:00.000 --> ")
+    # the first line after the 1 s lead-in
+    assert (out / "two-minute-test.srt").read_text(encoding="utf-8").startswith("1\n00:00:01,000 --> 00:00:0")
+    assert (out / "two-minute-test.vtt").read_text(encoding="utf-8").startswith("WEBVTT\n\n00:00:01.000 --> ")
     bad = runner.invoke(app, ["build", str(routine), "-o", str(out), "--subtitles", "ass"])
     assert bad.exit_code == 2
     assert bad.stderr == '--subtitles: "ass" is not a subtitle format; use srt, vtt or srt,vtt\n'
@@ -482,7 +484,7 @@ def test_script_without_a_routine_shows_the_bundled_example(runner):
 def test_validate_counts_in_words(runner, tmp_path):
     path = write_routine(tmp_path, "title: T\nexercises:\n  - {name: Plank, hold: 5s}\n")
     result = runner.invoke(app, ["validate", str(path)])
-    assert result.output == f"{path}: ok, 1 exercise, 1 hold, at least 0:10\n"  # prepare 5 s + hold 5 s
+    assert result.output == f"{path}: ok, 1 exercise, 1 hold, at least 0:11\n"  # lead-in 1 s, prepare 5 s, hold 5 s
 
 
 def test_help_shows_the_extras_install_commands_whole():

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from voicecoach._audio.layout import Timing, layout_session
 from voicecoach._audio.timeline import GapEvent, HoldEvent, SpeechEvent, ToneEvent
 from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 from voicecoach._errors import LayoutError, RoutineError
 from voicecoach._plan.planner import plan_session
+from voicecoach._plan.steps import Gap
+from voicecoach._routine.model import LEAD_IN_MS
 from voicecoach._routine.read import parse_routine
 
 from .fake_engine import fake_ms
@@ -60,11 +64,32 @@ def assert_timing_rules(plan, timeline):
         for tone in tones:
             assert said.end_ms + T.speech_before_tone_ms <= tone.start_ms or \
                 said.start_ms >= tone.end_ms + T.speech_after_tone_ms, (said, tone)
-    # No rest shorter than asked; a longer one is warned about.
+    # No rest shorter than asked; a longer one is warned about, in one line per exercise (and one for prepare).
     for gap in gaps:
         assert gap.end_ms - gap.start_ms >= gap.asked_ms
-    if any(gap.end_ms - gap.start_ms > gap.asked_ms for gap in gaps):
-        assert timeline.warnings
+    planned_gaps = [step for step in plan.steps if isinstance(step, Gap)]
+    grown = {(planned.after == "prepare", planned.exercise) for planned, gap in zip(planned_gaps, gaps)
+             if gap.end_ms - gap.start_ms > gap.asked_ms}
+    assert len(timeline.warnings) == len(grown)
+    # A rest left out of the routine is its speech, then its time after it (at least its countdown): it never grows.
+    for planned, gap in zip(planned_gaps, gaps):
+        assert planned.after == gap.after
+        if not planned.fitted:
+            assert gap.asked_ms == planned.asked_ms
+            continue
+        assert gap.end_ms - gap.start_ms == gap.asked_ms
+        assert planned.asked_ms >= planned.countdown * 1000
+        lines = planned.head + planned.tail
+        after_stop = planned.after != "prepare"
+        if lines:  # the rule's W: the lead (400 ms after a stop tone, 250 after the opening), the words, 250 ms
+            need_ms = (T.stop_tone_ms + T.speech_after_tone_ms if after_stop else T.sentence_pause_ms) + \
+                sum(fake_ms(line.text) for line in lines) + T.sentence_pause_ms * (len(lines) - 1) + \
+                T.speech_before_tone_ms
+        else:  # a prepare with nothing to say: 250 ms
+            need_ms = T.stop_tone_ms + T.tone_after_tone_ms if after_stop else T.speech_before_tone_ms
+        assert gap.end_ms - gap.start_ms == need_ms + planned.asked_ms
+    # Nothing sounds in the lead-in; the opening speech starts as it ends.
+    assert min(e.start_ms for e in sounds) == plan.lead_in_ms
     # Holds and gaps tile the time between the first gap and the closing speech.
     spans = sorted(holds + gaps, key=lambda e: e.start_ms)
     for first, second in zip(spans, spans[1:]):
@@ -74,6 +99,23 @@ def assert_timing_rules(plan, timeline):
     for first, second in zip(timeline.chapters, timeline.chapters[1:]):
         assert first.end_ms == second.start_ms
     assert timeline.duration_ms == max(e.end_ms for e in sounds) + T.tail_ms
+
+
+@given(routines(), st.integers(0, 10_000))
+@settings(max_examples=100, deadline=None)
+def test_the_lead_in_moves_every_event_and_nothing_else(routine, lead_in_ms):
+    try:
+        _, without = lay_out(dataclasses.replace(routine, lead_in_ms=0))
+    except LayoutError:
+        assume(False)
+    _, timeline = lay_out(dataclasses.replace(routine, lead_in_ms=lead_in_ms))
+    assert timeline.events == tuple(dataclasses.replace(e, start_ms=e.start_ms + lead_in_ms,
+                                                        end_ms=e.end_ms + lead_in_ms) for e in without.events)
+    assert timeline.duration_ms == without.duration_ms + lead_in_ms
+    # The chapters move with their first words, but the first still starts at 0 (its lead-in is part of it).
+    assert [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters] == \
+        [(c.title, c.start_ms + lead_in_ms if i else 0, c.end_ms + lead_in_ms) for i, c in enumerate(without.chapters)]
+    assert timeline.warnings == without.warnings
 
 
 @given(routines())
@@ -113,13 +155,34 @@ def test_no_ticks_when_the_interval_is_not_longer_than_n_plus_one():
 
 
 def test_a_rest_too_short_for_its_speech_grows_with_a_warning():
-    routine = parse_routine("title: x\nexercises:\n  - {name: a, hold: 5s, reps: 3, rep_rest: 1s}\n", "k.yaml")
+    routine = parse_routine("title: x\nexercises:\n  - {name: a, hold: 5s, reps: 2, rep_rest: 1s}\n", "k.yaml")
     _, timeline = lay_out(routine)
     gaps = [e for e in timeline.events if isinstance(e, GapEvent) and e.after == "rep"]
     grown_ms = gaps[0].end_ms - gaps[0].start_ms
     assert grown_ms > 1000
-    assert timeline.warnings == (f"rest before rep 2 of a grew from 1 s to {grown_ms / 1000:g} s to fit its speech "
-                                 "(and 1 more rest like it)",)
+    assert timeline.warnings == (f"rest before rep 2 of a grew from 1 s to {grown_ms / 1000:g} s to fit its speech",)
+
+
+def test_the_rests_that_grow_are_one_line_per_exercise_and_prepare_names_its_exercise():
+    # With the fake engine's lengths: "Release" 580 ms, "Rest" 460 ms, each "Rep r of R" and "Set s of S" 700 ms.
+    routine = parse_routine(
+        "title: x\nprepare: 1s\nexercises:\n"
+        "  - {name: Calf raises, hold: 5s, reps: 3, sets: 2, rep_rest: 2s, set_rest: 3s, rest: 30s}\n"
+        "  - {name: Plank, hold: 5s, reps: 2, rep_rest: 1s}\n", "k.yaml")
+    _, timeline = lay_out(routine)
+    assert timeline.warnings == (
+        "prepare before Calf raises grew from 1 s to 1.2 s to fit its speech",  # 250 + 700 + 250 ms
+        "rests of Calf raises grew by up to 0.9 s to fit their speech",  # 4 rep rests by 180 ms, a set rest by 840
+        "rest before rep 2 of Plank grew from 1 s to 2.18 s to fit its speech",  # the only one of Plank's
+    )
+
+
+def test_a_prepare_that_grows_under_strict_names_its_exercise():
+    routine = parse_routine("title: x\nprepare: 1s\nexercises: [{name: Plank, hold: 5s, reps: 2}]\n", "k.yaml")
+    with pytest.raises(RoutineError) as caught:
+        lay_out(routine, strict=True)
+    assert shown(caught.value) == ("k.yaml:2: prepare: prepare before Plank grew from 1 s to 1.2 s to fit its "
+                                   "speech; set it to at least 1.2s, or build without --strict")
 
 
 def test_strict_turns_growth_into_an_error_naming_the_field():
@@ -142,10 +205,11 @@ def test_a_call_that_cannot_fit_names_the_exercise_and_the_call():
         "its 2 s hold (it would run into the stop tone at 2 s); shorten it, lengthen the hold, or lower countdown")
 
 
-def test_opening_speech_starts_at_zero_and_the_first_start_tone_follows_prepare():
+def test_opening_speech_starts_after_the_lead_in_and_the_first_start_tone_follows_prepare():
     _, timeline = lay_out(parse_routine("title: x\nprepare: 7s\nexercises: [{name: a, hold: 5s}]"))
     first = timeline.events[0]
-    assert isinstance(first, SpeechEvent) and first.start_ms == 0
+    assert isinstance(first, SpeechEvent) and first.start_ms == LEAD_IN_MS == 1000
+    assert timeline.chapters[0].start_ms == 0
     prepare = next(e for e in timeline.events if isinstance(e, GapEvent))
     assert prepare.after == "prepare" and prepare.end_ms - prepare.start_ms == 7000
     start = next(e for e in timeline.events if isinstance(e, ToneEvent) and e.tone == "start")
@@ -159,5 +223,5 @@ def test_the_timeline_file_is_the_timeline_one_event_per_line():
     assert json.loads(text) == timeline.to_dict()
     event_lines = [line for line in text.splitlines() if line.startswith('    {"start"')]
     assert len(event_lines) == len(timeline.events)
-    assert event_lines[0] == '    {"start": 0.0, "end": ' + str(timeline.to_dict()["events"][0]["end"]) + \
-        ', "kind": "speech", "text": "Hi."},'
+    assert event_lines[0] == f'    {{"start": {LEAD_IN_MS / 1000}, "end": ' + \
+        str(timeline.to_dict()["events"][0]["end"]) + ', "kind": "speech", "text": "Hi."},'

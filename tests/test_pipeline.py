@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from voicecoach._audio.layout import Timing
 from voicecoach._cli.app import app
+from voicecoach._routine.model import LEAD_IN_MS
 
 from .conftest import write_routine
 from .fake_engine import fake_ms
@@ -23,9 +24,10 @@ def test_a_build_places_every_sound_where_the_timing_rules_say(fake_speech, tmp_
     said = [(event["text"], round(event["start"] * 1000), round(event["end"] * 1000))
             for event in timeline["events"] if event["kind"] == "speech"]
     t = Timing()
-    first = fake_ms("Exercise 1 of 1: Plank")
-    # The opening line at 0; "Rep 1 of 2" ends 250 ms before the first tick of the 5 s prepare.
-    assert said[0] == ("Exercise 1 of 1: Plank", 0, first)
+    lead_in = LEAD_IN_MS
+    first = lead_in + fake_ms("Exercise 1 of 1: Plank")
+    # The opening line after the lead-in; "Rep 1 of 2" ends 250 ms before the first tick of the 5 s prepare.
+    assert said[0] == ("Exercise 1 of 1: Plank", lead_in, first)
     prepare_end = first + 5000
     assert said[1] == ("Rep 1 of 2", prepare_end - 2000 - t.speech_before_tone_ms - fake_ms("Rep 1 of 2"),
                        prepare_end - 2000 - t.speech_before_tone_ms)

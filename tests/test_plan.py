@@ -40,14 +40,19 @@ def test_the_script_in_order():
     opening, prepare = plan.steps[0], plan.steps[1]
     assert spoken(opening.lines) == ["Hello.", "Exercise 1 of 2: Heel slides", "Slide your heel.", "Set 1 of 2"]
     assert [line.chapter for line in opening.lines] == ["Intro", "Heel slides", None, None]
-    assert (prepare.after, prepare.asked_ms, spoken(prepare.tail)) == ("prepare", 5000, ["Rep 1 of 2"])
+    # Rests left out of the routine, and prepare, last their speech plus a few seconds (at least the countdown).
+    assert (prepare.after, prepare.fitted, prepare.asked_ms, spoken(prepare.tail)) == \
+        ("prepare", True, 5000, ["Rep 1 of 2"])
+    assert prepare.name == "prepare before Heel slides"
     between_reps, between_sets = plan.steps[3], plan.steps[5]
     assert (between_reps.after, spoken(between_reps.head), spoken(between_reps.tail)) == \
         ("rep", ["Release"], ["Rep 2 of 2"])
+    assert (between_reps.fitted, between_reps.asked_ms, between_reps.exercise) == (True, 3000, "Heel slides")
     assert (between_sets.after, spoken(between_sets.head), spoken(between_sets.tail)) == \
         ("set", ["Release", "Rest"], ["Set 2 of 2", "Rep 1 of 2"])
     between_exercises = plan.steps[9]
-    assert between_exercises.after == "exercise" and between_exercises.asked_ms == 20_000
+    assert between_exercises.after == "exercise" and between_exercises.asked_ms == 15_000
+    assert between_exercises.exercise == "Heel slides"  # the rest after Heel slides is its `rest`
     assert spoken(between_exercises.tail) == ["Next up: Exercise 2 of 2: Calf stretch", "Left leg"]
     assert between_exercises.tail[0].chapter == "Calf stretch"
     between_sides = plan.steps[11]
@@ -68,8 +73,19 @@ def test_each_phrase_is_listed_once():
 def test_the_readable_script_shows_holds_and_rests():
     text = format_script(plan_session(parse_routine(ROUTINE)))
     assert "  HOLD    5 s  Heel slides (set 2, rep 1)" in text
-    assert "  rest    15 s, countdown 3" in text
+    assert "  rest    speech + 10 s, countdown 3" in text  # set_rest left out: its speech plus 10 s
+    assert "  prepare speech + 5 s, countdown 3" in text
     assert '    say "Lean" after the start tone' in text
+
+
+def test_a_rest_written_is_exact_and_one_left_out_holds_its_countdown():
+    plan = plan_session(parse_routine(
+        "title: x\nprepare: 2s\ndefaults: {countdown: 5}\nexercises:\n"
+        "  - {name: a, hold: 5s, reps: 2, rep_rest: 4s}\n  - {name: b, hold: 5s, reps: 2}\n"))
+    gaps = [(step.after, step.fitted, step.asked_ms) for step in plan.steps if isinstance(step, Gap)]
+    assert gaps == [("prepare", False, 2000), ("rep", False, 4000), ("exercise", True, 15_000), ("rep", True, 5000)]
+    assert "  rest    speech + 5 s, countdown 5" in format_script(plan)
+    assert plan.lead_in_ms == 1000
 
 
 def test_a_session_over_twelve_hours_is_refused():

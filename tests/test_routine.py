@@ -46,7 +46,10 @@ def test_every_field_is_read_and_defaults_fill_the_gaps():
     slides, wall = routine.exercises
     assert (slides.id, slides.reps, slides.hold_ms, slides.rest_ms, slides.countdown) == \
         ("heel-slides", 10, 5000, 30_000, 2)
-    assert (slides.rep_rest_ms, slides.set_rest_ms, slides.side_rest_ms) == (5000, 15_000, 5000)
+    # The rests not written last their speech plus these; the one written under defaults is exact.
+    assert (slides.rep_rest_ms, slides.set_rest_ms, slides.side_rest_ms) == (3000, 10_000, 5000)
+    assert slides.fitted_rests == {"rep_rest", "set_rest", "side_rest"} and wall.fitted_rests == frozenset()
+    assert (routine.prepare_fitted, routine.lead_in_ms) == (False, 1000)
     assert slides.announce == ()  # a hold under 30 s has no calls unless asked
     assert wall.id == "wall" and wall.sides == ("left", "right") and wall.sets == 2
     assert wall.announce == (Announcement(30_000, halfway=True), Announcement(10_000))
@@ -111,6 +114,16 @@ ERRORS = [
     ("title: x\ndefaults: {id: q}\nexercises: [{name: a, hold: 5}]\n",
      'k.yaml:2: defaults.id: unknown key "id"; an id belongs to one exercise, so write it under that exercise, '
      "not under defaults"),
+    ("title: x\nlead_in: 30s\nexercises: [{name: a, hold: 5}]\n",
+     "k.yaml:2: lead_in: 30 s is out of range; use at most 10 s, e.g. `lead_in: 1s`"),
+    ("title: x\nlead_in: soon\nexercises: [{name: a, hold: 5}]\n",
+     'k.yaml:2: lead_in: "soon" is not a duration; write 5s, 1m30s or 90'),
+    ("title: x\ndefaults: {lead_in: 2s}\nexercises: [{name: a, hold: 5}]\n",
+     'k.yaml:2: defaults.lead_in: unknown key "lead_in"; lead_in is for the whole session, not for each exercise, '
+     "so write it at the top of the routine, e.g. `lead_in: 1s`"),
+    ("title: x\nprepare:\nexercises: [{name: a, hold: 5}]\n",
+     "k.yaml:2: prepare: has no value; write e.g. `prepare: 5s`, or leave prepare out for its speech plus a few "
+     "seconds"),
     ("title: x\nexercises:\n  - name: a\n    hold: 5\n    count_reps: maybe\n",
      'k.yaml:5: exercises[0].count_reps: "maybe" is not true or false; write e.g. `count_reps: false`'),
     ("title: x\nexercises:\n  - name: a\n    hold: 5\n    countdown: 11\n",
@@ -229,3 +242,23 @@ def test_sides_true_are_said_in_the_language():
 
     said = plan_session(parse_routine(plan_text)).phrases()
     assert "Izquierda" in said or "Izquierdo" in said, said
+
+
+def test_the_lead_in_is_a_top_level_duration_set_like_any_other(tmp_path):
+    from voicecoach._routine.settings import labels_for, parse_setting
+
+    assert parse_routine("title: x\nexercises: [{name: a, hold: 5}]\n").lead_in_ms == 1000  # the default
+    assert parse_routine("title: x\nlead_in: 0\nexercises: [{name: a, hold: 5}]\n").lead_in_ms == 0
+    # time_scale scales holds and rests, not the silence before the first sound
+    assert parse_routine("title: x\nlead_in: 2.5s\ntime_scale: 2\nexercises: [{name: a, hold: 5}]\n"
+                         ).lead_in_ms == 2500
+    path = tmp_path / "r.yaml"
+    path.write_text("title: x\nexercises: [{name: a, hold: 5}]\nvariants:\n  car: {lead_in: 3s}\n", encoding="utf-8")
+    routine_file = load_routine_file(path)
+    assert routine_file.session("car").lead_in_ms == 3000
+    setting = parse_setting("lead_in=2s")
+    assert routine_file.session(settings=(setting,)).lead_in_ms == 2000
+    assert labels_for((setting,)) == ("lead in 2s",)
+    with pytest.raises(RoutineError) as caught:
+        routine_file.session(settings=(parse_setting("lead_in=1m"),))
+    assert str(caught.value) == f"{path}: `set` lead_in: 1 min is out of range; use at most 10 s, e.g. `lead_in: 1s`"

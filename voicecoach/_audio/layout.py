@@ -9,7 +9,6 @@ from .._errors import LayoutError
 from .._plan.steps import Count, Gap, Hold, Line, Plan, Talk, Tempo
 from .._routine.durations import format_s
 from .._routine.limits import MAX_SESSION_MS
-from .._routine.yamlsource import Path as YamlPath
 from .timeline import (
     KIND_ORDER,
     Chapter,
@@ -70,7 +69,7 @@ class LayoutStream:
 
     def __init__(self, plan: Plan, speech_ms: Mapping[str, int], timing: Timing = Timing(),
                  strict: bool = False) -> None:
-        self._builder = _Builder(plan, speech_ms, timing, strict)
+        self._builder = _Builder(plan, speech_ms, timing, strict, now_ms=plan.lead_in_ms)
 
     def steps(self) -> Iterator[tuple[list[SpeechEvent | ToneEvent], int]]:
         builder = self._builder
@@ -95,10 +94,11 @@ class _Builder:
     speech_ms: Mapping[str, int]
     timing: Timing
     strict: bool
-    now_ms: int = 0
+    now_ms: int = 0  # the session starts with the lead-in's silence: the plan's first sound is here
     after_stop_tone: bool = False
     events: list[Event] = field(default_factory=list)
-    growths: dict[tuple[YamlPath, int, int], list[str]] = field(default_factory=dict)
+    # The rests that grew, by whose they are (an exercise's name, or prepare): (the message, how much it grew).
+    growths: dict[tuple[str, str], list[tuple[str, int]]] = field(default_factory=dict)
 
     def length(self, text: str) -> int:
         return self.speech_ms[text]
@@ -154,7 +154,7 @@ class _Builder:
         start_ms = self.now_ms
         if self.after_stop_tone:
             start_ms += self.timing.stop_tone_ms + self.timing.speech_after_tone_ms
-        elif self.now_ms:
+        elif self.events:  # not the opening speech, which starts as the lead-in ends
             start_ms += self.timing.sentence_pause_ms
         self.now_ms = self.say(talk.lines, start_ms)
         self.after_stop_tone = False
@@ -172,12 +172,17 @@ class _Builder:
             lead_ms = t.sentence_pause_ms
             silent_need_ms = t.speech_before_tone_ms
         before_countdown_ms = lead_ms + speech_ms + t.speech_before_tone_ms if speech_ms else silent_need_ms
-        final_ms = _grown_length_ms(gap.asked_ms, before_countdown_ms, gap.countdown)
+        if gap.fitted:  # left out of the routine: its speech, then its time after it; asked for as it is
+            final_ms = _grown_length_ms(before_countdown_ms + gap.asked_ms, before_countdown_ms, gap.countdown)
+            asked_ms = final_ms
+        else:
+            final_ms = _grown_length_ms(gap.asked_ms, before_countdown_ms, gap.countdown)
+            asked_ms = gap.asked_ms
         end_ms = start_ms + final_ms
         has_ticks = _has_ticks(final_ms, gap.countdown)
-        if final_ms > gap.asked_ms:
+        if final_ms > asked_ms:
             self.grew(gap, final_ms)
-        self.events.append(GapEvent(start_ms, end_ms, gap.after, gap.asked_ms))
+        self.events.append(GapEvent(start_ms, end_ms, gap.after, asked_ms))
         self.say(gap.head, start_ms + lead_ms)
         countdown_start_ms = end_ms - gap.countdown * 1000 if has_ticks else end_ms
         self.say(gap.tail, countdown_start_ms - t.speech_before_tone_ms - self.block_ms(gap.tail))
@@ -192,7 +197,8 @@ class _Builder:
             raise self.plan.source.error(
                 gap.field,
                 f"{message}; set it to at least {format_s(final_ms).replace(' ', '')}, or build without {{@strict}}")
-        self.growths.setdefault((gap.field, gap.asked_ms, final_ms), []).append(message)
+        whose = ("prepare", "") if gap.after == "prepare" else ("exercise", gap.exercise or gap.name)
+        self.growths.setdefault(whose, []).append((message, final_ms - gap.asked_ms))
 
     def hold(self, hold: Hold) -> None:
         t = self.timing
@@ -293,10 +299,14 @@ class _Builder:
                         tuple(self.warnings()), language=self.plan.language)
 
     def warnings(self) -> list[str]:
+        """One line per exercise whose rests grew (and one for prepare): the rest itself when only one grew."""
         found = []
-        for messages in self.growths.values():
-            more = len(messages) - 1
-            found.append(messages[0] + (f" (and {more} more rest{'s' if more > 1 else ''} like it)" if more else ""))
+        for (_, name), grown in self.growths.items():
+            if len(grown) == 1:
+                found.append(grown[0][0])
+                continue
+            most_ms = -(-max(ms for _, ms in grown) // 100) * 100  # up to: rounded up to a tenth of a second
+            found.append(f"rests of {name} grew by up to {format_s(most_ms)} to fit their speech")
         return found
 
 

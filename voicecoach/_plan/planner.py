@@ -12,7 +12,6 @@ from .._routine.lexicon import Lexicon
 from .._routine.limits import MAX_FILE_NAME_CHARS, MAX_SESSION_MS, MAX_SPOKEN_CHARS, MIN_SPEECH_MS_PER_CHAR
 from .._routine.model import Exercise, Routine
 from .._routine.resolve import check_size
-from .._routine.yamlsource import Path as YamlPath
 from .steps import Call, Count, Gap, GapAfter, Hold, Line, PhaseCue, Plan, Step, Talk, Tempo
 
 
@@ -49,19 +48,25 @@ def plan_session(routine: Routine) -> Plan:
                         # The opening speech announces the exercise and its first side or set;
                         # the rep label is what ``prepare`` leads into.
                         steps.append(Talk("opening", tuple(opening) + tuple(intro_lines) + labels))
-                        steps.append(Gap("prepare", routine.prepare_ms, exercise.countdown, (), rep_label,
-                                         "prepare", ("prepare",), count))
+                        steps.append(Gap("prepare", _asked_ms(routine.prepare_ms, routine.prepare_fitted,
+                                                              exercise.countdown),
+                                         exercise.countdown, (), rep_label, f"prepare before {exercise.name}",
+                                         ("prepare",), count, routine.prepare_fitted, exercise.name))
                     elif first:
                         previous = routine.exercises[exercise.index - 1]
-                        steps.append(Gap("exercise", previous.rest_ms, exercise.countdown,
-                                         release_after_last + (Line(phrases.rest()),),
+                        fitted = previous.rest_fitted("rest")
+                        steps.append(Gap("exercise", _asked_ms(previous.rest_ms, fitted, exercise.countdown),
+                                         exercise.countdown, release_after_last + (Line(phrases.rest()),),
                                          tuple(intro_lines) + labels + rep_label, f"rest before {exercise.name}",
-                                         previous.path + ("rest",), count))
+                                         previous.path + ("rest",), count, fitted, previous.name))
                     else:
-                        after, asked_ms, field_path = _gap_kind(exercise, set_number, rep)
+                        after, field = _gap_kind(set_number, rep)
+                        fitted = exercise.rest_fitted(field)
+                        asked_ms = _asked_ms(getattr(exercise, f"{field}_ms"), fitted, exercise.countdown)
                         head = releases if after == "rep" else releases + (Line(phrases.rest()),)
                         steps.append(Gap(after, asked_ms, exercise.countdown, head, labels + rep_label,
-                                         _gap_name(after, exercise, side, set_number, rep), field_path, count))
+                                         _gap_name(after, exercise, side, set_number, rep), exercise.path + (field,),
+                                         count, fitted, exercise.name))
                     first = False
                     steps.append(Hold(exercise.id, exercise.name, exercise.index, side, set_number, rep,
                                       exercise.hold_ms, 0 if tempo else exercise.countdown,
@@ -76,7 +81,7 @@ def plan_session(routine: Routine) -> Plan:
                 routine.description, routine.source, album=routine.title,
                 version=", ".join(routine.name_parts) or None, cover=routine.cover,
                 tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
-                music=routine.music)
+                music=routine.music, lead_in_ms=routine.lead_in_ms)
     if len(plan.slug) > MAX_FILE_NAME_CHARS:
         raise routine.source.error(("title",), f"with the variant and the overrides, the session's file name would "
                                    f"be {len(plan.slug)} characters; it is at most {MAX_FILE_NAME_CHARS}, so use a "
@@ -167,12 +172,19 @@ def _labels(exercise: Exercise, side: str | None, set_number: int, rep: int,
     return tuple(labels), rep_label
 
 
-def _gap_kind(exercise: Exercise, set_number: int, rep: int) -> tuple[GapAfter, int, YamlPath]:
+def _gap_kind(set_number: int, rep: int) -> tuple[GapAfter, str]:
+    """Which rest comes before this rep, and the field that gives its length."""
     if rep > 1:
-        return "rep", exercise.rep_rest_ms, exercise.path + ("rep_rest",)
+        return "rep", "rep_rest"
     if set_number > 1:
-        return "set", exercise.set_rest_ms, exercise.path + ("set_rest",)
-    return "side", exercise.side_rest_ms, exercise.path + ("side_rest",)
+        return "set", "set_rest"
+    return "side", "side_rest"
+
+
+def _asked_ms(ms: int, fitted: bool, countdown: int) -> int:
+    """A rest's asked length as written; for one left out (``fitted``), the time after its speech, which holds at
+    least its countdown (so that it never has to grow)."""
+    return max(ms, countdown * 1000) if fitted else ms
 
 
 def _gap_name(after: GapAfter, exercise: Exercise, side: str | None, set_number: int, rep: int) -> str:

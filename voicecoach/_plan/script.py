@@ -35,7 +35,7 @@ def format_script(plan: Plan, voice: str | None = None) -> str:
             spoken = {(True, True): "", (False, True): ", said", (True, False): ", ticked and said"}[
                 (step.count.ticks, bool(step.count.words))] if step.count.words else ""
             countdown = f", countdown {step.countdown}{spoken}" if step.countdown else ""
-            lines.append(f"  {what:<7} {format_s(step.asked_ms)}{countdown}")
+            lines.append(f"  {what:<7} {step.describe()}{countdown}")
             lines.extend(_said(line, plan, indent="    ") for line in step.tail)
         else:
             where = ", ".join(part for part in (

@@ -100,7 +100,10 @@ class Gap:
     """From a stop tone (or the opening speech) to the next start tone.
 
     ``head`` is said right after the stop tone, ``tail`` ends just before the
-    countdown. ``name`` and ``field`` say which rest this is, for warnings.
+    countdown. ``name``, ``field`` and ``exercise`` say which rest this is, for warnings.
+
+    A rest the routine writes lasts ``asked_ms`` exactly, unless its speech does not fit. A ``fitted`` one (left
+    out of the routine) lasts its speech plus ``asked_ms``, which is at least its countdown: it never grows.
     """
 
     after: GapAfter
@@ -111,6 +114,12 @@ class Gap:
     name: str
     field: YamlPath  # where this rest is written: ("exercises", 0, "rep_rest")
     count: Count = Count()
+    fitted: bool = False
+    exercise: str = ""  # the exercise whose rest it is (its name); for prepare, the first exercise
+
+    def describe(self) -> str:
+        """Its length as the script shows it: ``6 s``, or ``speech + 3 s`` for a fitted one."""
+        return f"speech + {format_s(self.asked_ms)}" if self.fitted else format_s(self.asked_ms)
 
 
 Step = Talk | Gap | Hold
@@ -131,6 +140,7 @@ class Plan:
     cover: Path | None = None
     lexicon: Lexicon = Lexicon()  # how words are said; the written text stays as it is
     music: Music | None = None  # the music bed, its files found (``routine.Music``)
+    lead_in_ms: int = 0  # silence before the first sound (the routine's ``lead_in``)
 
     def spoken(self, text: str) -> str:
         """What the engine is asked to say for the written ``text``: the lexicon applied."""
@@ -146,9 +156,9 @@ class Plan:
 
     @property
     def asked_ms(self) -> int:
-        """Holds plus gaps as asked: the shortest the session can be, speech aside."""
-        return sum(step.hold_ms if isinstance(step, Hold) else step.asked_ms
-                   for step in self.steps if not isinstance(step, Talk))
+        """The lead-in, holds and gaps as asked: the shortest the session can be, speech aside."""
+        return self.lead_in_ms + sum(step.hold_ms if isinstance(step, Hold) else step.asked_ms
+                                     for step in self.steps if not isinstance(step, Talk))
 
     def phrases(self) -> tuple[str, ...]:
         """Every distinct sentence to synthesize, in the order it is first heard."""
@@ -177,6 +187,6 @@ class Plan:
             if "field" in data:
                 data["field"] = format_path(data["field"])
             steps.append({"kind": kind, **data})
-        return {"title": self.title, "slug": self.slug, "language": self.language,
+        return {"title": self.title, "slug": self.slug, "language": self.language, "lead_in_ms": self.lead_in_ms,
                 "voice": {**asdict(self.voice), "model": str(self.voice.model) if self.voice.model else None},
                 "lexicon": dict(self.lexicon.entries), "asked_ms": self.asked_ms, "steps": steps}

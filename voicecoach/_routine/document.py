@@ -21,8 +21,17 @@ from pydantic import (
 from .._speech.engines import is_engine
 from .durations import UNIT_PATTERN, format_s, parse_duration_s, show_value, to_ms
 from .languages import SUPPORTED_LANGUAGES
-from .limits import MAX_DURATION_S, MAX_REPS, MAX_SETS, MAX_TIME_SCALE, MIN_HOLD_MS, MIN_PHASE_MS, MIN_TIME_SCALE
-from .model import HALFWAY, CountdownStyle
+from .limits import (
+    MAX_DURATION_S,
+    MAX_LEAD_IN_S,
+    MAX_REPS,
+    MAX_SETS,
+    MAX_TIME_SCALE,
+    MIN_HOLD_MS,
+    MIN_PHASE_MS,
+    MIN_TIME_SCALE,
+)
+from .model import HALFWAY, LEAD_IN_MS, CountdownStyle
 
 
 def _within_limit(seconds: float) -> float:
@@ -238,7 +247,8 @@ class RoutineDoc(_Doc):
     lexicon: Annotated[dict[str, str], BeforeValidator(_lexicon), WithJsonSchema({
         "type": "object", "additionalProperties": {"type": "string", "minLength": 1}})] = {}
     intro: LocalText | None = None
-    prepare: Duration = 5.0
+    lead_in: _duration_up_to(MAX_LEAD_IN_S, "lead_in: 1s") = LEAD_IN_MS / 1000  # type: ignore[valid-type]
+    prepare: Duration | None = None  # not written: its speech plus a few seconds (``model.FITTED_REST_MS``)
     outro: LocalText | None = None
     cover: Text | None = None
     audio: AudioDoc = AudioDoc()

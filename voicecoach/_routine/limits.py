@@ -7,6 +7,7 @@ MAX_SESSION_MS = 12 * 3600 * 1000
 MAX_HOLDS = 20_000  # sides x sets x reps over a routine's exercises (a tempo's reps counted one by one)
 MAX_SETS = MAX_REPS = 1000  # an exercise's sets, and its reps in a set
 MIN_HOLD_MS = 500
+MAX_LEAD_IN_S = 10  # the silence before the first sound (a device wakes within a second or two)
 MAX_FILE_BYTES = 1_000_000
 MIN_TIME_SCALE, MAX_TIME_SCALE = 0.1, 10.0
 MIN_PHASE_MS = 500  # the start tone and its clearance (400 ms) end before the next phase tone

@@ -13,6 +13,12 @@ from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap
 
 HALFWAY = "halfway"
+# A rest the routine does not write (in the exercise or under ``defaults``), and ``prepare`` when it is not written,
+# lasts as long as what is said in it, plus this long (times ``time_scale``, and at least its countdown): it fits
+# its speech by its nature, so it never grows and never warns (docs/routine-format.md, section 7.5).
+FITTED_REST_MS = {"rep_rest": 3000, "set_rest": 10_000, "side_rest": 5000, "rest": 15_000, "prepare": 5000}
+REST_FIELDS = ("rep_rest", "set_rest", "side_rest", "rest")
+LEAD_IN_MS = 1000  # digital silence before the first sound: headphones and car systems wake on it
 CountdownStyle = Literal["ticks", "voice", "both"]  # the numbers as ticks, spoken, or both
 
 
@@ -47,10 +53,11 @@ class Exercise:
     instructions: str | None = None
     cue: str | None = None
     release: str | None = None
-    rep_rest_ms: int = 5000
-    set_rest_ms: int = 15000
-    side_rest_ms: int = 5000
-    rest_ms: int = 20000
+    # Each rest as written (exact), or, for a rest named in ``fitted_rests``, the time after its speech.
+    rep_rest_ms: int = FITTED_REST_MS["rep_rest"]
+    set_rest_ms: int = FITTED_REST_MS["set_rest"]
+    side_rest_ms: int = FITTED_REST_MS["side_rest"]
+    rest_ms: int = FITTED_REST_MS["rest"]
     countdown: int = 3
     countdown_style: CountdownStyle = "ticks"
     announce: tuple[Announcement, ...] = ()
@@ -59,6 +66,12 @@ class Exercise:
     tempo: tuple[Phase, ...] = ()
     phase_cue: str = "tone"  # "tone": a soft tone starts each phase; "voice": its word is said
     count_aloud: bool = False  # each rep's number said at its end
+    # The rests not written (``rep_rest``, ...): each lasts its speech plus its ``*_ms`` (at least its countdown).
+    fitted_rests: frozenset[str] = frozenset(REST_FIELDS)
+
+    def rest_fitted(self, field: str) -> bool:
+        """Whether the rest ``field`` (``rep_rest``, ...) was left out, and so lasts its speech plus its ``*_ms``."""
+        return field in self.fitted_rests
 
     @property
     def rep_ms(self) -> int:
@@ -118,7 +131,9 @@ class Routine:
     voice: Voice = Voice()
     intro: str | None = None
     outro: str | None = None
-    prepare_ms: int = 5000
+    prepare_ms: int = FITTED_REST_MS["prepare"]  # as written, or (``prepare_fitted``) the time after its speech
+    prepare_fitted: bool = True  # not written: it lasts its speech plus ``prepare_ms`` (at least its countdown)
+    lead_in_ms: int = LEAD_IN_MS  # silence before the first sound
     name_parts: tuple[str, ...] = ()
     cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
     tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech

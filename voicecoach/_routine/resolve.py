@@ -25,12 +25,25 @@ from .limits import (
     MIN_HOLD_MS,
 )
 from .messages import EXAMPLES, NEEDS_VALUE, kind_of, validated
-from .model import HALFWAY, Announcement, Exercise, Music, Phase, Routine, Voice
+from .model import (
+    FITTED_REST_MS,
+    HALFWAY,
+    REST_FIELDS,
+    Announcement,
+    Exercise,
+    Music,
+    Phase,
+    Routine,
+    Voice,
+)
 from .slug import slugify
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap
 
+# Round lengths for each rest, as ``voicecoach import`` writes them into a draft where the article gives none. A rest
+# a routine leaves out has no fixed length: it lasts its speech plus ``model.FITTED_REST_MS``.
 DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
+_SESSION_KEYS = ("lead_in", "prepare")  # once per session: a top-level key, never an exercise's
 
 
 def resolve_routine(data: Any, source: SourceMap) -> Routine:
@@ -38,7 +51,16 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
     if not isinstance(data, dict):
         raise RoutineError(f"the file holds {kind_of(data)}, not a routine; start with `title:` and `exercises:`",
                            file=source.file, line=1)
+    defaults = data.get("defaults")
+    for key in _SESSION_KEYS:
+        if isinstance(defaults, dict) and key in defaults:
+            raise source.error(("defaults", key), f'unknown key "{key}"; {key} is for the whole session, not for '
+                                                  f"each exercise, so write it at the top of the routine, e.g. "
+                                                  f"`{EXAMPLES.get(key, key + ': 1s')}`")
     doc = validated(RoutineDoc, data, (), source)
+    if "prepare" in doc.model_fields_set and doc.prepare is None:
+        raise source.error(("prepare",), f"has no value; write e.g. `{EXAMPLES['prepare']}`, or leave prepare out "
+                                         "for its speech plus a few seconds")
     language = doc.language.strip().lower()
     if language not in SUPPORTED_LANGUAGES:
         base = language.replace("_", "-").split("-")[0]
@@ -86,7 +108,9 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         outro=localized(doc.outro, language, ("outro",), source),
         cover=Path(doc.cover) if doc.cover else None,
         tone_gain_db=float(doc.audio.tone_gain_db),
-        prepare_ms=to_ms(doc.prepare),
+        prepare_ms=to_ms(doc.prepare) if doc.prepare is not None else FITTED_REST_MS["prepare"],
+        prepare_fitted=doc.prepare is None,
+        lead_in_ms=to_ms(doc.lead_in),
         exercises=tuple(exercises),
         music=music,
         source=source,
@@ -211,7 +235,7 @@ def check_size(routine: Routine, factor: float = 1.0) -> None:
         raise source.error(("exercises", index), f"{here}; a session has at most {MAX_HOLDS} holds, so use fewer "
                                                  "sides, sets or reps")
     spans = [_asked_ms(exercise, last=exercise is routine.exercises[-1]) for exercise in routine.exercises]
-    total_ms = routine.prepare_ms + sum(spans)
+    total_ms = routine.lead_in_ms + routine.prepare_ms + sum(spans)
     if total_ms > MAX_SESSION_MS:
         index = max(range(len(spans)), key=spans.__getitem__)
         scaled = f" (with {source.written_as(('time_scale',))} {factor:g})" if factor != 1.0 else ""
@@ -298,13 +322,20 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
         sets=pick("sets", 1),
         instructions=pick("instructions"),
         release=pick("release"),
-        set_rest_ms=to_ms(pick("set_rest", DEFAULT_REST_S["set_rest"])),
-        side_rest_ms=to_ms(pick("side_rest", DEFAULT_REST_S["side_rest"])),
-        rest_ms=to_ms(pick("rest", DEFAULT_REST_S["rest"])),
+        set_rest_ms=_rest_ms(pick, "set_rest"),
+        side_rest_ms=_rest_ms(pick, "side_rest"),
+        rest_ms=_rest_ms(pick, "rest"),
+        fitted_rests=frozenset(field for field in REST_FIELDS if pick(field) is None),
         countdown=pick("countdown", 3),
         countdown_style=pick("countdown_style", "ticks"),
         **moving,
     )
+
+
+def _rest_ms(pick: Any, field: str) -> int:
+    """A rest as written, or, left out, the time after its speech (it lasts its speech plus this)."""
+    written = pick(field)
+    return to_ms(written) if written is not None else FITTED_REST_MS[field]
 
 
 def _holding(doc: ExerciseDoc, path: YamlPath, source: SourceMap, pick: Any) -> dict[str, Any]:
@@ -338,7 +369,7 @@ def _holding(doc: ExerciseDoc, path: YamlPath, source: SourceMap, pick: Any) -> 
         announcements.append(Announcement(time_left_ms=left_ms))
     announcements.sort(key=lambda call: -call.time_left_ms)
     return dict(hold_ms=hold_ms, reps=pick("reps", 1), cue=pick("cue"),
-                rep_rest_ms=to_ms(pick("rep_rest", DEFAULT_REST_S["rep_rest"])),
+                rep_rest_ms=_rest_ms(pick, "rep_rest"),
                 announce=tuple(dict.fromkeys(announcements)), count_reps=pick("count_reps", True))
 
 

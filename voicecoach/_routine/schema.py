@@ -40,7 +40,9 @@ HELP = {
     "volume": "0.0 to 1.0 (default 1.0).",
     "lexicon": "How the voice says words it reads wrongly: {Kegel: KAY-gull}. The written text stays.",
     "intro": "Said first.",
-    "prepare": "From the opening speech to the first start tone (default 5s).",
+    "lead_in": "Silence before the first sound, for headphones that wake on it, at most 10 s (default 1s; 0 for "
+               "none).",
+    "prepare": "From the opening speech to the first start tone (default: its speech plus 5 s).",
     "outro": "Said last, after \"Session complete\".",
     "cover": "A PNG or JPEG next to the routine: the MP3's cover art.",
     "audio": "Levels: tone_gain_db.",
@@ -65,10 +67,10 @@ HELP = {
     "sets": "Sets per side, 1 to 1000 (default 1).",
     "reps": "Reps per set, 1 to 1000 (default 1).",
     "hold": "How long each rep is held, at least 0.5 s (e.g. 5s, 1m30s).",
-    "rep_rest": "Between the reps of a set (default 5s).",
-    "set_rest": "Between sets (default 15s).",
-    "side_rest": "Between sides (default 5s).",
-    "rest": "After the exercise, before the next one (default 20s).",
+    "rep_rest": "Between the reps of a set, exactly (default: its speech plus 3 s).",
+    "set_rest": "Between sets, exactly (default: its speech plus 10 s).",
+    "side_rest": "Between sides, exactly (default: its speech plus 5 s).",
+    "rest": "After the exercise, before the next one, exactly (default: its speech plus 15 s).",
     "countdown": "Ticks (or numbers) on the last N seconds of holds and rests, 0 to 10 (default 3).",
     "countdown_style": "ticks (default), voice (the numbers said) or both.",
     "announce": "Calls inside a long hold: halfway and/or times left, e.g. [halfway, 10s].",
@@ -112,12 +114,15 @@ def routine_schema() -> dict[str, Any]:
     return schema
 
 
+_SESSION_NEEDS_VALUE = {"prepare"}  # left out for its default, never blank
+
+
 def _describe(model: dict[str, Any]) -> None:
     """Hover help and an example on each key; no "title" noise; no null where voicecoach needs a value."""
     model.pop("title", None)
     for key, value in model.get("properties", {}).items():
         value.pop("title", None)
-        if key in NEEDS_VALUE and "anyOf" in value:
+        if (key in NEEDS_VALUE or key in _SESSION_NEEDS_VALUE) and "anyOf" in value:
             value["anyOf"] = [branch for branch in value["anyOf"] if branch != {"type": "null"}]
             if len(value["anyOf"]) == 1:
                 value.update(value.pop("anyOf")[0])

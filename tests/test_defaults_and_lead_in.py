@@ -58,9 +58,13 @@ def test_a_routine_of_names_and_holds_lays_out_without_a_warning(speech, languag
 
 
 def test_every_bundled_routine_and_the_starter_lay_out_without_a_warning(speech, tmp_path):
-    # Each example and each of its variants, and what `voicecoach init` writes.
+    # Each example and each of its variants, what `voicecoach init` writes, and what `voicecoach import` drafts.
     warned = {}
-    for path in [*BUNDLED, write_routine(tmp_path, starter_text(), "starter.yaml")]:
+    from voicecoach._routine.article import import_article
+
+    seed = Path(__file__).resolve().parent / "corpus" / "articles" / "back-pain-feet-exercises.txt"
+    imported = write_routine(tmp_path, import_article(seed).text, "imported.yaml")  # the seed article's draft
+    for path in [*BUNDLED, write_routine(tmp_path, starter_text(), "starter.yaml"), imported]:
         routine_file = load_routine_file(path)
         for variant in (None, *routine_file.variant_names):
             warnings = real_layout(routine_file.session(variant), speech).warnings

@@ -34,9 +34,8 @@ from .article_html import TABLE_LINE, TableRow, html_lines
 from .article_text import DURATION, Values, has_sides, read_values, section_text
 from .durations import UNITS_S, format_clock, format_s, show_value, to_ms
 from .limits import MAX_DURATION_S, MAX_NAME_CHARS, MAX_REPS, MAX_SETS, MAX_TEXT_CHARS, MIN_HOLD_MS
-from .model import Routine
+from .model import FITTED_REST_MS, Routine
 from .read import parse_routine
-from .resolve import DEFAULT_REST_S
 from .slug import slugify
 
 ASSUMED_HOLD_S = 5.0
@@ -269,6 +268,12 @@ def write_routine(title: str, title_found: bool, drafts: list[Draft], source_nam
             note = "  # not in the text; the default" if default else "  # not in the text; assumed"
         return f"{indent}{key}: {_scalar(value)}{note}"
 
+    def left_out(key: str) -> str:
+        nonlocal assumed
+        assumed += 1
+        free_s = FITTED_REST_MS[key] // 1000
+        return f"    # {key}: not in the text; left out, it lasts what is said in it plus {free_s} s"
+
     out = [f"# Imported from {source_name} by `voicecoach import`: check every value (those the article does not",
            "# give say so), then build it with `voicecoach build`. The format: docs/routine-format.md",
            line("title", title, title_found, indent=""), "exercises:"]
@@ -295,12 +300,14 @@ def write_routine(title: str, title_found: bool, drafts: list[Draft], source_nam
         if values.sides:
             out.append(line("sides", True, True))
         rest_key = "set_rest" if sets > 1 else "rep_rest" if reps > 1 else None
+        # A rest the text does not give is left out, so that it lasts its speech plus a free time and never
+        # grows with a warning; the comment says so, and how to give one.
         if rest_key:
-            value = values.rest_s if values.rest_s is not None else DEFAULT_REST_S[rest_key]
-            out.append(line(rest_key, _duration(value), values.rest_s is not None, default=True))
+            out.append(line(rest_key, _duration(values.rest_s), True) if values.rest_s is not None
+                       else left_out(rest_key))
         if position + 1 < len(drafts):
-            value = values.rest_s if values.rest_s is not None and not rest_key else DEFAULT_REST_S["rest"]
-            out.append(line("rest", _duration(value), values.rest_s is not None and not rest_key, default=True))
+            out.append(line("rest", _duration(values.rest_s), True) if values.rest_s is not None and not rest_key
+                       else left_out("rest"))
     text = "\n".join(out) + "\n"
     routine = parse_routine(text, source_name)  # a draft that does not validate is a bug here, not the user's
     length_ms, flags = _implausible(routine, drafts)

@@ -23,6 +23,7 @@ EXAMPLES = {
     "intro": "intro: Sit on the floor with your legs straight.",
     "outro": "outro: Well done.",
     "prepare": "prepare: 5s",
+    "lead_in": "lead_in: 1s",
     "name": "name: Ankle circles",
     "id": "id: ankle-circles",
     "instructions": "instructions: Slide your heel towards you.",

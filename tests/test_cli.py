@@ -440,13 +440,14 @@ def test_a_voice_file_without_its_config_is_one_line(runner, tmp_path):
 
 
 def test_script_shows_language_voice_and_what_the_lexicon_changes(runner, tmp_path):
-    path = write_routine(tmp_path, "title: Pelvic floor\nlexicon: {Kegel: KAY-gull}\nexercises:\n"
-                                   "  - {name: Kegel squeeze, hold: 5s, reps: 2}\n", "floor.yaml")
+    path = write_routine(tmp_path, "title: Pelvic floor\nlexicon: {en: {Kegel: KAY-gull}, de: {Kegel: KAY-gull}}\n"
+                                   "exercises:\n  - {name: Kegel squeeze, hold: 5s, reps: 2}\n", "floor.yaml")
     result = runner.invoke(app, ["script", str(path), "--set", "language=de"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[2].startswith("in Deutsch (de), spoken by pyttsx3 (espeak-ng ") and \
         lines[2].endswith("), voice gmw/de, 160 wpm")
+    assert lines[3] == "in en, as written (no de text): title, exercises[0].name"  # what the switch cannot translate
     assert '  say "Übung 1 von 1: Kegel squeeze"   [chapter: Kegel squeeze]   ' \
            '[spoken: "Übung 1 von 1: KAY-gull squeeze"]' in lines
     assert '    say "Wiederholung 2 von 2"' in lines

@@ -52,7 +52,10 @@ def real_layout(routine, speech):
 def test_a_routine_of_names_and_holds_lays_out_without_a_warning(speech, language):
     routine = load_routine_text(NAMES_AND_HOLDS).session(settings=(parse_setting(f"language={language}"),))
     timeline = real_layout(routine, speech)
-    assert timeline.warnings == ()
+    # No rest grew; in German and French the English names are said as written, which is the one warning.
+    assert timeline.warnings == (() if language == "en" else (
+        f"no {language} text for title, exercises[0].name, exercises[1].name, exercises[1].sides and 2 more: said "
+        f"in en as written, by the {language} voice; add `{language}: ...` under each",))
     for gap in (event for event in timeline.events if event.kind == "gap"):
         assert gap.end_ms - gap.start_ms == gap.asked_ms  # a rest left out is asked for as long as it is
 

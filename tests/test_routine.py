@@ -219,8 +219,9 @@ def test_text_may_be_written_in_several_languages_and_the_routines_is_used():
 def test_a_missing_translation_names_the_field_and_the_language():
     with pytest.raises(RoutineError) as caught:
         parse_routine("language: fr\n" + MULTILINGUAL, "k.yaml")
-    assert str(caught.value) == ('k.yaml:7: exercises[0].name: has no text for language "fr" (it has de, en); '
-                                 "add `fr: ...` under it, or build in de or en")
+    # The routine's own language is French, and its title (the first text, on line 2) has none.
+    assert str(caught.value) == ('k.yaml:2: title: has no text for language "fr" (it has en, de); '
+                                 "add `fr: ...` under it, or build in en or de")
 
 
 def test_a_variant_or_a_setting_chooses_the_language(tmp_path):
@@ -231,9 +232,11 @@ def test_a_variant_or_a_setting_chooses_the_language(tmp_path):
     routine_file = load_routine_file(path)
     assert routine_file.session("deutsch").title == "Knie-Reha"
     assert routine_file.session(settings=(parse_setting("language=de"),)).exercises[0].name == "Fersenrutschen"
-    with pytest.raises(RoutineError) as caught:
-        routine_file.session(settings=(parse_setting("language=it"),))
-    assert str(caught.value).startswith(f'{path}:6: exercises[0].name: has no text for language "it"')
+    # A language the routine has no text in: its own (English) text is said, and the routine lists what.
+    italian = routine_file.session(settings=(parse_setting("language=it"),))
+    assert (italian.title, italian.exercises[0].name, italian.text_language) == ("Knee rehab", "Heel slides", "en")
+    assert italian.untranslated == ("title", "intro", "defaults.release", "exercises[0].name", "exercises[1].name",
+                                    "exercises[1].cue")  # in the file's order
 
 
 def test_sides_true_are_said_in_the_language():

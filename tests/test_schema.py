@@ -20,16 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "bad-routines"
 VALIDATOR = jsonschema.Draft7Validator(routine_schema())
 # The bad routines whose mistake is about shape: a type, an unknown key, a missing key, a value out of a closed
-# set or range. The others (a hold too short, an id used twice, a voice not installed...) need voicecoach.
+# set or range (a hold of 0 too). The others (a hold written as text too short, an id used twice, a voice not
+# installed...) need voicecoach.
 SHAPE_MISTAKES = ["09-list-not-mapping", "10-plain-text", "11-unknown-key-hodl", "12-unknown-key-duration",
                   "13-unknown-key-equipment", "14-exercise-singular", "15-reps-many", "16-sets-fraction",
                   "17-title-a-date", "18-voice-as-text", "19-missing-title", "22-reps-left-blank",
-                  "23-hold-five-seconds", "25-hold-negative", "29-empty-exercise-list", "30-exercises-left-blank",
-                  "31-exercise-plain-string", "32-exercises-not-a-list", "35-empty-sides", "37-language-no-phrases",
-                  "38-language-en-gb", "39-announce-not-halfway", "41-countdown-11", "42-voice-rate-1000",
-                  "43-volume-2", "44-id-in-defaults", "53-variant-bad-value", "54-variant-unknown-key",
-                  "55-variant-not-a-mapping", "58-engine-unknown", "63-translation-unknown-language",
-                  "64-lexicon-not-a-mapping", "65-lexicon-no-spoken-form"]
+                  "23-hold-five-seconds", "24-hold-zero", "25-hold-negative", "29-empty-exercise-list",
+                  "30-exercises-left-blank", "31-exercise-plain-string", "32-exercises-not-a-list", "35-empty-sides",
+                  "37-language-no-phrases", "38-language-en-gb", "39-announce-not-halfway", "41-countdown-11",
+                  "42-voice-rate-1000", "43-volume-2", "44-id-in-defaults", "53-variant-bad-value",
+                  "54-variant-unknown-key", "55-variant-not-a-mapping", "58-engine-unknown",
+                  "63-translation-unknown-language", "64-lexicon-not-a-mapping", "65-lexicon-no-spoken-form"]
 
 
 def data_of(path: Path):
@@ -71,6 +72,117 @@ def test_every_routine_in_the_documentation_follows_the_schema(markdown, tmp_pat
         assert errors == [], block
         checked += 1
     assert checked >= 2
+
+
+def test_every_article_in_the_corpus_imports_to_a_draft_that_follows_the_schema():
+    from voicecoach._routine.article import ArticleError, import_article
+    from voicecoach._routine.yamlsource import load_yaml_text
+
+    checked = 0
+    for article in sorted((ROOT / "tests" / "corpus" / "articles").iterdir()):
+        if article.suffix not in (".txt", ".md", ".html") or article.name == "README.md":
+            continue
+        try:
+            draft = import_article(article).text
+        except ArticleError:
+            continue  # an article with no exercises in it has no draft
+        data, _ = load_yaml_text(draft, article.name)
+        assert [error.message for error in VALIDATOR.iter_errors(data)] == [], article.name
+        checked += 1
+    assert checked >= 10
+
+
+PLANK = {"title": "Plank", "exercises": [{"name": "Plank", "hold": 30}]}
+
+
+def routine_with(**changes) -> dict:
+    """PLANK with ``changes``: a top-level key, or ``exercise__KEY`` for its exercise (None: without it), or
+    ``defaults__KEY``."""
+    routine = json.loads(json.dumps(PLANK))
+    for key, value in changes.items():
+        where, _, field = key.rpartition("__")
+        if where == "exercise" and value is None:
+            del routine["exercises"][0][field]
+        elif where == "exercise":
+            routine["exercises"][0][field] = value
+        elif where == "defaults":
+            routine.setdefault("defaults", {})[field] = value
+        else:
+            routine[key] = value
+    return routine
+
+
+# Each range voicecoach checks (limits.py) that JSON Schema can say, just outside it; the schema refuses them all.
+OUT_OF_RANGE = {
+    "hold: 0": routine_with(exercise__hold=0),
+    "hold: 0.2": routine_with(exercise__hold=0.2),
+    "hold: 99999": routine_with(exercise__hold=99999),
+    'hold: "0s"': routine_with(exercise__hold="0s"),
+    'hold: "0:00"': routine_with(exercise__hold="0:00"),
+    "hold: 0 under defaults": routine_with(exercise__hold=None, defaults__hold=0),
+    "rest: 14401": routine_with(exercise__rest=14401),
+    "prepare: 99999": routine_with(prepare=99999),
+    "reps: 0": routine_with(exercise__reps=0),
+    "reps: 1001": routine_with(exercise__reps=1001),
+    "sets: 1001": routine_with(exercise__sets=1001),
+    "countdown: 11": routine_with(exercise__countdown=11),
+    "lead_in: 11": routine_with(lead_in=11),
+    "duck_attack: 2": routine_with(duck_attack=2),
+    "duck_release: 6": routine_with(duck_release=6),
+    "crossfade: 31": routine_with(crossfade=31),
+    "time_scale: 0.05": routine_with(time_scale=0.05),
+    "voice.rate: 79": routine_with(voice={"rate": 79}),
+    "voice.volume: 1.5": routine_with(voice={"volume": 1.5}),
+    "announce: [0]": routine_with(exercise__announce=[0]),
+    'announce: "0s"': routine_with(exercise__announce="0s"),
+    "announce: [14400]": routine_with(exercise__announce=[14400]),
+    "a tempo phase of 0.2": routine_with(exercise__hold=None, exercise__tempo={"down": 0.2, "up": 2}),
+    "a 300-character name": routine_with(exercise__name="x" * 300),
+    "a 300-character name in one language": routine_with(exercise__name={"en": "x" * 300}),
+    "a 201-character title": routine_with(title="x" * 201),
+    "a 2001-character intro": routine_with(intro="x" * 2001),
+    "a 2001-character cue": routine_with(exercise__cue="x" * 2001),
+    "a 201-character side": routine_with(exercise__sides=["left", "x" * 201]),
+    "a 201-character phase name": routine_with(exercise__hold=None, exercise__tempo={"x" * 201: 2}),
+    "501 exercises": routine_with(exercises=[{"name": f"Plank {n}", "hold": 30} for n in range(501)]),
+    "a variant's hold: 0": routine_with(variants={"quick": {"exercises": {"plank": {"hold": 0}}}}),
+    "a variant's 300-character title": routine_with(variants={"long": {"title": "x" * 300}}),
+}
+# And just inside: the least and the most voicecoach takes.
+IN_RANGE = {
+    "hold: 0.5": routine_with(exercise__hold=0.5),
+    "hold: 14400": routine_with(exercise__hold=14400),
+    'hold: "0.5s"': routine_with(exercise__hold="0.5s"),
+    'hold: "0:30"': routine_with(exercise__hold="0:30"),
+    "rest: 0": routine_with(exercise__rest=0),
+    'rest: "0s"': routine_with(exercise__rest="0s"),
+    "prepare: 0": routine_with(prepare=0),
+    "tempo phases 0 and 0.5": routine_with(exercise__hold=None, exercise__tempo={"down": 0, "up": 0.5}),
+    "a 200-character name": routine_with(exercise__name="x" * 200),
+    "a 2000-character instructions": routine_with(exercise__instructions="x" * 2000),
+    "500 exercises": routine_with(exercises=[{"name": f"Plank {n}", "hold": 30} for n in range(500)]),
+    "lead_in: 10": routine_with(lead_in=10),
+    "announce: [halfway, 10s, 0.5]": routine_with(exercise__announce=["halfway", "10s", 0.5]),
+}
+
+
+def test_the_schema_has_voicecoachs_ranges_refusing_just_outside_and_taking_the_edges():
+    from voicecoach._routine.load import load_routine_text
+
+    def voicecoach_takes(routine: dict) -> bool:
+        try:
+            load_routine_text(json.dumps(routine)).session()
+        except RoutineError:
+            return False
+        return True
+
+    # The schema is only for editors: each range in it is one voicecoach checks, never a new one.
+    assert [case for case, routine in OUT_OF_RANGE.items() if voicecoach_takes(routine)] == []
+    assert [case for case, routine in IN_RANGE.items() if not voicecoach_takes(routine)] == []
+    assert [case for case, routine in OUT_OF_RANGE.items() if not list(VALIDATOR.iter_errors(routine))] == []
+    refused = {case: [error.message[:80] for error in VALIDATOR.iter_errors(routine)]
+               for case, routine in IN_RANGE.items()}
+    assert {case: messages for case, messages in refused.items() if messages} == {}
 
 
 @pytest.mark.parametrize("name", SHAPE_MISTAKES)

@@ -37,6 +37,10 @@ class Timing:
     phase_freq_hz: int = 1100
     speech_after_tone_ms: int = 100   # speech starts at least this long after a tone or tick ends
     speech_before_tone_ms: int = 250  # speech ends at least this long before a tone or tick begins
+    # A countdown number ends at least this long before the next second's sound (its tick or number, or the tone
+    # that ends the countdown): shorter than speech_before_tone_ms so that every count 1 to 10 of every language
+    # fits between its tick and the next one with countdown_style: both (Italian "quattro" is 614 ms at 160 wpm).
+    count_before_tick_ms: int = 150
     tone_after_tone_ms: int = 100     # silence between two tones that have no speech between them
     sentence_pause_ms: int = 250      # between two sentences said one after the other
     tail_ms: int = 1000               # silence after the last word
@@ -69,6 +73,9 @@ class LayoutStream:
 
     def __init__(self, plan: Plan, speech_ms: Mapping[str, int], timing: Timing = Timing(),
                  strict: bool = False) -> None:
+        untranslated = untranslated_warning(plan)
+        if strict and untranslated:  # before any step: nothing is laid out for a session that is refused
+            raise LayoutError(f"{untranslated}; or build without {{@strict}}", file=plan.source.file)
         self._builder = _Builder(plan, speech_ms, timing, strict, now_ms=plan.lead_in_ms)
 
     def steps(self) -> Iterator[tuple[list[SpeechEvent | ToneEvent], int]]:
@@ -128,8 +135,8 @@ class _Builder:
         """The last ``countdown`` seconds before ``end_ms``: a tick on each whole second, the number said there,
         or both (then the number follows its tick by the clearance after a tone).
 
-        A number must end the clearance before the next second's sound (or the tone at ``end_ms``); one that
-        cannot is a LayoutError naming the exercise.
+        A number must end the countdown's own clearance (``count_before_tick_ms``) before the next second's sound
+        (or the tone at ``end_ms``); one that cannot is a LayoutError naming the exercise.
         """
         t = self.timing
         tones, said = [], []
@@ -140,7 +147,7 @@ class _Builder:
             if count.words:
                 word = count.words[k - 1]
                 start_ms = at_ms + (t.tick_ms + t.speech_after_tone_ms if count.ticks else 0)
-                room_ms = at_ms + 1000 - t.speech_before_tone_ms - start_ms
+                room_ms = at_ms + 1000 - t.count_before_tick_ms - start_ms
                 if self.length(word) > room_ms:
                     raise LayoutError(
                         f'{count.exercise}: the count "{word}" lasts {format_s(self.length(word))}, but a number has '
@@ -300,7 +307,8 @@ class _Builder:
 
     def warnings(self) -> list[str]:
         """One line per exercise whose rests grew (and one for prepare): the rest itself when only one grew."""
-        found = []
+        untranslated = untranslated_warning(self.plan)
+        found = [untranslated] if untranslated else []
         for (_, name), grown in self.growths.items():
             if len(grown) == 1:
                 found.append(grown[0][0])
@@ -308,6 +316,16 @@ class _Builder:
             most_ms = -(-max(ms for _, ms in grown) // 100) * 100  # up to: rounded up to a tenth of a second
             found.append(f"rests of {name} grew by up to {format_s(most_ms)} to fit their speech")
         return found
+
+
+def untranslated_warning(plan: Plan) -> str | None:
+    """One line naming the fields with no text in the session's language (the first four), or None."""
+    if not plan.untranslated or plan.text_language in ("", plan.language):
+        return None
+    fields = ", ".join(plan.untranslated[:4]) + (f" and {len(plan.untranslated) - 4} more"
+                                                  if len(plan.untranslated) > 4 else "")
+    return (f"no {plan.language} text for {fields}: said in {plan.text_language} as written, by the "
+            f"{plan.language} voice; add `{plan.language}: ...` under each")
 
 
 def _has_ticks(length_ms: int, countdown: int) -> bool:

@@ -81,7 +81,8 @@ def plan_session(routine: Routine) -> Plan:
                 routine.description, routine.source, album=routine.title,
                 version=", ".join(routine.name_parts) or None, cover=routine.cover,
                 tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
-                music=routine.music, lead_in_ms=routine.lead_in_ms)
+                music=routine.music, lead_in_ms=routine.lead_in_ms, text_language=routine.text_language,
+                untranslated=routine.untranslated)
     if len(plan.slug) > MAX_FILE_NAME_CHARS:
         raise routine.source.error(("title",), f"with the variant and the overrides, the session's file name would "
                                    f"be {len(plan.slug)} characters; it is at most {MAX_FILE_NAME_CHARS}, so use a "

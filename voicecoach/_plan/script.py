@@ -23,7 +23,9 @@ def format_script(plan: Plan, voice: str | None = None) -> str:
              f"{exercises} exercise{'s' if exercises != 1 else ''}, {len(holds)} hold{'s' if len(holds) != 1 else ''}, "
              f"at least {format_clock(plan.asked_ms)} of holds and rests plus speech",
              f"in {words.name} ({plan.language})" + (f", spoken by {voice}" if voice else ""),
-             *(describe_music(plan.music) if plan.music else ()), ""]
+             *(describe_music(plan.music) if plan.music else ()),
+             *([f"in {plan.text_language}, as written (no {plan.language} text): {', '.join(plan.untranslated)}"]
+               if plan.untranslated and plan.text_language not in ("", plan.language) else []), ""]
     multi_set = {hold.exercise_index for hold in holds if hold.set > 1}
     multi_rep = {hold.exercise_index for hold in holds if hold.rep > 1}
     for step in plan.steps:

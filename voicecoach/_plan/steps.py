@@ -141,6 +141,8 @@ class Plan:
     lexicon: Lexicon = Lexicon()  # how words are said; the written text stays as it is
     music: Music | None = None  # the music bed, its files found (``routine.Music``)
     lead_in_ms: int = 0  # silence before the first sound (the routine's ``lead_in``)
+    text_language: str = ""  # the language the routine's own text is in ("": the session's)
+    untranslated: tuple[str, ...] = ()  # fields with no text in ``language``, said in ``text_language``
 
     def spoken(self, text: str) -> str:
         """What the engine is asked to say for the written ``text``: the lexicon applied."""

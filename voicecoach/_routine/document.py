@@ -23,9 +23,12 @@ from .durations import UNIT_PATTERN, format_s, parse_duration_s, show_value, to_
 from .languages import SUPPORTED_LANGUAGES
 from .limits import (
     MAX_DURATION_S,
+    MAX_EXERCISES,
     MAX_LEAD_IN_S,
+    MAX_NAME_CHARS,
     MAX_REPS,
     MAX_SETS,
+    MAX_TEXT_CHARS,
     MAX_TIME_SCALE,
     MIN_HOLD_MS,
     MIN_PHASE_MS,
@@ -41,15 +44,33 @@ def _within_limit(seconds: float) -> float:
     return seconds
 
 
-# How the JSON Schema (``voicecoach schema``) describes the values parsed here: what an editor may accept.
+# How the JSON Schema (``voicecoach schema``) describes the values parsed here: what an editor may accept. Every
+# range voicecoach checks that JSON Schema can say is in it, from ``limits``: only for an editor, as the
+# validators here (and ``resolve``, with its own messages) are what voicecoach goes by.
 _NUMBER = r"(\d+(\.\d+)?|\.\d+)"
 DURATION_PATTERN = (rf"^\s*({_NUMBER}|(\d+:)?\d+:\d{{1,2}}(\.\d+)?|({_NUMBER}\s*({UNIT_PATTERN})\s*)+)\s*$")
-DURATION_SCHEMA: dict[str, Any] = {
-    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}],
-    "description": "A duration: seconds (5, 2.5) or text such as 5s, 90s, 1m30s, 1:30, 5 min, 80ms, 1h.",
-}
+# A duration with a digit other than 0 in it: not 0 written as "0s", "0:00" or "0m 0.0s".
+NONZERO_DURATION_PATTERN = "^(?=.*[1-9])" + DURATION_PATTERN[1:]
+
+
+def duration_schema(least_s: float = 0, most_s: float = MAX_DURATION_S, *, above_least: bool = False,
+                    below_most: bool = False) -> dict[str, Any]:
+    """A duration from ``least_s`` to ``most_s`` (each left out with ``above_least``, ``below_most``): as a number
+    of seconds, the range; as text, only that a duration above 0 is not written as 0 (a pattern cannot add up
+    "1m30s")."""
+    number = {"type": "number", ("exclusiveMinimum" if above_least else "minimum"): least_s,
+              ("exclusiveMaximum" if below_most else "maximum"): most_s}
+    pattern = NONZERO_DURATION_PATTERN if least_s > 0 or above_least else DURATION_PATTERN
+    return {"anyOf": [number, {"type": "string", "pattern": pattern}],
+            "description": "A duration: seconds (5, 2.5) or text such as 5s, 90s, 1m30s, 1:30, 5 min, 80ms, 1h."}
+
+
+DURATION_SCHEMA: dict[str, Any] = duration_schema()
 Duration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit),
                      WithJsonSchema(DURATION_SCHEMA)]
+# A hold: validated as any duration (``resolve`` refuses one under MIN_HOLD_MS, naming where it is written).
+HoldDuration = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_within_limit),
+                         WithJsonSchema(duration_schema(MIN_HOLD_MS / 1000))]
 
 
 def _duration_up_to(limit_s: float, example: str) -> Any:
@@ -59,7 +80,8 @@ def _duration_up_to(limit_s: float, example: str) -> Any:
             raise ValueError(f"{format_s(to_ms(seconds))} is out of range; use at most "
                              f"{format_s(to_ms(limit_s))}, e.g. `{example}`")
         return seconds
-    return Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(check), WithJsonSchema(DURATION_SCHEMA)]
+    return Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(check),
+                     WithJsonSchema(duration_schema(most_s=limit_s))]
 
 
 def _gain_db(low: float, example: str) -> Any:
@@ -86,20 +108,33 @@ def _local_text(value: object, handler: Any) -> object:
     return texts
 
 
+def _local_text_schema(most_chars: int) -> dict[str, Any]:
+    """Text of at most ``most_chars`` characters (``resolve`` checks it), or one such text per language."""
+    text = {"type": "string", "minLength": 1, "maxLength": most_chars}
+    return {"anyOf": [text, {"type": "object", "minProperties": 1,
+                             "propertyNames": {"enum": sorted(SUPPORTED_LANGUAGES)}, "additionalProperties": text}],
+            "description": "Text, or one text per language: {en: Plank, de: Unterarmstütz}."}
+
+
 # Text a routine may write in several languages at once: a string, or {language code: string}.
-LocalText = Annotated[Text, WrapValidator(_local_text), WithJsonSchema({
-    "anyOf": [{"type": "string", "minLength": 1},
-              {"type": "object", "minProperties": 1, "propertyNames": {"enum": sorted(SUPPORTED_LANGUAGES)},
-               "additionalProperties": {"type": "string", "minLength": 1}}],
-    "description": "Text, or one text per language: {en: Plank, de: Unterarmstütz}."})]
+LocalText = Annotated[Text, WrapValidator(_local_text), WithJsonSchema(_local_text_schema(MAX_TEXT_CHARS))]
+# The same for a title or an exercise's name, which are shorter (validated alike: ``resolve`` checks the length).
+LocalName = Annotated[Text, WrapValidator(_local_text), WithJsonSchema(_local_text_schema(MAX_NAME_CHARS))]
 
 
 def _lexicon(value: object) -> object:
+    """``{word: said}`` (for the routine's own language: key "") or ``{language: {word: said}}``."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"{show_value(value)} is not a mapping; write each word and how to say it, "
                          "e.g. `lexicon: {Kegel: KAY-gull}`")
+    if value and all(key in SUPPORTED_LANGUAGES and isinstance(table, dict) for key, table in value.items()):
+        return {language: _lexicon_table(table) for language, table in value.items()}
+    return {"": _lexicon_table(value)}
+
+
+def _lexicon_table(value: dict) -> dict:
     for written, said in value.items():
         if not isinstance(written, str) or not written.strip():
             raise ValueError(f"{show_value(written)} is not a word; write each word as text and how to say it, "
@@ -111,6 +146,8 @@ def _lexicon(value: object) -> object:
 
 
 def _sides(value: object) -> object:
+    if isinstance(value, dict) and value and all(key in SUPPORTED_LANGUAGES for key in value):
+        return {language: _sides(labels) for language, labels in value.items()}  # one set of labels per language
     if value is True:
         return ["left", "right"]
     if value is False or value is None:
@@ -170,13 +207,23 @@ def _tempo(value: object) -> object:
     return tuple(phases)
 
 
-SideLabels = Annotated[list[StrictStr | None], BeforeValidator(_sides), Field(min_length=1), WithJsonSchema({
-    "anyOf": [{"type": "boolean"}, {"type": "string", "minLength": 1},
-              {"type": "array", "minItems": 1, "items": {"type": ["string", "null"]}}]})]
+_ONE_SIDES = [{"type": "boolean"}, {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
+              {"type": "array", "minItems": 1, "items": {"type": ["string", "null"], "maxLength": MAX_NAME_CHARS}}]
+SideLabels = Annotated[list[StrictStr | None] | dict[str, list[StrictStr | None]], BeforeValidator(_sides),
+                       Field(min_length=1), WithJsonSchema({
+    "anyOf": [*_ONE_SIDES, {"type": "object", "minProperties": 1,
+                            "propertyNames": {"enum": sorted(SUPPORTED_LANGUAGES)},
+                            "additionalProperties": {"anyOf": _ONE_SIDES}}]})]
+# A phase lasts 0 (none) or from MIN_PHASE_MS to the limit.
+_PHASE_SCHEMA = {"anyOf": [{"const": 0}, {"type": "number", "minimum": MIN_PHASE_MS / 1000, "maximum": MAX_DURATION_S},
+                           {"type": "string", "pattern": DURATION_PATTERN}],
+                 "description": f"A phase: 0 (none) or a duration of at least {format_s(MIN_PHASE_MS)}, e.g. 2s."}
 Tempo = Annotated[tuple[tuple[str, float], ...], BeforeValidator(_tempo), WithJsonSchema({
     "anyOf": [{"type": "string", "pattern": r"^\s*[^-\s]+\s*(-\s*[^-\s]+\s*){3}$"},
-              {"type": "object", "minProperties": 1, "additionalProperties": DURATION_SCHEMA}]})]
-_ANNOUNCE_ITEM = {"anyOf": [{"const": HALFWAY}, DURATION_SCHEMA]}
+              {"type": "object", "minProperties": 1, "propertyNames": {"maxLength": MAX_NAME_CHARS},
+               "additionalProperties": _PHASE_SCHEMA}]})]
+# A time left is inside the hold: more than 0, and less than the hold (so than the limit).
+_ANNOUNCE_ITEM = {"anyOf": [{"const": HALFWAY}, duration_schema(above_least=True, below_most=True)]}
 AnnounceList = Annotated[list[Annotated[str | float, BeforeValidator(_announce_item)]],
                          BeforeValidator(_announce_list),
                          WithJsonSchema({"anyOf": [_ANNOUNCE_ITEM, {"type": "array", "items": _ANNOUNCE_ITEM}]})]
@@ -214,14 +261,14 @@ class AudioDoc(_Doc):
 class ExerciseFieldsDoc(_Doc):
     """Every exercise field, all optional: the shape of ``defaults``."""
 
-    name: LocalText | None = None
+    name: LocalName | None = None
     instructions: LocalText | None = None
     cue: LocalText | None = None
     release: LocalText | None = None
     sides: SideLabels | None = None
     sets: StrictInt | None = Field(None, ge=1, le=MAX_SETS)
     reps: StrictInt | None = Field(None, ge=1, le=MAX_REPS)
-    hold: Duration | None = None
+    hold: HoldDuration | None = None
     rep_rest: Duration | None = None
     set_rest: Duration | None = None
     side_rest: Duration | None = None
@@ -240,12 +287,16 @@ class ExerciseDoc(ExerciseFieldsDoc):
 
 
 class RoutineDoc(_Doc):
-    title: LocalText
+    title: LocalName
     description: LocalText | None = None
     language: StrictStr = "en"
     voice: VoiceDoc = VoiceDoc()
-    lexicon: Annotated[dict[str, str], BeforeValidator(_lexicon), WithJsonSchema({
-        "type": "object", "additionalProperties": {"type": "string", "minLength": 1}})] = {}
+    lexicon: Annotated[dict[str, dict[str, str]], BeforeValidator(_lexicon), WithJsonSchema({
+        "type": "object", "additionalProperties": {"anyOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}]},
+        "description": "How the voice says words: {Kegel: KAY-gull} for the routine's own language, or one "
+                       "table per language: {en: {Set: sett}, de: {...}}."})] = {}
     intro: LocalText | None = None
     lead_in: _duration_up_to(MAX_LEAD_IN_S, "lead_in: 1s") = LEAD_IN_MS / 1000  # type: ignore[valid-type]
     prepare: Duration | None = None  # not written: its speech plus a few seconds (``model.FITTED_REST_MS``)
@@ -253,7 +304,7 @@ class RoutineDoc(_Doc):
     cover: Text | None = None
     audio: AudioDoc = AudioDoc()
     defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
-    exercises: list[ExerciseDoc] = Field(min_length=1)
+    exercises: list[ExerciseDoc] = Field(min_length=1, json_schema_extra={"maxItems": MAX_EXERCISES})
     variants: dict[StrictStr, dict[str, Any]] | None = None
     time_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
                           BeforeValidator(lambda v: _no_bool(v, "time_scale: 0.5"))] = 1.0

@@ -53,7 +53,7 @@ class RoutineFile:
             merger.apply_variant(variant)
         for setting in settings:
             merger.apply_setting(setting)
-        routine = with_files_found(resolve_routine(merger.data, merger.source()), self.folder)
+        routine = with_files_found(resolve_routine(merger.data, merger.source(), self.base.language), self.folder)
         if name_parts is None:
             name_parts = ((variant,) if variant else ()) + labels_for(settings)
         return _with_name_parts(routine, tuple(name_parts))

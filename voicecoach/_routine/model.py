@@ -134,6 +134,8 @@ class Routine:
     prepare_ms: int = FITTED_REST_MS["prepare"]  # as written, or (``prepare_fitted``) the time after its speech
     prepare_fitted: bool = True  # not written: it lasts its speech plus ``prepare_ms`` (at least its countdown)
     lead_in_ms: int = LEAD_IN_MS  # silence before the first sound
+    text_language: str = "en"  # the language the routine's own text is written in (its file's `language:`)
+    untranslated: tuple[str, ...] = ()  # fields with no text in ``language``: said in ``text_language``
     name_parts: tuple[str, ...] = ()
     cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
     tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech

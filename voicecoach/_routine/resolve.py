@@ -46,8 +46,10 @@ DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 2
 _SESSION_KEYS = ("lead_in", "prepare")  # once per session: a top-level key, never an exercise's
 
 
-def resolve_routine(data: Any, source: SourceMap) -> Routine:
-    """Validate plain YAML data and resolve defaults into a Routine."""
+def resolve_routine(data: Any, source: SourceMap, text_language: str | None = None) -> Routine:
+    """Validate plain YAML data and resolve defaults into a Routine. ``text_language`` is the language the
+    routine's own text is in (its file's ``language:``, before a variant or a setting chose another); text with
+    no translation into the session's language is said in it, and listed in ``untranslated``."""
     if not isinstance(data, dict):
         raise RoutineError(f"the file holds {kind_of(data)}, not a routine; start with `title:` and `exercises:`",
                            file=source.file, line=1)
@@ -69,10 +71,17 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
                                               f"choose the accent with the voice, e.g. `voice: {{name: {language}}}`")
         raise source.error(("language",), f'"{doc.language}" is not a language voicecoach speaks; use one of '
                            + language_names())
+    own = text_language or language
+    untranslated: list[tuple[int, str]] = []  # (line, field): listed in the file's order
+
+    def local(value: Any, path: YamlPath) -> Any:
+        return localized(value, language, path, source, own, untranslated)
+
+    title = local(doc.title, ("title",)).strip()
     exercises = []
     seen_ids: dict[str, int] = {}
     for index, exercise_doc in enumerate(doc.exercises):
-        exercise = _resolve_exercise(exercise_doc, doc.defaults, index, source, language)
+        exercise = _resolve_exercise(exercise_doc, doc.defaults, index, source, local)
         if exercise.id in seen_ids and exercise_doc.id is None:
             raise source.error(("exercises", index),
                                f'the name "{exercise.name}" gives the id "{exercise.id}", which '
@@ -98,14 +107,15 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
                   duck_attack_ms=to_ms(doc.duck_attack), duck_release_ms=to_ms(doc.duck_release)) \
         if doc.music is not None else None
     routine = Routine(
-        title=localized(doc.title, language, ("title",), source).strip(),
-        description=localized(doc.description, language, ("description",), source),
+        title=title,
+        description=local(doc.description, ("description",)),
         language=language,
         voice=Voice(engine=doc.voice.engine, name=doc.voice.name, rate_wpm=doc.voice.rate,
                     volume=float(doc.voice.volume), model=Path(doc.voice.model) if doc.voice.model else None),
-        lexicon=Lexicon(tuple((written.strip(), said.strip()) for written, said in doc.lexicon.items())),
-        intro=localized(doc.intro, language, ("intro",), source),
-        outro=localized(doc.outro, language, ("outro",), source),
+        lexicon=Lexicon(tuple((written.strip(), said.strip())
+                              for written, said in _lexicon_for(doc.lexicon, language, own).items())),
+        intro=local(doc.intro, ("intro",)),
+        outro=local(doc.outro, ("outro",)),
         cover=Path(doc.cover) if doc.cover else None,
         tone_gain_db=float(doc.audio.tone_gain_db),
         prepare_ms=to_ms(doc.prepare) if doc.prepare is not None else FITTED_REST_MS["prepare"],
@@ -114,6 +124,8 @@ def resolve_routine(data: Any, source: SourceMap) -> Routine:
         exercises=tuple(exercises),
         music=music,
         source=source,
+        text_language=own,
+        untranslated=tuple(dict.fromkeys(field for _, field in sorted(untranslated))),
     )
     routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
     _check_texts(routine)
@@ -208,12 +220,21 @@ def _check_texts(routine: Routine) -> None:
                                                  "terminal would act on; write plain text")
 
 
-def localized(value: Any, language: str, path: YamlPath, source: SourceMap) -> Any:
-    """``value`` in ``language``: text as it is, or the language's entry of a ``{language: text}`` mapping."""
+def localized(value: Any, language: str, path: YamlPath, source: SourceMap, text_language: str | None = None,
+              untranslated: list[tuple[int, str]] | None = None) -> Any:
+    """``value`` in ``language``: the language's entry of a ``{language: text}`` mapping, or else the text in the
+    routine's own ``text_language`` (plain text is in it), noted in ``untranslated``; with neither, an error."""
+    own = text_language or language
     if not isinstance(value, dict):
+        if own != language and untranslated is not None and _is_text(path, value):
+            untranslated.append((source.line_of(path) or 0, source.written_as(path)))
         return value
     if language in value:
         return value[language]
+    if own in value:
+        if untranslated is not None:
+            untranslated.append((source.line_of(path) or 0, source.written_as(path)))
+        return value[own]
     raise source.error(path, f'has no text for language "{language}" (it has {", ".join(value)}); add '
                              f"`{language}: ...` under it, or build in {' or '.join(value)}")
 
@@ -291,8 +312,29 @@ def scale_times(routine: Routine, factor: float) -> Routine:
     return dataclasses.replace(routine, exercises=tuple(exercises), prepare_ms=scaled(routine.prepare_ms, "prepare"))
 
 
+# The fields a person writes words in (``sides`` when they name the sides: "left leg"; left and right are ours).
+_TEXT_FIELDS = frozenset({"title", "description", "intro", "outro", "name", "instructions", "cue", "release", "sides"})
+
+
+def _is_text(path: YamlPath, value: Any) -> bool:
+    field_name = next((part for part in reversed(path) if isinstance(part, str)), "")
+    if field_name not in _TEXT_FIELDS or value is None:
+        return False
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(label, str) and label not in ("left", "right") for label in value)
+    return isinstance(value, str)
+
+
+def _lexicon_for(lexicon: dict[str, dict[str, str]], language: str, own: str) -> dict[str, str]:
+    """The lexicon's entries for ``language``: its own table (``lexicon: {de: {...}}``), else a flat lexicon
+    when the session is in the routine's own language (a flat lexicon is for that language only)."""
+    if language in lexicon:
+        return lexicon[language]
+    return lexicon.get("", {}) if language == own else {}
+
+
 def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int, source: SourceMap,
-                      language: str) -> Exercise:
+                      local_text: Any) -> Exercise:
     path: YamlPath = ("exercises", index)
 
     def pick(name: str, builtin: Any = None, local: bool = True) -> Any:
@@ -300,7 +342,7 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
             if name in fields.model_fields_set:
                 value = getattr(fields, name)
                 if value is not None:
-                    return localized(value, language, where + (name,), source) if local else value
+                    return local_text(value, where + (name,)) if local else value
                 if name in NEEDS_VALUE:  # `reps:` with nothing after it
                     raise source.error(where + (name,), f"has no value; write e.g. `{EXAMPLES[name]}`")
                 return builtin  # `cue:` or `sides:` with nothing after it: none

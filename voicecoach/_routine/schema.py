@@ -5,7 +5,12 @@ JetBrains IDEs...) use it for completion, hover help and red squiggles. It is
 made from ``RoutineDoc``'s pydantic schema, so the two cannot drift apart: the
 keys, closed sets, ranges and "no other keys" come from the models; the values
 voicecoach parses itself (durations, text per language, sides, tempo) carry
-their own schema where they are declared. Here it is only converted to
+their own schema where they are declared, with every range voicecoach checks
+that JSON Schema can say, from ``limits`` (a hold of at least 0.5 s, no
+duration over 4 hours, the length of a name or a text, at most 500
+exercises). Ranges that need the file's other values (a time left inside its
+hold, the session's 12 hours) or the sum of a text duration ("1m30s") are
+voicecoach's alone. Here it is only converted to
 draft-07, given a description per key for hover help, and given the shape of a
 variant. ``voicecoach/routine.schema.json`` is this output, committed; a test
 proves it is current. The format itself: docs/routine-format.md.

@@ -1,0 +1,114 @@
+"""A routine built in another language: what is translated, what is not and says so, and the texts a routine can
+give per language (its words, its sides, its lexicon). Pure: the plan and the layout on the fake engine's lengths."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecoach._audio.layout import layout_session
+from voicecoach._audio.timeline import SpeechEvent
+from voicecoach._errors import LayoutError
+from voicecoach._plan.planner import plan_session
+from voicecoach._plan.script import format_script
+from voicecoach._routine.load import load_routine_file
+from voicecoach._routine.settings import parse_setting
+
+from .conftest import write_routine
+from .fake_engine import fake_ms
+
+ENGLISH_ONLY = """title: Knee rehab
+exercises:
+  - name: Heel slides
+    instructions: Slide your heel towards you.
+    hold: 5s
+  - name: Quad sets
+    hold: 5s
+    sets: 2
+lexicon: {Set: sett}
+"""
+
+PER_LANGUAGE = """title: {en: Knee rehab, de: Knie-Reha, nl: Knierevalidatie}
+exercises:
+  - name: {en: Heel slides, de: Fersenrutschen, nl: Hielglijden}
+    hold: 5s
+    sides: {en: [left leg, right leg], de: [linkes Bein, rechtes Bein], nl: [linkerbeen, rechterbeen]}
+  - name: {en: Quad sets, de: Quadrizepsspannen, nl: Quadricepsaanspanning}
+    hold: 5s
+    sets: 2
+lexicon: {en: {Set: sett}, de: {Pause: Pausä}}
+"""
+
+
+def session(tmp_path, text: str, language: str):
+    routine = load_routine_file(write_routine(tmp_path, text, "knee.yaml"))
+    return routine.session(settings=(parse_setting(f"language={language}"),))
+
+
+def laid_out(routine, strict: bool = False):
+    plan = plan_session(routine)
+    return plan, layout_session(plan, {text: fake_ms(text) for text in plan.phrases()}, strict=strict)
+
+
+def said(timeline) -> list[str]:
+    return [event.text for event in timeline.events if isinstance(event, SpeechEvent)]
+
+
+def test_a_language_switch_says_which_text_has_no_translation(tmp_path):
+    plan, timeline = laid_out(session(tmp_path, ENGLISH_ONLY, "de"))
+    assert timeline.warnings[0] == ("no de text for title, exercises[0].name, exercises[0].instructions, "
+                                    "exercises[1].name: said in en as written, by the de voice; add `de: ...` "
+                                    "under each")
+    assert "Übung 1 von 2: Heel slides" in said(timeline)  # voicecoach's own words are in German
+    script = format_script(plan)
+    assert ("in en, as written (no de text): title, exercises[0].name, exercises[0].instructions, "
+            "exercises[1].name") in script.splitlines()
+
+
+def test_under_strict_a_missing_translation_is_an_error_before_anything_is_laid_out(tmp_path):
+    routine = session(tmp_path, ENGLISH_ONLY, "de")
+    with pytest.raises(LayoutError) as caught:
+        laid_out(routine, strict=True)
+    assert caught.value.format({"strict": "--strict"}) == (
+        f"{tmp_path / 'knee.yaml'}: no de text for title, exercises[0].name, exercises[0].instructions, "
+        "exercises[1].name: said in en as written, by the de voice; add `de: ...` under each; or build without "
+        "--strict")
+
+
+def test_the_routine_s_own_language_has_no_warning(tmp_path):
+    _, timeline = laid_out(session(tmp_path, ENGLISH_ONLY, "en"))
+    assert timeline.warnings == ()
+
+
+@pytest.mark.parametrize(("language", "sides", "name"), [
+    ("de", ["Linkes Bein", "Rechtes Bein"], "Fersenrutschen"),
+    ("nl", ["Linkerbeen", "Rechterbeen"], "Hielglijden"),
+    ("en", ["Left leg", "Right leg"], "Heel slides"),
+])
+def test_sides_and_names_can_be_given_per_language(tmp_path, language, sides, name):
+    plan, timeline = laid_out(session(tmp_path, PER_LANGUAGE, language))
+    lines = said(timeline)
+    assert [line for line in lines if line in sides] == sides
+    assert any(line.endswith(f": {name}") for line in lines)
+    assert timeline.warnings == ()  # every text has its translation
+
+
+def test_a_lexicon_per_language_touches_only_its_language(tmp_path):
+    german, _ = laid_out(session(tmp_path, PER_LANGUAGE, "de"))
+    dutch, _ = laid_out(session(tmp_path, PER_LANGUAGE, "nl"))
+    english, _ = laid_out(session(tmp_path, PER_LANGUAGE, "en"))
+    assert dutch.spoken("Set 1 van 2") == "Set 1 van 2"  # the English entry for "Set" does not reach Dutch
+    assert german.spoken("Pause") == "Pausä"
+    assert english.spoken("Set 1 of 2") == "sett 1 of 2"
+
+
+def test_a_flat_lexicon_is_for_the_routine_s_own_language_only(tmp_path):
+    dutch, _ = laid_out(session(tmp_path, ENGLISH_ONLY, "nl"))
+    english, _ = laid_out(session(tmp_path, ENGLISH_ONLY, "en"))
+    assert (dutch.spoken("Set 1 van 2"), english.spoken("Set 1 of 2")) == ("Set 1 van 2", "sett 1 of 2")
+
+
+def test_a_text_given_in_other_languages_falls_back_to_the_routine_s_own_and_says_so(tmp_path):
+    _, timeline = laid_out(session(tmp_path, PER_LANGUAGE, "fr"))
+    assert "Exercice 1 sur 2\u00a0: Heel slides" in said(timeline)
+    assert timeline.warnings[0].startswith("no fr text for title, exercises[0].name, exercises[0].sides, "
+                                           "exercises[1].name: said in en as written")

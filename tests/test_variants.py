@@ -263,3 +263,39 @@ def test_a_broken_variant_refuses_the_file_whichever_session_is_built(tmp_path):
     assert str(caught.value) == ('calf.yaml:31: variants.typo-id.exercises.ankle-circle: no exercise has the id '
                                  '"ankle-circle"; did you mean "ankle-circles"? (ids: calf-raises, ankle-circles)')
 
+
+
+RESTFUL = """title: Knee
+prepare: 4s
+exercises:
+  - {id: squeeze, name: Squeeze, hold: 5s, reps: 3, rep_rest: 4s, rest: 10s, countdown: 3}
+  - {id: reach, name: Reach, hold: 6s, sets: 2, set_rest: 12s}
+variants:
+  gentle: {rest_scale: 2}
+  both: {rest_scale: 2, time_scale: 0.5}
+"""
+
+
+def test_rest_scale_lengthens_only_the_rests_in_a_variant_a_setting_or_a_matrix(tmp_path):
+    routine_file = load_routine_file(write_routine(tmp_path, RESTFUL, "knee.yaml"))
+
+    def times(routine):
+        squeeze, reach = routine.exercises
+        return (routine.prepare_ms, squeeze.hold_ms, squeeze.rep_rest_ms, squeeze.rest_ms, squeeze.countdown,
+                reach.hold_ms, reach.set_rest_ms)
+
+    assert times(routine_file.base) == (4000, 5000, 4000, 10_000, 3, 6000, 12_000)
+    assert times(routine_file.session("gentle")) == (8000, 5000, 8000, 20_000, 3, 6000, 24_000)  # the holds stay
+    assert times(routine_file.session("both")) == (4000, 2500, 4000, 10_000, 3, 3000, 12_000)  # both factors apply
+    setting = routine_file.session(settings=(parse_setting("rest_scale=1.5"),))
+    assert times(setting)[2:4] == (6000, 15_000) and setting.session_title == "Knee (rest scale 1.5)"
+    assert [times(routine_file.session(settings=(setting,)))[2] for setting in parse_matrix("rest_scale=1,3")] == \
+        [4000, 12_000]
+
+
+def test_a_rest_scale_out_of_range_is_one_line(tmp_path):
+    routine_file = load_routine_file(write_routine(tmp_path, RESTFUL, "knee.yaml"))
+    with pytest.raises(RoutineError) as caught:
+        routine_file.session(settings=(parse_setting("rest_scale=20"),))
+    assert shown(caught.value) == (f"{tmp_path / 'knee.yaml'}: --set rest_scale: 20 is out of range; use a value "
+                                   "from 0.1 to 10.0")

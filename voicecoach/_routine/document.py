@@ -308,6 +308,8 @@ class RoutineDoc(_Doc):
     variants: dict[StrictStr, dict[str, Any]] | None = None
     time_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
                           BeforeValidator(lambda v: _no_bool(v, "time_scale: 0.5"))] = 1.0
+    rest_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
+                          BeforeValidator(lambda v: _no_bool(v, "rest_scale: 1.5"))] = 1.0
     music: Text | None = None
     music_rest: Text | None = None
     music_seed: StrictInt = Field(0, ge=0)

@@ -54,6 +54,7 @@ EXAMPLES = {
     "lexicon": "lexicon: {Kegel: KAY-gull}",
     "language": "language: en",
     "time_scale": "time_scale: 0.5",
+    "rest_scale": "rest_scale: 1.5",
     "music": "music: music/",
     "music_rest": "music_rest: calm.mp3",
     "music_seed": "music_seed: 7",

@@ -128,6 +128,7 @@ def resolve_routine(data: Any, source: SourceMap, text_language: str | None = No
         untranslated=tuple(dict.fromkeys(field for _, field in sorted(untranslated))),
     )
     routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
+    routine = scale_times(routine, doc.rest_scale, rests_only=True) if doc.rest_scale != 1.0 else routine
     _check_texts(routine)
     check_size(routine, doc.time_scale)
     return routine
@@ -276,25 +277,28 @@ def _asked_ms(exercise: Exercise, last: bool) -> int:
             + (0 if last else exercise.rest_ms))
 
 
-def scale_times(routine: Routine, factor: float) -> Routine:
-    """Every hold, rest and ``prepare`` times ``factor``; ``countdown`` and ``announce`` stay.
+def scale_times(routine: Routine, factor: float, rests_only: bool = False) -> Routine:
+    """Every hold, rest and ``prepare`` times ``factor`` (``time_scale``), or only the rests and ``prepare``
+    (``rest_scale``: a gentler version with the same holds); ``countdown`` and ``announce`` stay.
 
     Halfway is recomputed from the new hold; a time-left call that no longer
     fits inside its scaled hold is dropped, as the format says.
     """
     source = routine.source
+    field = "rest_scale" if rests_only else "time_scale"
 
     def scaled(ms: int, what: str) -> int:
         result = round(ms * factor)
         if result > MAX_DURATION_S * 1000:
-            raise source.error(("time_scale",), f"{factor:g} makes {what} {format_s(result)}, over the 4 hour limit; "
-                                                f"use a smaller time_scale")
+            raise source.error((field,), f"{factor:g} makes {what} {format_s(result)}, over the 4 hour limit; "
+                                         f"use a smaller {field}")
         return result
 
     exercises = []
     for exercise in routine.exercises:
         # A tempo is how fast to move, not how long to stay: its reps keep their pace.
-        hold_ms = exercise.hold_ms if exercise.tempo else scaled(exercise.hold_ms, f"the hold of {exercise.name}")
+        hold_ms = exercise.hold_ms if exercise.tempo or rests_only else \
+            scaled(exercise.hold_ms, f"the hold of {exercise.name}")
         if hold_ms < MIN_HOLD_MS:
             raise source.error(("time_scale",), f"{factor:g} makes the hold of {exercise.name} {format_s(hold_ms)}; "
                                                 f"a hold lasts at least {format_s(MIN_HOLD_MS)}, so use a larger "

@@ -56,6 +56,7 @@ HELP = {
     "exercises": "The exercises, in order (at least one).",
     "variants": "Named versions of the routine: each lists the fields it changes (exercises by id).",
     "time_scale": "Every hold, rest and prepare times this factor, 0.1 to 10 (tempo reps keep their pace).",
+    "rest_scale": "Every rest and prepare times this factor, 0.1 to 10; the holds stay (a gentler version).",
     "music": "A music file or folder (mp3, m4a, ogg, flac, wav) played under the coach, relative to the routine.",
     "music_rest": "Another music file or folder, played in the rests instead (needs music).",
     "music_seed": "The shuffled order of a music folder (default 0: the same order on every build).",

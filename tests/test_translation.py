@@ -112,3 +112,31 @@ def test_a_text_given_in_other_languages_falls_back_to_the_routine_s_own_and_say
     assert "Exercice 1 sur 2\u00a0: Heel slides" in said(timeline)
     assert timeline.warnings[0].startswith("no fr text for title, exercises[0].name, exercises[0].sides, "
                                            "exercises[1].name: said in en as written")
+
+
+TEMPO = """title: Squats
+exercises:
+  - name: {en: Squats, de: Kniebeugen}
+    reps: 2
+    tempo: {en: {down: 2s, up: 1s}, de: {runter: 2s, hoch: 1s}}
+"""
+
+
+def test_tempo_phase_names_can_be_given_per_language(tmp_path):
+    german = session(tmp_path, TEMPO, "de")
+    assert [(phase.name, phase.ms) for phase in german.exercises[0].tempo] == [("runter", 2000), ("hoch", 1000)]
+    timeline = laid_out(german)[1]
+    assert [event.phase for event in timeline.events if event.kind == "phase"][:2] == ["runter", "hoch"]
+    dutch = session(tmp_path, TEMPO, "nl")  # no Dutch: the routine's own names, and the warning says so
+    assert [phase.name for phase in dutch.exercises[0].tempo] == ["down", "up"]
+    assert dutch.untranslated == ("title", "exercises[0].name", "exercises[0].tempo")
+
+
+def test_a_tempo_whose_phases_differ_between_languages_is_one_line(tmp_path):
+    from voicecoach._errors import RoutineError
+
+    with pytest.raises(RoutineError) as caught:
+        session(tmp_path, TEMPO.replace("hoch: 1s", "hoch: 2s"), "de")
+    assert str(caught.value) == (f"{tmp_path / 'knee.yaml'}:5: exercises[0].tempo: its phases last differently in "
+                                 "different languages; give each language the same phases, in the same order and of "
+                                 "the same lengths, named in its own words")

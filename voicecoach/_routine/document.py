@@ -3,7 +3,7 @@ Validated here; turned into the frozen model by ``resolve``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     AfterValidator,
@@ -175,7 +175,16 @@ TEMPO_HINT = 'write seconds down-bottom-up-top, e.g. "3-1-1-0", or name each pha
 
 
 def _tempo(value: object) -> object:
-    """``"3-1-1-0"`` (down, bottom, up, top) or ``{down: 3s, up: 1s}``: each phase's name and seconds."""
+    """``"3-1-1-0"`` (down, bottom, up, top) or ``{down: 3s, up: 1s}``: each phase's name and seconds; or one
+    per language (``{en: {down: 3s, up: 1s}, de: {runter: 3s, hoch: 1s}}``), its phases as long in each."""
+    if isinstance(value, dict) and value and all(key in SUPPORTED_LANGUAGES and isinstance(phases, (dict, str))
+                                                 for key, phases in value.items()):
+        per_language = {language: cast(tuple, _tempo(phases)) for language, phases in value.items()}
+        timings = {tuple(seconds for _, seconds in phases) for phases in per_language.values()}
+        if len(timings) > 1:
+            raise ValueError("its phases last differently in different languages; give each language the same "
+                             "phases, in the same order and of the same lengths, named in its own words")
+        return per_language
     if isinstance(value, str):
         parts = value.split("-")
         if len(parts) != len(TEMPO_PHASES):
@@ -218,10 +227,13 @@ SideLabels = Annotated[list[StrictStr | None] | dict[str, list[StrictStr | None]
 _PHASE_SCHEMA = {"anyOf": [{"const": 0}, {"type": "number", "minimum": MIN_PHASE_MS / 1000, "maximum": MAX_DURATION_S},
                            {"type": "string", "pattern": DURATION_PATTERN}],
                  "description": f"A phase: 0 (none) or a duration of at least {format_s(MIN_PHASE_MS)}, e.g. 2s."}
-Tempo = Annotated[tuple[tuple[str, float], ...], BeforeValidator(_tempo), WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": r"^\s*[^-\s]+\s*(-\s*[^-\s]+\s*){3}$"},
+_ONE_TEMPO = [{"type": "string", "pattern": r"^\s*[^-\s]+\s*(-\s*[^-\s]+\s*){3}$"},
               {"type": "object", "minProperties": 1, "propertyNames": {"maxLength": MAX_NAME_CHARS},
-               "additionalProperties": _PHASE_SCHEMA}]})]
+               "additionalProperties": _PHASE_SCHEMA}]
+Tempo = Annotated[tuple[tuple[str, float], ...] | dict[str, tuple[tuple[str, float], ...]], BeforeValidator(_tempo),
+                  WithJsonSchema({"anyOf": [*_ONE_TEMPO, {
+                      "type": "object", "minProperties": 1, "propertyNames": {"enum": sorted(SUPPORTED_LANGUAGES)},
+                      "additionalProperties": {"anyOf": _ONE_TEMPO}}]})]
 # A time left is inside the hold: more than 0, and less than the hold (so than the limit).
 _ANNOUNCE_ITEM = {"anyOf": [{"const": HALFWAY}, duration_schema(above_least=True, below_most=True)]}
 AnnounceList = Annotated[list[Annotated[str | float, BeforeValidator(_announce_item)]],

@@ -11,7 +11,7 @@ from typing import Any
 
 from .._errors import RoutineError
 from .._speech.engines import engine_names, voice_file_kind
-from .document import ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
+from .document import TEMPO_PHASES, ExerciseDoc, ExerciseFieldsDoc, RoutineDoc
 from .durations import format_s, show_value, to_ms
 from .languages import SUPPORTED_LANGUAGES, language_names
 from .lexicon import Lexicon
@@ -317,13 +317,16 @@ def scale_times(routine: Routine, factor: float, rests_only: bool = False) -> Ro
 
 
 # The fields a person writes words in (``sides`` when they name the sides: "left leg"; left and right are ours).
-_TEXT_FIELDS = frozenset({"title", "description", "intro", "outro", "name", "instructions", "cue", "release", "sides"})
+_TEXT_FIELDS = frozenset({"title", "description", "intro", "outro", "name", "instructions", "cue", "release", "sides",
+                          "tempo"})
 
 
 def _is_text(path: YamlPath, value: Any) -> bool:
     field_name = next((part for part in reversed(path) if isinstance(part, str)), "")
     if field_name not in _TEXT_FIELDS or value is None:
         return False
+    if field_name == "tempo":  # phases named in the routine's words, not "3-1-1-0" (ours: down, bottom, up, top)
+        return any(name not in TEMPO_PHASES for name, _ in value)
     if isinstance(value, (list, tuple)):
         return any(isinstance(label, str) and label not in ("left", "right") for label in value)
     return isinstance(value, str)
@@ -356,7 +359,7 @@ def _resolve_exercise(doc: ExerciseDoc, defaults: ExerciseFieldsDoc, index: int,
     name = pick("name")
     if name is None:
         raise source.error(path, "name is missing; add e.g. `name: Ankle circles`")
-    tempo = pick("tempo", local=False)
+    tempo = pick("tempo")  # its phases' names in the session's language, when given per language
     moving = _moving(doc, path, source, pick, tempo) if tempo is not None else _holding(doc, path, source, pick)
     # The id is the same in every language: from the first name written when there are several.
     id_name = next(iter(written_name.values())) if isinstance(written_name, dict) else name

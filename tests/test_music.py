@@ -20,7 +20,7 @@ from voicecoach._audio.mix import ms_to_frame
 from voicecoach._audio.music_bed import MusicBed
 from voicecoach._audio.music_schedule import schedule_music
 from voicecoach._audio.music_tracks import TrackInfo, measure_tracks
-from voicecoach._audio.timeline import HoldEvent, Timeline
+from voicecoach._audio.timeline import HoldEvent, SpeechEvent, Timeline, ToneEvent
 from voicecoach._cli.app import app
 from voicecoach._errors import RoutineError
 from voicecoach._routine.load import load_routine_file
@@ -140,7 +140,7 @@ def test_the_timeline_says_which_music_plays_when_and_the_lyrics_are_unchanged(m
     result, timeline, _ = music_build
     music = events(timeline, "music")
     assert {event["file"] for event in music} == {"music/first.wav", "music/second.wav"}
-    assert music[0]["start"] == 0 and music[-1]["end"] == timeline["duration"]
+    assert music[0]["start"] == 1.0 and music[-1]["end"] == timeline["duration"]  # from the lead-in's end
     files = [event["file"] for event in music]
     assert len(files) > 2 and len(files) > len(set(files))  # the playlist looped
     for before, after in zip(music, music[1:]):  # each track crossfades into the next: 3 s, or half a track
@@ -148,6 +148,33 @@ def test_the_timeline_says_which_music_plays_when_and_the_lyrics_are_unchanged(m
         assert after["offset"] == 0
     assert "music" not in result.lrc_path.read_text(encoding="utf-8")
     assert [chapter["title"] for chapter in timeline["chapters"]] == ["Plank", "Bridge"]
+
+
+def test_the_lead_in_stays_digital_silence_and_the_music_starts_as_it_ends(music_build):
+    _, timeline, decoded = music_build
+    lead_in_s = 1.0  # the default lead_in
+    music = events(timeline, "music")
+    assert (music[0]["start"], music[0]["offset"], music[0]["fade_in"]) == (lead_in_s, 0.0, 0.0)
+    assert min(event["start"] for event in music) == lead_in_s == events(timeline, "speech")[0]["start"]
+    # Digital silence, as in a session without music: every sample exactly 0 but for the encoder's reach back
+    # from the first sound (part of a 576-sample granule), and the music fades in from the lead-in's end.
+    end = round(lead_in_s * RATE_HZ)
+    assert not np.any(decoded[:end - 576])
+    assert np.abs(decoded[:end]).max() < 10 ** (-40 / 20)
+    assert np.any(decoded[end:end + RATE_HZ // 10])
+
+
+def test_with_no_lead_in_the_music_starts_at_0_and_is_otherwise_the_same(music_build, music_folder, tmp_path,
+                                                                         cache_dir):
+    path = write_routine(music_folder.parent, ROUTINE.format(music="music/") + "lead_in: 0\n", "no-lead-in.yaml")
+    _, timeline, decoded = build_and_decode(path, tmp_path / "out", cache_dir)
+    music = events(timeline, "music")
+    assert music[0]["start"] == 0.0 == events(timeline, "speech")[0]["start"]
+    assert np.any(decoded[:RATE_HZ // 10])
+    # The lead-in moves the music with everything else, by exactly its length, and changes nothing else in it.
+    shifted = [{**event, "start": round(event["start"] + 1.0, 3), "end": round(event["end"] + 1.0, 3)}
+               for event in music]
+    assert shifted == events(music_build[1], "music")
 
 
 def test_music_rest_plays_in_the_rests_and_the_bed_in_the_holds(tmp_path, music_folder, cache_dir):
@@ -358,34 +385,64 @@ def test_a_long_session_of_short_looping_tracks_keeps_few_decoders_and_leaves_no
     assert len(opened) > 20 and all(process.poll() is not None for process in opened)
 
 
+def test_the_bed_fades_in_from_where_its_music_starts_and_is_silent_before(music_folder):
+    track = music_folder / "first.wav"
+    music = Music(track, bed_tracks=(track,))  # crossfade 3 s: the fade-in lasts 3 s
+    infos = {track: TrackInfo(int(9.3 * RATE_HZ), -20.0)}
+    timeline = Timeline("T", 10_000, (ToneEvent(9_000, 9_300, "stop", 660),), ())
+    timeline = timeline.with_music(schedule_music(timeline, music, {track: infos[track].length_ms(RATE_HZ)},
+                                                  lead_in_ms=2_000))
+    assert [(event.start_ms, event.end_ms, event.fade_in_ms) for event in timeline.music] == [(2_000, 10_000, 0)]
+    bed = MusicBed(timeline, music, infos, -20.0, RATE_HZ)
+    try:
+        assert bed.render(0, 2 * RATE_HZ) is None
+        samples = bed.render(2 * RATE_HZ, 6 * RATE_HZ)
+    finally:
+        bed.close()
+    assert samples is not None
+
+    def rms(from_s: float) -> float:
+        return float(np.sqrt(np.mean(samples[int((from_s - 2) * RATE_HZ):int((from_s - 1.95) * RATE_HZ)] ** 2)))
+
+    assert rms(2.0) < 0.1 * rms(4.95)  # the fade's first 50 ms against its last
+    assert rms(4.95) == pytest.approx(rms(5.5), rel=0.25)  # faded in: 3 s after the music's start
+
+
 # ---------------------------------------------------------------- the schedule (pure)
 
 
-def _timeline(holds: list[tuple[int, int]], duration_ms: int) -> Timeline:
-    return Timeline("T", duration_ms, tuple(HoldEvent(start, end, "x", None, 1, 1) for start, end in holds), ())
+def _timeline(holds: list[tuple[int, int]], duration_ms: int, opening_ms: int | None = None) -> Timeline:
+    """Holds; and the opening speech's first 300 ms at ``opening_ms`` (the end of the lead-in), if given."""
+    opening = () if opening_ms is None else (SpeechEvent(opening_ms, opening_ms + 300, "Hello"),)
+    return Timeline("T", duration_ms, (*opening, *(HoldEvent(start, end, "x", None, 1, 1) for start, end in holds)),
+                    ())
 
 
 @settings(max_examples=200, deadline=None)
 @given(lengths=st.lists(st.integers(1_000, 40_000), min_size=1, max_size=4),
        rest_lengths=st.lists(st.integers(1_000, 40_000), min_size=0, max_size=3),
        spans=st.lists(st.tuples(st.integers(500, 30_000), st.integers(500, 30_000)), min_size=1, max_size=6),
-       crossfade_ms=st.integers(0, 6_000))
+       crossfade_ms=st.integers(0, 6_000), lead_in_ms=st.sampled_from([0, 1, 1_000, 10_000]))
 def test_the_schedule_covers_the_session_and_each_player_resumes_where_it_paused(lengths, rest_lengths, spans,
-                                                                              crossfade_ms):
+                                                                              crossfade_ms, lead_in_ms):
     bed = tuple(Path(f"/m/bed{k}.mp3") for k in range(len(lengths)))
     rest = tuple(Path(f"/m/rest{k}.mp3") for k in range(len(rest_lengths)))
     music = Music(Path("/m"), Path("/m") if rest else None, crossfade_ms=crossfade_ms, bed_tracks=bed,
                   rest_tracks=rest)
-    holds, at_ms = [], 0
+    holds, at_ms = [], lead_in_ms
     for gap_ms, hold_ms in spans:
         holds.append((at_ms + gap_ms, at_ms + gap_ms + hold_ms))
         at_ms += gap_ms + hold_ms
     duration_ms = at_ms + 2_000
-    timeline = _timeline(holds, duration_ms)
+    # The opening speech starts as the lead-in ends: the music starts there too, and the lead-in stays silent.
+    timeline = _timeline(holds, duration_ms, opening_ms=lead_in_ms)
     track_ms = dict(zip(bed + rest, lengths + rest_lengths))
     schedule = schedule_music(timeline, music, track_ms)
+    assert schedule == schedule_music(timeline, music, track_ms, lead_in_ms=lead_in_ms)
     by_name = {music.name_of(path): ms for path, ms in track_ms.items()}
-    covered = 0
+    first = min(schedule, key=lambda e: e.start_ms)
+    assert (first.start_ms, first.fade_in_ms) == (lead_in_ms, 0)
+    covered = lead_in_ms
     for event in sorted(schedule, key=lambda e: e.start_ms):
         assert event.start_ms <= covered, "a silence in the music"
         covered = max(covered, event.end_ms)

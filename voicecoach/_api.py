@@ -200,7 +200,8 @@ def render(routine: Routine, *, cache_dir: Location | None = None, sample_rate_h
     from ._audio.gain import measure_loudness
 
     tracks = measure_tracks(plan.music, sample_rate_hz, speech.cache.store, plan.source)
-    timeline = timeline.with_music(schedule_music(timeline, plan.music, music_lengths_ms(tracks, sample_rate_hz)))
+    timeline = timeline.with_music(schedule_music(timeline, plan.music, music_lengths_ms(tracks, sample_rate_hz),
+                                                     lead_in_ms=plan.lead_in_ms))
     voice_lufs = measure_loudness(timeline, clips, sample_rate_hz, levels).integrated_lufs
     session = Session(timeline, sample_rate_hz, clips, levels, (plan.music, tracks, voice_lufs, 0.0))
     if loudness_lufs is None:

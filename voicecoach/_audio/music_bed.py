@@ -43,6 +43,8 @@ class MusicBed:
         self.attack = max(1, ms_to_frame(music.duck_attack_ms, rate))
         self.release = max(1, ms_to_frame(music.duck_release_ms, rate))
         self.total = ms_to_frame(timeline.duration_ms, rate)
+        # The bed fades in from where its music starts: the end of the lead-in, which stays silent.
+        self.fade_in_from = self.starts[0] if self.starts else 0
         self.fade_in = max(1, ms_to_frame(max(music.crossfade_ms, 1000), rate))
         # The bed fades out over the closing words: from the last tone's end to the end of the session.
         tone_ends = [e.end_ms for e in timeline.sounds if e.kind == "tone"]
@@ -137,8 +139,8 @@ class MusicBed:
         return gain
 
     def _envelope(self, start: int, end: int) -> np.ndarray | float:
-        """The duck under every sound, and the fades at the session's start and end: worked out only where they
-        are (most of a chunk is neither)."""
+        """The duck under every sound, and the fades at the music's start (the lead-in's end) and the session's
+        end: worked out only where they are (most of a chunk is neither)."""
         gain: np.ndarray | None = None
         low = int(np.searchsorted(self.sound_starts, start - self.longest_sound - self.release))
         high = int(np.searchsorted(self.sound_starts, end + 2 * self.attack))
@@ -152,10 +154,13 @@ class MusicBed:
                 gain = np.ones(end - start, dtype=np.float32)
             part = gain[first - start:last - start]
             np.minimum(part, ducked, out=part)
-        if start < self.fade_in:
+        if start < self.fade_in_from + self.fade_in:
             gain = np.ones(end - start, dtype=np.float32) if gain is None else gain
-            stop = min(end, self.fade_in)
-            gain[:stop - start] *= np.sin(0.5 * np.pi * np.arange(start, stop) / self.fade_in)
+            first, stop = max(start, self.fade_in_from), min(end, self.fade_in_from + self.fade_in)
+            gain[:first - start] = 0.0
+            if first < stop:
+                gain[first - start:stop - start] *= np.sin(
+                    0.5 * np.pi * (np.arange(first, stop) - self.fade_in_from) / self.fade_in)
         if end > self.fade_out_from:
             gain = np.ones(end - start, dtype=np.float32) if gain is None else gain
             first = max(start, self.fade_out_from)

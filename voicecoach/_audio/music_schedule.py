@@ -38,27 +38,32 @@ class _Player:
             self.index, self.offset_ms = self.index + 1, 0
 
 
-def schedule_music(timeline: Timeline, music: Music, lengths_ms: Mapping[Path, int]) -> tuple[MusicEvent, ...]:
-    """What plays when: the holds' music under the holds and the rests' music elsewhere (or the bed throughout).
+def schedule_music(timeline: Timeline, music: Music, lengths_ms: Mapping[Path, int],
+                   lead_in_ms: int | None = None) -> tuple[MusicEvent, ...]:
+    """What plays when: the holds' music under the holds and the rests' music elsewhere (or the bed throughout),
+    from the end of the lead-in to the end of the session.
 
-    Each switch between them is a crossfade of ``crossfade_ms`` centred on the start or stop tone (shorter when
-    a hold or rest is shorter); a track that ends crossfades into the next one.
+    The lead-in stays digital silence, music or not: ``lead_in_ms`` (None: the first sound's start, which is
+    where the lead-in ends in every planned session; 0 for a timeline with no sound). Each switch between the
+    two is a crossfade of ``crossfade_ms`` centred on the start or stop tone (shorter when a hold or rest is
+    shorter); a track that ends crossfades into the next one.
     """
     names = {path: music.name_of(path) for path in (*music.bed_tracks, *music.rest_tracks)}
     lengths = {names[path]: length for path, length in lengths_ms.items() if path in names}
     players = {"bed": _Player([names[path] for path in music.bed_tracks], lengths, music.crossfade_ms)}
     duration_ms = timeline.duration_ms
+    from_ms = music_start_ms(timeline) if lead_in_ms is None else lead_in_ms
     sections: list[tuple[int, int, str]] = []
     if music.rest_tracks:
         players["rest"] = _Player([names[path] for path in music.rest_tracks], lengths, music.crossfade_ms)
-        at_ms = 0
+        at_ms = from_ms
         for hold in (event for event in timeline.events if isinstance(event, HoldEvent)):
-            sections += [(at_ms, hold.start_ms, "rest"), (hold.start_ms, hold.end_ms, "bed")]
-            at_ms = hold.end_ms
+            sections += [(at_ms, hold.start_ms, "rest"), (max(at_ms, hold.start_ms), hold.end_ms, "bed")]
+            at_ms = max(at_ms, hold.end_ms)
         sections.append((at_ms, duration_ms, "rest"))
         sections = _merged([section for section in sections if section[1] > section[0]])
     else:
-        sections = [(0, duration_ms, "bed")]
+        sections = [(from_ms, duration_ms, "bed")] if duration_ms > from_ms else []
     events: list[MusicEvent] = []
     for position, (start_ms, end_ms, player) in enumerate(sections):
         fade_in_ms = _switch_ms(music, sections, position - 1) if position else 0
@@ -66,6 +71,11 @@ def schedule_music(timeline: Timeline, music: Music, lengths_ms: Mapping[Path, i
         events += players[player].play(start_ms - fade_in_ms // 2, end_ms + fade_out_ms - fade_out_ms // 2,
                                        fade_in_ms, fade_out_ms)
     return tuple(events)
+
+
+def music_start_ms(timeline: Timeline) -> int:
+    """Where the music starts: where the lead-in ends, at the session's first sound (0 when it has none)."""
+    return min((event.start_ms for event in timeline.sounds), default=0)
 
 
 def _merged(sections: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -447,7 +447,7 @@ def test_script_shows_language_voice_and_what_the_lexicon_changes(runner, tmp_pa
     lines = result.stdout.splitlines()
     assert lines[2].startswith("in Deutsch (de), spoken by pyttsx3 (espeak-ng ") and \
         lines[2].endswith("), voice gmw/de, 160 wpm")
-    assert lines[3] == "in en, as written (no de text): title, exercises[0].name"  # what the switch cannot translate
+    assert lines[3] == "no de text, said as written in en: title, exercises[0].name"  # what the switch cannot translate
     assert '  say "Übung 1 von 1: Kegel squeeze"   [chapter: Kegel squeeze]   ' \
            '[spoken: "Übung 1 von 1: KAY-gull squeeze"]' in lines
     assert '    say "Wiederholung 2 von 2"' in lines

@@ -55,7 +55,8 @@ def test_a_routine_of_names_and_holds_lays_out_without_a_warning(speech, languag
     # No rest grew; in German and French the English names are said as written, which is the one warning.
     assert timeline.warnings == (() if language == "en" else (
         f"no {language} text for title, exercises[0].name, exercises[1].name, exercises[1].sides and 2 more: said "
-        f"in en as written, by the {language} voice; add `{language}: ...` under each",))
+        f"as written by a voice for en (a name inside a {language} cue, by the {language} voice); add "
+        f"`{language}: ...` under each",))
     for gap in (event for event in timeline.events if event.kind == "gap"):
         assert gap.end_ms - gap.start_ms == gap.asked_ms  # a rest left out is asked for as long as it is
 

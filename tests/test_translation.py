@@ -56,11 +56,11 @@ def said(timeline) -> list[str]:
 def test_a_language_switch_says_which_text_has_no_translation(tmp_path):
     plan, timeline = laid_out(session(tmp_path, ENGLISH_ONLY, "de"))
     assert timeline.warnings[0] == ("no de text for title, exercises[0].name, exercises[0].instructions, "
-                                    "exercises[1].name: said in en as written, by the de voice; add `de: ...` "
-                                    "under each")
+                                    "exercises[1].name: said as written by a voice for en (a name inside a de "
+                                    "cue, by the de voice); add `de: ...` under each")
     assert "Übung 1 von 2: Heel slides" in said(timeline)  # voicecoach's own words are in German
     script = format_script(plan)
-    assert ("in en, as written (no de text): title, exercises[0].name, exercises[0].instructions, "
+    assert ("no de text, said as written in en: title, exercises[0].name, exercises[0].instructions, "
             "exercises[1].name") in script.splitlines()
 
 
@@ -70,7 +70,8 @@ def test_under_strict_a_missing_translation_is_an_error_before_anything_is_laid_
         laid_out(routine, strict=True)
     assert caught.value.format({"strict": "--strict"}) == (
         f"{tmp_path / 'knee.yaml'}: no de text for title, exercises[0].name, exercises[0].instructions, "
-        "exercises[1].name: said in en as written, by the de voice; add `de: ...` under each; or build without "
+        "exercises[1].name: said as written by a voice for en (a name inside a de cue, by the de voice); add "
+        "`de: ...` under each; or build without "
         "--strict")
 
 
@@ -111,7 +112,7 @@ def test_a_text_given_in_other_languages_falls_back_to_the_routine_s_own_and_say
     _, timeline = laid_out(session(tmp_path, PER_LANGUAGE, "fr"))
     assert "Exercice 1 sur 2\u00a0: Heel slides" in said(timeline)
     assert timeline.warnings[0].startswith("no fr text for title, exercises[0].name, exercises[0].sides, "
-                                           "exercises[1].name: said in en as written")
+                                           "exercises[1].name: said as written by a voice for en")
 
 
 TEMPO = """title: Squats
@@ -140,3 +141,60 @@ def test_a_tempo_whose_phases_differ_between_languages_is_one_line(tmp_path):
     assert str(caught.value) == (f"{tmp_path / 'knee.yaml'}:5: exercises[0].tempo: its phases last differently in "
                                  "different languages; give each language the same phases, in the same order and of "
                                  "the same lengths, named in its own words")
+
+
+# ---------------------------------------------------------------- in the decoded MP3, with the real engine
+
+
+def test_an_untranslated_instruction_is_said_by_a_voice_of_its_own_language(tmp_path, cache_dir, speech):
+    import numpy as np
+
+    from voicecoach._pipeline.build import BuildOptions, build_session
+    from voicecoach._routine.model import Voice
+
+    from .audio_probe import RATE_HZ, decode_mp3
+
+    routine = session(tmp_path, ENGLISH_ONLY, "de")
+    result = build_session(routine, BuildOptions(output_dir=tmp_path / "out", cache_dir=cache_dir))
+    decoded = decode_mp3(result.mp3_path)
+    events = {event.text: event for event in result.timeline.events if isinstance(event, SpeechEvent)}
+
+    def reference(text: str, language: str) -> np.ndarray:
+        clip = speech.clips([text], speech.settings_for(Voice(), language))[text]
+        return np.frombuffer(clip.samples, dtype="<i2").astype(np.float64) / 32768
+
+    def likeness(text: str, language: str) -> float:
+        """How alike the MP3 where ``text`` is said and ``text`` said by the voice for ``language`` (1: the same
+        sound), over the shorter of the two."""
+        wanted = reference(text, language)
+        start = round(events[text].start_ms * RATE_HZ / 1000)
+        heard = decoded[start:start + len(wanted)]
+        wanted = wanted[:len(heard)]
+        return float(np.dot(heard, wanted) / (np.linalg.norm(heard) * np.linalg.norm(wanted)))
+
+    instruction, cue = "Slide your heel towards you.", "Loslassen"
+    assert likeness(instruction, "en") > 0.9 > likeness(instruction, "de")  # the English text, in English
+    assert likeness(cue, "de") > 0.9 > likeness(cue, "en")  # voicecoach's words, in German
+    said_length = events[instruction].end_ms - events[instruction].start_ms
+    assert said_length == speech.clips([instruction], speech.settings_for(Voice(), "en"))[instruction].length_ms
+
+
+def test_a_batch_in_two_languages_says_the_untranslated_text_in_its_own_voice_and_is_then_up_to_date(
+        tmp_path, cache_dir, speech):
+    from voicecoach._catalog.catalog import build_batch
+    from voicecoach._catalog.model import BatchOptions
+    from voicecoach._catalog.specs import batch_specs
+    from voicecoach._routine.model import Voice
+    from voicecoach._routine.settings import parse_matrix
+
+    routine_file = load_routine_file(write_routine(tmp_path, ENGLISH_ONLY, "knee.yaml"))
+    specs = batch_specs(routine_file, matrix=[parse_matrix("language=en,de")])
+    options = BatchOptions(output_dir=tmp_path / "out", jobs=2, cache_dir=cache_dir)
+    result = build_batch(routine_file, specs, options)
+    instruction = "Slide your heel towards you."
+    english_ms = speech.clips([instruction], speech.settings_for(Voice(), "en"))[instruction].length_ms
+    lengths = [next(event.end_ms - event.start_ms for event in session.result.timeline.events
+                    if isinstance(event, SpeechEvent) and event.text == instruction) for session in result.sessions]
+    assert lengths == [english_ms, english_ms]  # the English voice in both sessions
+    again = build_batch(routine_file, specs, options)
+    assert [session.up_to_date for session in again.sessions] == [True, True]

@@ -20,7 +20,15 @@ from ._audio.timeline import Timeline
 from ._catalog.catalog import build_catalog_of
 from ._catalog.model import BatchOptions, CatalogProgress, CatalogResult
 from ._loudness import MONO_TARGET_LUFS, LoudnessMeter, normalizing_gain_db
-from ._pipeline.build import BuildOptions, BuildResult, ProgressCallback, build_session, voice_source
+from ._pipeline.build import (
+    BuildOptions,
+    BuildResult,
+    ProgressCallback,
+    build_session,
+    clips_for,
+    voice_source,
+    voices_for,
+)
 from ._pipeline.strategies import Lengths
 from ._plan.planner import plan_session
 from ._plan.script import format_script
@@ -189,8 +197,7 @@ def render(routine: Routine, *, cache_dir: Location | None = None, sample_rate_h
     are those a build encodes, at the target itself (a build aims 0.45 dB higher, for what LAME takes away)."""
     plan = plan_session(routine)
     speech = SpeechService(PhraseCache(cache_dir))
-    settings = speech.settings_for(routine.voice, routine.language, voice_source(routine))
-    clips = speech.clips(plan.phrases(), settings, spoken=plan.spoken)
+    clips = clips_for(speech, plan, voices_for(speech, routine, plan))
     timeline = layout_session(plan, Lengths(clips), Timing(), strict=strict)
     levels = Levels().with_tones(plan.tone_gain_db)
     if plan.music is None:

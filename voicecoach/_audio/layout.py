@@ -324,8 +324,8 @@ def untranslated_warning(plan: Plan) -> str | None:
         return None
     fields = ", ".join(plan.untranslated[:4]) + (f" and {len(plan.untranslated) - 4} more"
                                                   if len(plan.untranslated) > 4 else "")
-    return (f"no {plan.language} text for {fields}: said in {plan.text_language} as written, by the "
-            f"{plan.language} voice; add `{plan.language}: ...` under each")
+    return (f"no {plan.language} text for {fields}: said as written by a voice for {plan.text_language} (a name "
+            f"inside a {plan.language} cue, by the {plan.language} voice); add `{plan.language}: ...` under each")
 
 
 def _has_ticks(length_ms: int, countdown: int) -> bool:

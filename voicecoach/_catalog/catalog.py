@@ -28,7 +28,7 @@ from .._audio.music_tracks import measure_tracks
 from .._audio.timeline import Timeline
 from .._errors import RoutineError, VoicecoachError
 from .._parts import ffmpeg_path
-from .._pipeline.build import BuildResult, voice_source, with_voice
+from .._pipeline.build import BuildResult, voices_for, with_voice
 from .._plan.planner import plan_session
 from .._publish.lyrics import check_subtitle_formats
 from .._routine.examples import open_routine
@@ -170,11 +170,13 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
                 raise RoutineError(f"has the same file name as session {names[plan.slug]}; "
                                    "give the variants or values different names")
             names[plan.slug] = track
-            voice = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
+            voices = voices_for(speech, routine, plan, options)
+            voice = voices[routine.language]
             tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.store, plan.source) \
                 if plan.music is not None else None
-            key = build_key(plan, voice, options, tracks, (track, total))
-            sessions.append(PlannedSession(track, total, spec, folder, plan, voice, key, tracks))
+            key = build_key(plan, voice, options, tracks, (track, total),
+                            {language: other for language, other in voices.items() if language != routine.language})
+            sessions.append(PlannedSession(track, total, spec, folder, plan, voice, key, tracks, voices))
         except VoicecoachError as error:
             sessions.append(SessionOutcome(track, session_slug(base.title, spec.name_parts),
                                            _title(base.title, spec.name_parts), spec, failure=error))
@@ -208,30 +210,42 @@ def _synthesize_and_render(sessions: list[PlannedSession], speech: SpeechService
 
     Sessions of the first voice are encoding while the next voice is synthesized.
     """
-    # A voice is its settings plus the lexicon that turns written phrases into spoken ones.
-    by_voice: dict[tuple[SpeechSettings, Lexicon], list[PlannedSession]] = {}
+    # A voice is its settings plus the lexicon that turns written phrases into spoken ones. A session may need
+    # two (text with no translation is said by a voice of its own language): it is handed on once both are done.
+    needs = {id(session): session.speech_groups() for session in sessions}
+    wanted: dict[tuple[SpeechSettings, Lexicon], dict[str, None]] = {}
     for session in sessions:
-        by_voice.setdefault((session.voice, session.plan.lexicon), []).append(session)
-    wanted = {voice: tuple(dict.fromkeys(text for session in group for text in session.plan.phrases()))
-              for voice, group in by_voice.items()}
+        for voice, group_texts in needs[id(session)].items():
+            wanted.setdefault(voice, {}).update(dict.fromkeys(group_texts))
     all_phrases = sum(len(texts) for texts in wanted.values())
     done_before = 0
-    for voice, group in by_voice.items():
+    said: dict[tuple[SpeechSettings, Lexicon], Mapping] = {}
+    coming_of: dict[tuple[SpeechSettings, Lexicon], list] = {}
+    gone: set[int] = set()  # sessions failed with a voice
+    for voice, texts in wanted.items():
         def synthesized(done: int, _total: int, before: int = done_before) -> None:
             report("speech", before + done, all_phrases, None)
             runner.poll()
+        group = [session for session in sessions if voice in needs[id(session)] and id(session) not in gone]
         try:
-            clips, coming = runner.clips(speech, voice[0], wanted[voice], voice[1].apply, synthesized)
+            said[voice], coming_of[voice] = runner.clips(speech, voice[0], tuple(texts), voice[1].apply, synthesized)
         except VoicecoachError as error:
             for session in group:
                 failed(session, error)
-            done_before += len(wanted[voice])
+                gone.add(id(session))
+            done_before += len(texts)
             continue
-        done_before += len(wanted[voice])
+        done_before += len(texts)
         for session in group:
+            if not all(other in said for other in needs[id(session)]):
+                continue  # its other voice comes later
             phrases = set(session.plan.phrases())
-            job = session.job(_clips_of(clips, phrases), options, store)
-            runner.submit(session, job, [future for texts, future in coming if texts & phrases])
+            clips = {text: clip for other in needs[id(session)] for text, clip in
+                     _clips_of(said[other], set(needs[id(session)][other])).items()}
+            coming = [future for other in needs[id(session)] for texts_of, future in coming_of[other]
+                      if texts_of & phrases]
+            job = session.job(clips, options, store)
+            runner.submit(session, job, coming)
 
 
 def _clips_of(clips: Mapping, phrases: set[str]) -> dict:

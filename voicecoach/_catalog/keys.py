@@ -24,7 +24,7 @@ from .model import BatchOptions
 
 
 def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: Mapping[Path, TrackInfo] | None,
-              track: tuple[int, int]) -> str:
+              track: tuple[int, int], other_voices: Mapping[str, SpeechSettings] | None = None) -> str:
     """What makes a session what it is: the resolved routine (after variants and overrides, as its plan), the
     engine and voice, the files it uses (cover, music), the output options, its place in the batch (its track
     tag) and voicecoach's version. Two builds with the same key make the same files."""
@@ -48,6 +48,9 @@ def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: 
         "output": [options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs, options.strict,
                    list(options.subtitle_formats)],
         "track": list(track),
+        # the voices of text with no translation, by language (none: the key is what it was before they existed)
+        **({"other_voices": {language: dataclasses.asdict(other) for language, other in sorted(other_voices.items())}}
+           if other_voices else {}),
     }
     text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

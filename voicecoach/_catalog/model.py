@@ -14,6 +14,7 @@ from .._pipeline.build import BuildOptions, BuildResult, session_tags
 from .._pipeline.job import SessionJob
 from .._plan.steps import Plan
 from .._publish.names import SessionFiles
+from .._routine.lexicon import Lexicon
 from .._speech.engines.base import Clip, SpeechSettings
 from .._stores import FolderStore, Store
 from .specs import SessionSpec
@@ -50,6 +51,14 @@ class PlannedSession:
     voice: SpeechSettings
     key: str
     tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
+    voices: Mapping[str, SpeechSettings] = field(default_factory=dict)  # by language (``voices_for``)
+
+    def speech_groups(self) -> dict[tuple[SpeechSettings, Lexicon], tuple[str, ...]]:
+        """Its phrases by who says them: (voice, the lexicon that turns written phrases into spoken ones)."""
+        plan = self.plan
+        return {(self.voices.get(language, self.voice),
+                 plan.lexicon if language == plan.language else plan.foreign_lexicon): texts
+                for language, texts in plan.phrases_by_language().items()}
 
     @property
     def name(self) -> str:

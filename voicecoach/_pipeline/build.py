@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .._audio.encode import DEFAULT_BITRATE_KBPS, check_mp3_format
 from .._audio.mix import SAMPLE_RATE_HZ
@@ -34,7 +35,7 @@ from .._routine.model import Routine
 from .._routine.resolve import check_said
 from .._routine.settings import Setting
 from .._speech.cache import PhraseCache
-from .._speech.engines.base import Clip, VoiceSource
+from .._speech.engines.base import Clip, SpeechSettings, VoiceSource
 from .._speech.service import SpeechService
 from .._stores import FolderStore, Store, open_store
 from .job import SessionJob
@@ -165,7 +166,7 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     check_mp3_format(options.sample_rate_hz, options.bitrate_kbps)
     subtitles = check_subtitle_formats(options.subtitle_formats)
     speech = speech or SpeechService(PhraseCache(options.cache_dir))
-    settings = speech.settings_for(routine.voice, routine.language, voice_source(routine, options))
+    voices = voices_for(speech, routine, plan, options)
     ffmpeg_path()  # a missing part is reported before any synthesis, too
     tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.store, plan.source,
                             (lambda done, total: on_progress("music", done, total)) if on_progress else None) \
@@ -197,8 +198,8 @@ def build_session(routine: Routine, options: BuildOptions = BuildOptions(),
     encoder = threading.Thread(target=encode, name="voicecoach-encode", daemon=True)
     encoder.start()
     try:
-        speech.clips(plan.phrases(), settings, on_clip=clips.put, spoken=plan.spoken,
-                     on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
+        clips_for(speech, plan, voices, on_clip=clips.put,
+                  on_progress=(lambda done, total: on_progress("speech", done, total)) if on_progress else None)
         clips.complete()  # a phrase the plan did not list is now an error, never a wait
         encoder.join()
     except _Abandoned:
@@ -265,6 +266,37 @@ class _LiveClips(Mapping):
 
     def __len__(self) -> int:
         return len(self._clips)
+
+
+def voices_for(speech: SpeechService, routine: Routine, plan: Plan,
+               options: Any = None) -> dict[str, SpeechSettings]:
+    """Who says the plan's phrases, by language: the routine's voice in the session's language, and for text
+    with no translation, the engine's voice for the routine's own language (the same voice when it is a voice
+    file, which speaks one language)."""
+    voices = {routine.language: speech.settings_for(routine.voice, routine.language, voice_source(routine, options))}
+    for language in plan.phrases_by_language():
+        if language not in voices:
+            own = routine.voice if routine.voice.model is not None else dataclasses.replace(routine.voice, name=None)
+            voices[language] = speech.settings_for(own, language, voice_source(routine, options))
+    return voices
+
+
+def clips_for(speech: SpeechService, plan: Plan, voices: Mapping[str, SpeechSettings],
+              on_clip: Callable[[str, Clip], None] | None = None,
+              on_progress: Callable[[int, int], None] | None = None) -> dict[str, Clip]:
+    """Every phrase of ``plan`` synthesized (or read from the cache) by the voice of its language."""
+    groups = plan.phrases_by_language()
+    total = sum(len(texts) for texts in groups.values())
+    clips: dict[str, Clip] = {}
+    done = 0
+    for language, texts in groups.items():
+        def progress(count: int, _total: int, before: int = done) -> None:
+            if on_progress:
+                on_progress(before + count, total)
+        clips.update(speech.clips(texts, voices[language], on_clip=on_clip, spoken=plan.spoken,
+                                  on_progress=progress))
+        done += len(texts)
+    return clips
 
 
 def voice_source(routine: Routine, options: BuildOptions | None = None) -> VoiceSource:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from .._audio.layout import LayoutStream, Timing
@@ -83,6 +84,13 @@ def plan_session(routine: Routine) -> Plan:
                 tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
                 music=routine.music, lead_in_ms=routine.lead_in_ms, text_language=routine.text_language,
                 untranslated=routine.untranslated)
+    if routine.foreign_texts and routine.text_language != routine.language:
+        # A line that is wholly the routine's untranslated text (an instruction, a cue, a side's label) is said by
+        # a voice of its own language; a line mixing our words with it ("Übung 1: Heel slides") by the session's.
+        forms = set(routine.foreign_texts) | {phrases.side(text) for text in routine.foreign_texts}
+        foreign = frozenset(text for text in plan.phrases() if text in forms)
+        plan = dataclasses.replace(plan, foreign=foreign, foreign_lexicon=Lexicon(
+            phrases_for(routine.text_language).say + routine.text_lexicon.entries))
     if len(plan.slug) > MAX_FILE_NAME_CHARS:
         raise routine.source.error(("title",), f"with the variant and the overrides, the session's file name would "
                                    f"be {len(plan.slug)} characters; it is at most {MAX_FILE_NAME_CHARS}, so use a "

@@ -24,7 +24,7 @@ def format_script(plan: Plan, voice: str | None = None) -> str:
              f"at least {format_clock(plan.asked_ms)} of holds and rests plus speech",
              f"in {words.name} ({plan.language})" + (f", spoken by {voice}" if voice else ""),
              *(describe_music(plan.music) if plan.music else ()),
-             *([f"in {plan.text_language}, as written (no {plan.language} text): {', '.join(plan.untranslated)}"]
+             *([f"no {plan.language} text, said as written in {plan.text_language}: {', '.join(plan.untranslated)}"]
                if plan.untranslated and plan.text_language not in ("", plan.language) else []), ""]
     multi_set = {hold.exercise_index for hold in holds if hold.set > 1}
     multi_rep = {hold.exercise_index for hold in holds if hold.rep > 1}
@@ -97,6 +97,8 @@ def _said(line: Line, plan: Plan, indent: str = "  ") -> str:
 
 
 def _spoken_as(plan: Plan, text: str) -> str:
-    """``   [spoken: "KAY-gull squeeze"]`` where the lexicon changes what is said."""
+    """``   [spoken: "KAY-gull squeeze"]`` where the lexicon changes what is said, and ``   [in en]`` where a voice
+    of another language says it (the routine's own text, with no translation)."""
     spoken = plan.spoken(text)
-    return f'   [spoken: "{spoken}"]' if spoken != text else ""
+    other = f"   [in {plan.text_language}]" if text in plan.foreign else ""
+    return (f'   [spoken: "{spoken}"]' if spoken != text else "") + other

@@ -143,10 +143,21 @@ class Plan:
     lead_in_ms: int = 0  # silence before the first sound (the routine's ``lead_in``)
     text_language: str = ""  # the language the routine's own text is in ("": the session's)
     untranslated: tuple[str, ...] = ()  # fields with no text in ``language``, said in ``text_language``
+    foreign: frozenset[str] = frozenset()  # phrases of those fields, said by a voice of ``text_language``
+    foreign_lexicon: Lexicon = Lexicon()  # how those are said (``text_language``'s words and lexicon)
 
     def spoken(self, text: str) -> str:
-        """What the engine is asked to say for the written ``text``: the lexicon applied."""
-        return self.lexicon.apply(text)
+        """What the engine is asked to say for the written ``text``: the lexicon of its language applied."""
+        return (self.foreign_lexicon if text in self.foreign else self.lexicon).apply(text)
+
+    def phrases_by_language(self) -> dict[str, tuple[str, ...]]:
+        """``phrases()`` by the language of the voice that says them: the session's, and the routine's own for
+        text that has no translation (``foreign``)."""
+        texts = self.phrases()
+        found = {self.language: tuple(text for text in texts if text not in self.foreign)}
+        if self.foreign and self.text_language and self.text_language != self.language:
+            found[self.text_language] = tuple(text for text in texts if text in self.foreign)
+        return {language: group for language, group in found.items() if group}
 
     @property
     def exercise_count(self) -> int:
@@ -191,4 +202,6 @@ class Plan:
             steps.append({"kind": kind, **data})
         return {"title": self.title, "slug": self.slug, "language": self.language, "lead_in_ms": self.lead_in_ms,
                 "voice": {**asdict(self.voice), "model": str(self.voice.model) if self.voice.model else None},
-                "lexicon": dict(self.lexicon.entries), "asked_ms": self.asked_ms, "steps": steps}
+                "lexicon": dict(self.lexicon.entries), "asked_ms": self.asked_ms, "steps": steps,
+                **({"foreign": {"language": self.text_language, "phrases": sorted(self.foreign),
+                                "lexicon": dict(self.foreign_lexicon.entries)}} if self.foreign else {})}

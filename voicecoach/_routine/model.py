@@ -136,6 +136,8 @@ class Routine:
     lead_in_ms: int = LEAD_IN_MS  # silence before the first sound
     text_language: str = "en"  # the language the routine's own text is written in (its file's `language:`)
     untranslated: tuple[str, ...] = ()  # fields with no text in ``language``: said in ``text_language``
+    foreign_texts: frozenset[str] = frozenset()  # those fields' texts: said by a voice of ``text_language``
+    text_lexicon: Lexicon = Lexicon()  # the lexicon of ``text_language``, for those texts
     name_parts: tuple[str, ...] = ()
     cover: Path | None = None  # the routine's own cover image, resolved next to the routine file
     tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech

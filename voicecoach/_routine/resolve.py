@@ -72,7 +72,7 @@ def resolve_routine(data: Any, source: SourceMap, text_language: str | None = No
         raise source.error(("language",), f'"{doc.language}" is not a language voicecoach speaks; use one of '
                            + language_names())
     own = text_language or language
-    untranslated: list[tuple[int, str]] = []  # (line, field): listed in the file's order
+    untranslated: list[tuple[int, str, Any]] = []  # (line, field, its text): listed in the file's order
 
     def local(value: Any, path: YamlPath) -> Any:
         return localized(value, language, path, source, own, untranslated)
@@ -125,7 +125,10 @@ def resolve_routine(data: Any, source: SourceMap, text_language: str | None = No
         music=music,
         source=source,
         text_language=own,
-        untranslated=tuple(dict.fromkeys(field for _, field in sorted(untranslated))),
+        untranslated=tuple(dict.fromkeys(field for _, field, _ in sorted(untranslated, key=lambda u: u[:2]))),
+        foreign_texts=frozenset(_texts_of(value for _, _, value in untranslated)),
+        text_lexicon=Lexicon(tuple((written.strip(), said.strip())
+                                   for written, said in _lexicon_for(doc.lexicon, own, own).items())),
     )
     routine = scale_times(routine, doc.time_scale) if doc.time_scale != 1.0 else routine
     routine = scale_times(routine, doc.rest_scale, rests_only=True) if doc.rest_scale != 1.0 else routine
@@ -222,19 +225,19 @@ def _check_texts(routine: Routine) -> None:
 
 
 def localized(value: Any, language: str, path: YamlPath, source: SourceMap, text_language: str | None = None,
-              untranslated: list[tuple[int, str]] | None = None) -> Any:
+              untranslated: list[tuple[int, str, Any]] | None = None) -> Any:
     """``value`` in ``language``: the language's entry of a ``{language: text}`` mapping, or else the text in the
     routine's own ``text_language`` (plain text is in it), noted in ``untranslated``; with neither, an error."""
     own = text_language or language
     if not isinstance(value, dict):
         if own != language and untranslated is not None and _is_text(path, value):
-            untranslated.append((source.line_of(path) or 0, source.written_as(path)))
+            untranslated.append((source.line_of(path) or 0, source.written_as(path), value))
         return value
     if language in value:
         return value[language]
     if own in value:
         if untranslated is not None:
-            untranslated.append((source.line_of(path) or 0, source.written_as(path)))
+            untranslated.append((source.line_of(path) or 0, source.written_as(path), value[own]))
         return value[own]
     raise source.error(path, f'has no text for language "{language}" (it has {", ".join(value)}); add '
                              f"`{language}: ...` under it, or build in {' or '.join(value)}")
@@ -330,6 +333,17 @@ def _is_text(path: YamlPath, value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(isinstance(label, str) and label not in ("left", "right") for label in value)
     return isinstance(value, str)
+
+
+def _texts_of(values: Any) -> set[str]:
+    """The texts said as written: a text, or the labels of sides (a tempo's phase names are not said as lines)."""
+    found: set[str] = set()
+    for value in values:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, (list, tuple)):
+            found.update(label for label in value if isinstance(label, str))
+    return found
 
 
 def _lexicon_for(lexicon: dict[str, dict[str, str]], language: str, own: str) -> dict[str, str]:

@@ -363,8 +363,8 @@ def test_subtitles_on_request(runner, tmp_path, cache_dir):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-2:] == [f"  {out / 'two-minute-test.srt'}", f"  {out / 'two-minute-test.vtt'}"]
     # the first line after the 1 s lead-in
-    assert (out / "two-minute-test.srt").read_text(encoding="utf-8").startswith("1\n00:00:01,000 --> 00:00:0")
-    assert (out / "two-minute-test.vtt").read_text(encoding="utf-8").startswith("WEBVTT\n\n00:00:01.000 --> ")
+    assert (out / "two-minute-test.srt").read_text(encoding="utf-8").startswith("1\n00:00:01,030 --> 00:00:0")
+    assert (out / "two-minute-test.vtt").read_text(encoding="utf-8").startswith("WEBVTT\n\n00:00:01.030 --> ")
     bad = runner.invoke(app, ["build", str(routine), "-o", str(out), "--subtitles", "ass"])
     assert bad.exit_code == 2
     assert bad.stderr == '--subtitles: "ass" is not a subtitle format; use srt, vtt or srt,vtt\n'

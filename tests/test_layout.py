@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from voicecoach._audio.layout import Timing, layout_session
+from voicecoach._audio.layout import Timing, first_sound_ms, layout_session
 from voicecoach._audio.timeline import GapEvent, HoldEvent, SpeechEvent, ToneEvent
 from voicecoach._cli.app import message as shown  # a library error as the command line shows it
 from voicecoach._errors import LayoutError, RoutineError
@@ -89,7 +89,7 @@ def assert_timing_rules(plan, timeline):
             need_ms = T.stop_tone_ms + T.tone_after_tone_ms if after_stop else T.speech_before_tone_ms
         assert gap.end_ms - gap.start_ms == need_ms + planned.asked_ms
     # Nothing sounds in the lead-in; the opening speech starts as it ends.
-    assert min(e.start_ms for e in sounds) == plan.lead_in_ms
+    assert min(e.start_ms for e in sounds) == first_sound_ms(plan)  # the lead-in, and MP3's reach back after it
     # Holds and gaps tile the time between the first gap and the closing speech.
     spans = sorted(holds + gaps, key=lambda e: e.start_ms)
     for first, second in zip(spans, spans[1:]):
@@ -109,12 +109,13 @@ def test_the_lead_in_moves_every_event_and_nothing_else(routine, lead_in_ms):
     except LayoutError:
         assume(False)
     _, timeline = lay_out(dataclasses.replace(routine, lead_in_ms=lead_in_ms))
-    assert timeline.events == tuple(dataclasses.replace(e, start_ms=e.start_ms + lead_in_ms,
-                                                        end_ms=e.end_ms + lead_in_ms) for e in without.events)
-    assert timeline.duration_ms == without.duration_ms + lead_in_ms
+    moved_ms = lead_in_ms + Timing().after_lead_in_ms if lead_in_ms else 0  # and MP3's reach back after it
+    assert timeline.events == tuple(dataclasses.replace(e, start_ms=e.start_ms + moved_ms,
+                                                        end_ms=e.end_ms + moved_ms) for e in without.events)
+    assert timeline.duration_ms == without.duration_ms + moved_ms
     # The chapters move with their first words, but the first still starts at 0 (its lead-in is part of it).
     assert [(c.title, c.start_ms, c.end_ms) for c in timeline.chapters] == \
-        [(c.title, c.start_ms + lead_in_ms if i else 0, c.end_ms + lead_in_ms) for i, c in enumerate(without.chapters)]
+        [(c.title, c.start_ms + moved_ms if i else 0, c.end_ms + moved_ms) for i, c in enumerate(without.chapters)]
     assert timeline.warnings == without.warnings
 
 
@@ -208,7 +209,7 @@ def test_a_call_that_cannot_fit_names_the_exercise_and_the_call():
 def test_opening_speech_starts_after_the_lead_in_and_the_first_start_tone_follows_prepare():
     _, timeline = lay_out(parse_routine("title: x\nprepare: 7s\nexercises: [{name: a, hold: 5s}]"))
     first = timeline.events[0]
-    assert isinstance(first, SpeechEvent) and first.start_ms == LEAD_IN_MS == 1000
+    assert isinstance(first, SpeechEvent) and first.start_ms == LEAD_IN_MS + Timing().after_lead_in_ms == 1030
     assert timeline.chapters[0].start_ms == 0
     prepare = next(e for e in timeline.events if isinstance(e, GapEvent))
     assert prepare.after == "prepare" and prepare.end_ms - prepare.start_ms == 7000
@@ -223,5 +224,5 @@ def test_the_timeline_file_is_the_timeline_one_event_per_line():
     assert json.loads(text) == timeline.to_dict()
     event_lines = [line for line in text.splitlines() if line.startswith('    {"start"')]
     assert len(event_lines) == len(timeline.events)
-    assert event_lines[0] == f'    {{"start": {LEAD_IN_MS / 1000}, "end": ' + \
+    assert event_lines[0] == f'    {{"start": {(LEAD_IN_MS + Timing().after_lead_in_ms) / 1000}, "end": ' + \
         str(timeline.to_dict()["events"][0]["end"]) + ', "kind": "speech", "text": "Hi."},'

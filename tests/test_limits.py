@@ -171,7 +171,7 @@ def test_a_session_that_its_speech_makes_longer_than_12_hours_is_refused_before_
     _refused_before_any_synthesis(
         tmp_path, routine, f"{routine}:3: exercises[0]: its holds and rests last 5 h 33 min 20 s, and with what is "
         "said and sounded between them (speech counted at its fastest) at least 14 h 3 min 29.125 s, which makes the "
-        "session at least 14 h 3 min 38.35 s; a session is at most 12 hours, so say less between its reps (a shorter "
+        "session at least 14 h 3 min 38.38 s; a session is at most 12 hours, so say less between its reps (a shorter "
         "release), use fewer sets or reps, or split the routine")
 
 

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from voicecoach._audio.layout import Timing
 from voicecoach._audio.mix import ms_to_frame
 from voicecoach._audio.music_bed import MusicBed
 from voicecoach._audio.music_schedule import schedule_music
@@ -140,7 +141,7 @@ def test_the_timeline_says_which_music_plays_when_and_the_lyrics_are_unchanged(m
     result, timeline, _ = music_build
     music = events(timeline, "music")
     assert {event["file"] for event in music} == {"music/first.wav", "music/second.wav"}
-    assert music[0]["start"] == 1.0 and music[-1]["end"] == timeline["duration"]  # from the lead-in's end
+    assert music[0]["start"] == 1.03 and music[-1]["end"] == timeline["duration"]  # from the first sound on
     files = [event["file"] for event in music]
     assert len(files) > 2 and len(files) > len(set(files))  # the playlist looped
     for before, after in zip(music, music[1:]):  # each track crossfades into the next: 3 s, or half a track
@@ -153,14 +154,14 @@ def test_the_timeline_says_which_music_plays_when_and_the_lyrics_are_unchanged(m
 def test_the_lead_in_stays_digital_silence_and_the_music_starts_as_it_ends(music_build):
     _, timeline, decoded = music_build
     lead_in_s = 1.0  # the default lead_in
+    first_s = lead_in_s + Timing().after_lead_in_ms / 1000  # the first sound, past MP3's reach back
     music = events(timeline, "music")
-    assert (music[0]["start"], music[0]["offset"], music[0]["fade_in"]) == (lead_in_s, 0.0, 0.0)
-    assert min(event["start"] for event in music) == lead_in_s == events(timeline, "speech")[0]["start"]
-    # Digital silence, as in a session without music: every sample exactly 0 but for the encoder's reach back
-    # from the first sound (part of a 576-sample granule), and the music fades in from the lead-in's end.
+    assert (music[0]["start"], music[0]["offset"], music[0]["fade_in"]) == (first_s, 0.0, 0.0)
+    assert min(event["start"] for event in music) == first_s == events(timeline, "speech")[0]["start"]
+    # Digital silence, as in a session without music: every sample of the lead-in exactly 0, and the music fades
+    # in with the first word.
     end = round(lead_in_s * RATE_HZ)
-    assert not np.any(decoded[:end - 576])
-    assert np.abs(decoded[:end]).max() < 10 ** (-40 / 20)
+    assert not np.any(decoded[:end])
     assert np.any(decoded[end:end + RATE_HZ // 10])
 
 
@@ -171,8 +172,8 @@ def test_with_no_lead_in_the_music_starts_at_0_and_is_otherwise_the_same(music_b
     music = events(timeline, "music")
     assert music[0]["start"] == 0.0 == events(timeline, "speech")[0]["start"]
     assert np.any(decoded[:RATE_HZ // 10])
-    # The lead-in moves the music with everything else, by exactly its length, and changes nothing else in it.
-    shifted = [{**event, "start": round(event["start"] + 1.0, 3), "end": round(event["end"] + 1.0, 3)}
+    # The lead-in (and MP3's reach back after it) moves the music with everything else, and changes nothing else.
+    shifted = [{**event, "start": round(event["start"] + 1.03, 3), "end": round(event["end"] + 1.03, 3)}
                for event in music]
     assert shifted == events(music_build[1], "music")
 

@@ -24,7 +24,7 @@ def test_a_build_places_every_sound_where_the_timing_rules_say(fake_speech, tmp_
     said = [(event["text"], round(event["start"] * 1000), round(event["end"] * 1000))
             for event in timeline["events"] if event["kind"] == "speech"]
     t = Timing()
-    lead_in = LEAD_IN_MS
+    lead_in = LEAD_IN_MS + t.after_lead_in_ms  # the lead-in, and MP3's reach back after it
     first = lead_in + fake_ms("Exercise 1 of 1: Plank")
     # The opening line after the lead-in; "Rep 1 of 2" ends 250 ms before the first tick of the 5 s prepare.
     assert said[0] == ("Exercise 1 of 1: Plank", lead_in, first)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ._audio.gain import normalized_levels
-from ._audio.layout import Timing, layout_session
+from ._audio.layout import Timing, first_sound_ms, layout_session
 from ._audio.mix import CHUNK_S, SAMPLE_RATE_HZ, ChunkRenderer, Levels, session_length_frames
 from ._audio.music_bed import MusicBed
 from ._audio.music_schedule import schedule_music
@@ -208,7 +208,7 @@ def render(routine: Routine, *, cache_dir: Location | None = None, sample_rate_h
 
     tracks = measure_tracks(plan.music, sample_rate_hz, speech.cache.store, plan.source)
     timeline = timeline.with_music(schedule_music(timeline, plan.music, music_lengths_ms(tracks, sample_rate_hz),
-                                                     lead_in_ms=plan.lead_in_ms))
+                                                     lead_in_ms=first_sound_ms(plan)))
     voice_lufs = measure_loudness(timeline, clips, sample_rate_hz, levels).integrated_lufs
     session = Session(timeline, sample_rate_hz, clips, levels, (plan.music, tracks, voice_lufs, 0.0))
     if loudness_lufs is None:

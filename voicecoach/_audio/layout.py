@@ -44,6 +44,9 @@ class Timing:
     tone_after_tone_ms: int = 100     # silence between two tones that have no speech between them
     sentence_pause_ms: int = 250      # between two sentences said one after the other
     tail_ms: int = 1000               # silence after the last word
+    # The first sound starts this long after the lead-in: an MP3 encoder spreads a sound's onset back by up to a
+    # frame (26 ms at 22.05 kHz), and the lead-in is digital silence to its last sample.
+    after_lead_in_ms: int = 30
 
     def tone_ms(self, tone: ToneKind) -> int:
         return {"start": self.start_tone_ms, "stop": self.stop_tone_ms, "tick": self.tick_ms,
@@ -76,7 +79,7 @@ class LayoutStream:
         untranslated = untranslated_warning(plan)
         if strict and untranslated:  # before any step: nothing is laid out for a session that is refused
             raise LayoutError(f"{untranslated}; or build without {{@strict}}", file=plan.source.file)
-        self._builder = _Builder(plan, speech_ms, timing, strict, now_ms=plan.lead_in_ms)
+        self._builder = _Builder(plan, speech_ms, timing, strict, now_ms=first_sound_ms(plan, timing))
 
     def steps(self) -> Iterator[tuple[list[SpeechEvent | ToneEvent], int]]:
         builder = self._builder
@@ -316,6 +319,12 @@ class _Builder:
             most_ms = -(-max(ms for _, ms in grown) // 100) * 100  # up to: rounded up to a tenth of a second
             found.append(f"rests of {name} grew by up to {format_s(most_ms)} to fit their speech")
         return found
+
+
+def first_sound_ms(plan: Plan, timing: Timing = Timing()) -> int:
+    """Where the session's first sound (its opening speech, and the music) starts: after the lead-in and the
+    encoder's reach back; at 0 without a lead-in."""
+    return plan.lead_in_ms + timing.after_lead_in_ms if plan.lead_in_ms else 0
 
 
 def untranslated_warning(plan: Plan) -> str | None:

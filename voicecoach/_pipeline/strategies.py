@@ -26,7 +26,7 @@ import numpy as np
 
 from .._audio.encode import ENCODER_GAIN_DB, encode_mp3
 from .._audio.gain import measure_loudness, normalized_levels
-from .._audio.layout import LayoutStream, Timing, layout_session
+from .._audio.layout import LayoutStream, Timing, first_sound_ms, layout_session
 from .._audio.mix import CHUNK_S, ChunkRenderer, Levels, ms_to_frame, pcm_bytes, session_length_frames
 from .._audio.mp3join import PREROLL_FRAMES, Piece, frame_length, frames_of, join
 from .._audio.music_bed import MusicBed
@@ -265,7 +265,7 @@ class WithMusic:
         tracks = job.tracks if job.tracks is not None else measure_tracks(music, rate_hz, None, plan.source)
         timeline = layout_session(plan, Lengths(job.clips), Timing(), strict=job.strict)  # waits for every phrase
         timeline = timeline.with_music(schedule_music(timeline, music, music_lengths_ms(tracks, rate_hz),
-                                                         lead_in_ms=plan.lead_in_ms))
+                                                         lead_in_ms=first_sound_ms(plan)))
         voice_lufs = measure_loudness(timeline, job.clips, rate_hz, self.levels).integrated_lufs
         total = session_length_frames(timeline, rate_hz)
         chunk_frames = int(MUSIC_CHUNK_S * rate_hz)

@@ -88,6 +88,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from report_sections import write_section
+
 SCRIPTS_DIR = Path(__file__).resolve().parent
 NAIVE_SCRIPT = SCRIPTS_DIR / "naive_build.py"
 DEFAULT_SIZES_MIN = (5, 30, 120)
@@ -1197,13 +1199,7 @@ def main() -> int:
             "track once to measure it); the 120-minute routine with the one-hour folder and without music; the "
             "5-minute routine without music, the memory baseline.",
         ]
-        arguments.write.parent.mkdir(parents=True, exist_ok=True)
-        # scripts/bench_catalog.py and scripts/bench_serve.py write their own sections at the end: keep them
-        old = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else ""
-        theirs = [old.index(heading) for heading in ("## Catalogs: local pool and Dask", "## serve under abuse")
-                  if heading in old]
-        kept = "\n" + old[min(theirs):] if theirs else ""
-        arguments.write.write_text("\n".join(report) + "\n" + kept, encoding="utf-8")
+        write_section(arguments.write, None, "\n".join(report))  # the other scripts' sections are kept
         print(f"\nwrote {arguments.write}")
     return 0
 

@@ -32,10 +32,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from report_sections import SECTIONS, write_section
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (scripts/bench.py: the routine generator and the machine description)
 
-HEADING = "## Catalogs: local pool and Dask"
+HEADING = SECTIONS[0]
 ROUTINES = 10
 MINUTES = 8
 MATRIX = ["--matrix", "voice.rate=140,150,160,170,180", "--matrix", "time_scale=0.8,0.9,1.0,1.1"]
@@ -192,11 +194,7 @@ def main() -> int:
     section = "\n".join(lines)
     print(section)
     if arguments.write:
-        text = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else "# voicecoach benchmarks\n"
-        head = text.split(HEADING)[0].rstrip("\n")
-        serve = "## serve under abuse"  # scripts/bench_serve.py's section comes after this one: kept
-        tail = "\n" + text[text.index(serve):] if serve in text else ""
-        arguments.write.write_text(head + "\n\n" + section + tail, encoding="utf-8")
+        write_section(arguments.write, HEADING, section)
         print(f"wrote {arguments.write}", file=sys.stderr)
     return 0 if worst >= TARGET else 1
 

@@ -29,7 +29,9 @@ import threading
 import time
 from pathlib import Path
 
-HEADING = "## serve under abuse"
+from report_sections import SECTIONS, write_section
+
+HEADING = SECTIONS[1]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -206,9 +208,7 @@ def main() -> int:
     section = "\n".join(lines)
     print(section)
     if arguments.write:
-        text = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else "# voicecoach benchmarks\n"
-        head = text.split(HEADING)[0].rstrip("\n")
-        arguments.write.write_text(head + "\n\n" + section, encoding="utf-8")
+        write_section(arguments.write, HEADING, section)
         print(f"wrote {arguments.write}", file=sys.stderr)
     return 0
 

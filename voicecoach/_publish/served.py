@@ -18,9 +18,10 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mutagen import MutagenError
 from mutagen.id3 import ID3
@@ -31,6 +32,7 @@ from .names import SessionFiles
 from .tags import BUILD_KEY_TAG, TIMELINE_HASH_TAG, tag_values, timeline_sha256
 
 MAX_INDEX_BYTES = 16_000_000  # a timeline or manifest larger than this is not read (a 12 h session's is ~2 MB)
+T = TypeVar("T")
 _SIDECARS = (".lrc", ".srt", ".vtt")
 
 
@@ -76,20 +78,18 @@ class ServedFiles:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._sessions: dict[Path, tuple[tuple, CheckedSession | None]] = {}
-        self._manifests: dict[Path, tuple[tuple, dict | None]] = {}
-        self._made: dict[str, tuple[tuple, bytes]] = {}
+        self._known: dict[Hashable, tuple[tuple, Any]] = {}  # (what, which) -> (its files' state, the verdict)
         self._lock = threading.Lock()
 
-    def remembered(self, name: str, key: tuple, make: Callable[[], bytes]) -> bytes:
-        """What ``make()`` gave last time for ``name`` while ``key`` (the folder's state) is the same."""
+    def remembered(self, name: Hashable, key: tuple, make: Callable[[], T]) -> T:
+        """What ``make()`` gave last time for ``name`` while ``key`` (the state of its files) is the same."""
         with self._lock:
-            known = self._made.get(name)
+            known = self._known.get(name)
         if known is not None and known[0] == key:
             return known[1]
         made = make()
         with self._lock:
-            self._made[name] = (key, made)
+            self._known[name] = (key, made)
         return made
 
     def session(self, mp3: Path) -> CheckedSession | None:
@@ -98,15 +98,8 @@ class ServedFiles:
         mp3_status, timeline_status = regular_file(files.mp3), regular_file(files.timeline)
         if mp3_status is None or timeline_status is None or not inside_without_links(self.root, mp3):
             return None
-        key = _key(mp3_status, timeline_status)
-        with self._lock:
-            known = self._sessions.get(mp3)
-        if known is not None and known[0] == key:
-            return known[1]
-        checked = _check_session(files, timeline_status.st_size)
-        with self._lock:
-            self._sessions[mp3] = (key, checked)
-        return checked
+        return self.remembered(("session", mp3), _key(mp3_status, timeline_status),
+                               lambda: _check_session(files, timeline_status.st_size))
 
     def allows(self, target: Path) -> bool:
         """Whether ``target`` (inside the folder, already resolved by the caller's rules) may be sent."""
@@ -133,15 +126,7 @@ class ServedFiles:
         status = regular_file(path)
         if status is None or not inside_without_links(self.root, path):
             return None
-        key = _key(status)
-        with self._lock:
-            known = self._manifests.get(path)
-        if known is not None and known[0] == key:
-            return known[1]
-        checked = self._check_manifest(path, status.st_size)
-        with self._lock:
-            self._manifests[path] = (key, checked)
-        return checked
+        return self.remembered(("manifest", path), _key(status), lambda: self._check_manifest(path, status.st_size))
 
     def _check_manifest(self, path: Path, size: int) -> dict | None:
         """The manifest, if a batch wrote it: every session it lists is served, with the build key it gives."""

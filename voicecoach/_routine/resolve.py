@@ -40,9 +40,6 @@ from .slug import slugify
 from .yamlsource import Path as YamlPath
 from .yamlsource import SourceMap
 
-# Round lengths for each rest, as ``voicecoach import`` writes them into a draft where the article gives none. A rest
-# a routine leaves out has no fixed length: it lasts its speech plus ``model.FITTED_REST_MS``.
-DEFAULT_REST_S = {"rep_rest": 5.0, "set_rest": 15.0, "side_rest": 5.0, "rest": 20.0}
 _SESSION_KEYS = ("lead_in", "prepare")  # once per session: a top-level key, never an exercise's
 
 

@@ -392,7 +392,7 @@ def test_the_bed_fades_in_from_where_its_music_starts_and_is_silent_before(music
     infos = {track: TrackInfo(int(9.3 * RATE_HZ), -20.0)}
     timeline = Timeline("T", 10_000, (ToneEvent(9_000, 9_300, "stop", 660),), ())
     timeline = timeline.with_music(schedule_music(timeline, music, {track: infos[track].length_ms(RATE_HZ)},
-                                                  lead_in_ms=2_000))
+                                                  start_ms=2_000))
     assert [(event.start_ms, event.end_ms, event.fade_in_ms) for event in timeline.music] == [(2_000, 10_000, 0)]
     bed = MusicBed(timeline, music, infos, -20.0, RATE_HZ)
     try:
@@ -439,7 +439,7 @@ def test_the_schedule_covers_the_session_and_each_player_resumes_where_it_paused
     timeline = _timeline(holds, duration_ms, opening_ms=lead_in_ms)
     track_ms = dict(zip(bed + rest, lengths + rest_lengths))
     schedule = schedule_music(timeline, music, track_ms)
-    assert schedule == schedule_music(timeline, music, track_ms, lead_in_ms=lead_in_ms)
+    assert schedule == schedule_music(timeline, music, track_ms, start_ms=lead_in_ms)
     by_name = {music.name_of(path): ms for path, ms in track_ms.items()}
     first = min(schedule, key=lambda e: e.start_ms)
     assert (first.start_ms, first.fade_in_ms) == (lead_in_ms, 0)

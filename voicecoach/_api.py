@@ -208,7 +208,7 @@ def render(routine: Routine, *, cache_dir: Location | None = None, sample_rate_h
 
     tracks = measure_tracks(plan.music, sample_rate_hz, speech.cache.store, plan.source)
     timeline = timeline.with_music(schedule_music(timeline, plan.music, music_lengths_ms(tracks, sample_rate_hz),
-                                                     lead_in_ms=first_sound_ms(plan)))
+                                                     start_ms=first_sound_ms(plan)))
     voice_lufs = measure_loudness(timeline, clips, sample_rate_hz, levels).integrated_lufs
     session = Session(timeline, sample_rate_hz, clips, levels, (plan.music, tracks, voice_lufs, 0.0))
     if loudness_lufs is None:

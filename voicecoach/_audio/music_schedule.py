@@ -39,12 +39,12 @@ class _Player:
 
 
 def schedule_music(timeline: Timeline, music: Music, lengths_ms: Mapping[Path, int],
-                   lead_in_ms: int | None = None) -> tuple[MusicEvent, ...]:
+                   start_ms: int | None = None) -> tuple[MusicEvent, ...]:
     """What plays when: the holds' music under the holds and the rests' music elsewhere (or the bed throughout),
-    from the end of the lead-in to the end of the session.
+    from the session's first sound to its end.
 
-    The lead-in stays digital silence, music or not: ``lead_in_ms`` (None: the first sound's start, which is
-    where the lead-in ends in every planned session; 0 for a timeline with no sound). Each switch between the
+    The lead-in stays digital silence, music or not: the music starts at ``start_ms`` (None: the first sound's
+    start, ``layout.first_sound_ms`` in every planned session; 0 for a timeline with no sound). Each switch between the
     two is a crossfade of ``crossfade_ms`` centred on the start or stop tone (shorter when a hold or rest is
     shorter); a track that ends crossfades into the next one.
     """
@@ -52,7 +52,7 @@ def schedule_music(timeline: Timeline, music: Music, lengths_ms: Mapping[Path, i
     lengths = {names[path]: length for path, length in lengths_ms.items() if path in names}
     players = {"bed": _Player([names[path] for path in music.bed_tracks], lengths, music.crossfade_ms)}
     duration_ms = timeline.duration_ms
-    from_ms = music_start_ms(timeline) if lead_in_ms is None else lead_in_ms
+    from_ms = music_start_ms(timeline) if start_ms is None else start_ms
     sections: list[tuple[int, int, str]] = []
     if music.rest_tracks:
         players["rest"] = _Player([names[path] for path in music.rest_tracks], lengths, music.crossfade_ms)
@@ -74,7 +74,7 @@ def schedule_music(timeline: Timeline, music: Music, lengths_ms: Mapping[Path, i
 
 
 def music_start_ms(timeline: Timeline) -> int:
-    """Where the music starts: where the lead-in ends, at the session's first sound (0 when it has none)."""
+    """Where the music starts: at the session's first sound, just after the lead-in (0 when it has none)."""
     return min((event.start_ms for event in timeline.sounds), default=0)
 
 

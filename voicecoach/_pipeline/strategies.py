@@ -265,7 +265,7 @@ class WithMusic:
         tracks = job.tracks if job.tracks is not None else measure_tracks(music, rate_hz, None, plan.source)
         timeline = layout_session(plan, Lengths(job.clips), Timing(), strict=job.strict)  # waits for every phrase
         timeline = timeline.with_music(schedule_music(timeline, music, music_lengths_ms(tracks, rate_hz),
-                                                         lead_in_ms=first_sound_ms(plan)))
+                                                         start_ms=first_sound_ms(plan)))
         voice_lufs = measure_loudness(timeline, job.clips, rate_hz, self.levels).integrated_lufs
         total = session_length_frames(timeline, rate_hz)
         chunk_frames = int(MUSIC_CHUNK_S * rate_hz)

@@ -29,6 +29,7 @@ from .._audio.timeline import Timeline
 from .._errors import RoutineError, VoicecoachError
 from .._parts import ffmpeg_path
 from .._pipeline.build import BuildResult, voices_for, with_voice
+from .._pipeline.session import copy_session
 from .._plan.planner import plan_session
 from .._publish.lyrics import check_subtitle_formats
 from .._routine.examples import open_routine
@@ -42,7 +43,7 @@ from .._speech.engines.base import SpeechSettings
 from .._speech.service import SpeechService
 from .._stores import Store, open_store
 from .index import write_catalog, write_index
-from .keys import build_key, up_to_date
+from .keys import build_key, sound_key, up_to_date
 from .model import BatchOptions, BatchResult, CatalogProgress, CatalogResult, PlannedSession, SessionOutcome, unused
 from .runners import InlineRunner, PoolRunner, Runner, SessionDone
 from .specs import SessionSpec, batch_specs, find_routines
@@ -117,18 +118,32 @@ def build_catalog(batches: Sequence[Batch], options: BatchOptions = BatchOptions
     routine_of = {id(session): number for number, session in planned}
     for count in range(1, len(outcomes) + 1):  # failed or up to date already
         report("sessions", count, total, None)
+    # Sessions that sound alike to the sample (the identical days of a program) are encoded once: the others are
+    # copies of that audio with their own tags, made once it is there (or from a session up to date already).
+    first: dict[str, SessionOutcome | PlannedSession] = {
+        outcome.sound_key: outcome for outcome in outcomes.values() if outcome.ok and outcome.sound_key}
+    encode: list[PlannedSession] = []
+    copies: list[tuple[PlannedSession, SessionOutcome | PlannedSession]] = []
+    for _, session in planned:
+        if session.sound in first:
+            copies.append((session, first[session.sound]))
+        else:
+            first[session.sound] = session
+            encode.append(session)
 
-    def done(session: PlannedSession, result: Timeline | VoicecoachError) -> None:
+    def done(session: PlannedSession, result: Timeline | VoicecoachError, shared_from: str | None = None) -> None:
         """A session built or failed: its outcome, reported."""
         if isinstance(result, VoicecoachError):
-            outcome = SessionOutcome(session.track, session.name, session.title, session.spec, failure=result)
+            outcome = SessionOutcome(session.track, session.name, session.title, session.spec, failure=result,
+                                     sound_key=session.sound)
         else:
             outcome = SessionOutcome(session.track, session.name, session.title, session.spec,
-                                     BuildResult(session.files(options), result, store=store), build_key=session.key)
+                                     BuildResult(session.files(options), result, store=store), build_key=session.key,
+                                     sound_key=session.sound, shared_from=shared_from)
         outcomes[routine_of[id(session)], session.track] = outcome
         report("sessions", len(outcomes), total, None)
 
-    workers = min(options.jobs or os.cpu_count() or 1, len(planned))
+    workers = min(options.jobs or os.cpu_count() or 1, len(encode))
     runner: Runner
     if options.dask:
         from .dask import DaskRunner
@@ -139,11 +154,22 @@ def build_catalog(batches: Sequence[Batch], options: BatchOptions = BatchOptions
     else:
         runner = InlineRunner(report, done)
     try:
-        _synthesize_and_render([session for _, session in planned], speech, options, report, runner, store, done)
+        _synthesize_and_render(encode, speech, options, report, runner, store, done)
         runner.finish()
     except BaseException:
         runner.stop()
         raise
+    for session, source in copies:
+        made = source if isinstance(source, SessionOutcome) else outcomes[routine_of[id(source)], source.track]
+        if made.result is None:
+            done(session, made.failure or VoicecoachError("its audio was not made"))
+            continue
+        try:
+            timeline: Timeline | VoicecoachError = copy_session(session.job({}, options, store),
+                                                                made.result.files.mp3, made.result.timeline)
+        except VoicecoachError as error:
+            timeline = error
+        done(session, timeline, made.name)
     notices = speech.cache.take_notices()
     results = tuple(write_index(routine_file, folder,
                                 tuple(outcomes[number, track] for track in range(1, len(specs) + 1)), notices, store)
@@ -162,7 +188,7 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
     sessions: list[PlannedSession | SessionOutcome] = []
     for track, spec in enumerate(specs, start=1):
         try:
-            routine = with_voice(routine_file.session(spec.variant, spec.settings, spec.name_parts),
+            routine = with_voice(spec.routine(routine_file),
                                  options.voice_name, options.rate_wpm)
             plan = plan_session(routine)
             check_said(routine)
@@ -174,9 +200,10 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
             voice = voices[routine.language]
             tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.store, plan.source) \
                 if plan.music is not None else None
-            key = build_key(plan, voice, options, tracks, (track, total),
-                            {language: other for language, other in voices.items() if language != routine.language})
-            sessions.append(PlannedSession(track, total, spec, folder, plan, voice, key, tracks, voices))
+            others = {language: other for language, other in voices.items() if language != routine.language}
+            key = build_key(plan, voice, options, tracks, (track, total), others)
+            sound = sound_key(plan, voice, options, tracks, others)
+            sessions.append(PlannedSession(track, total, spec, folder, plan, voice, key, sound, tracks, voices))
         except VoicecoachError as error:
             sessions.append(SessionOutcome(track, session_slug(base.title, spec.name_parts),
                                            _title(base.title, spec.name_parts), spec, failure=error))
@@ -195,7 +222,7 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
         if isinstance(item, PlannedSession) and timeline is not None:
             item = SessionOutcome(item.track, item.name, item.title, item.spec,
                                   BuildResult(item.files(options), timeline, store=store), build_key=item.key,
-                                  up_to_date=True)
+                                  up_to_date=True, sound_key=item.sound)
         result.append(item)
     return result
 

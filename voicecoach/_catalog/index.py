@@ -33,6 +33,11 @@ def manifest_data(routine_file: RoutineFile, outcomes: Sequence[SessionOutcome],
         entry: dict[str, Any] = {"track": session.track, "name": session.name, "title": session.title,
                                  "variant": session.spec.variant, "overrides": session.spec.overrides,
                                  "build_key": session.build_key}
+        if session.spec.day is not None:  # a program's session: its day, and the values the program made
+            entry["program"] = {**session.spec.day.to_dict(),
+                                "values": {setting.path: setting.value for setting in session.spec.made}}
+        if session.shared_from is not None:
+            entry["audio_from"] = session.shared_from  # a copy of that session's audio: it was not encoded again
         if session.result is not None:
             timeline, files = session.result.timeline, session.result.files
             entry.update(status="up to date" if session.up_to_date else "ok", file=files.mp3.name,

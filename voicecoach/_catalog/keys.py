@@ -51,7 +51,29 @@ def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: 
         # the voices of text with no translation, by language (none: the key is what it was before they existed)
         **({"other_voices": {language: dataclasses.asdict(other) for language, other in sorted(other_voices.items())}}
            if other_voices else {}),
+        **({"day": plan.day.to_dict()} if plan.day else {}),  # a program's session: its week, day and date
     }
+    return _hash(parts)
+
+
+def sound_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: Mapping[Path, TrackInfo] | None,
+              other_voices: Mapping[str, SpeechSettings] | None = None) -> str:
+    """What makes a session's audio what it is: its build key without what only names it (the title, album,
+    track, date and cover). Two sessions with the same sound key sound the same to the sample: the second is a
+    copy of the first's audio with its own tags (the identical days of a program)."""
+    plan_parts = {key: value for key, value in plan.to_dict().items() if key not in ("title", "slug")}
+    return _hash({
+        "voicecoach": __version__, "plan": plan_parts, "tone_gain_db": plan.tone_gain_db,
+        "music": dataclasses.asdict(plan.music) if plan.music else None,
+        "tracks": {str(path): dataclasses.asdict(info) for path, info in (tracks or {}).items()},
+        "voice": dataclasses.asdict(voice),
+        "output": [options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs, options.strict],
+        "other_voices": {language: dataclasses.asdict(other) for language, other in sorted((other_voices or
+                                                                                              {}).items())},
+    })
+
+
+def _hash(parts: dict) -> str:
     text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

@@ -50,6 +50,7 @@ class PlannedSession:
     plan: Plan
     voice: SpeechSettings
     key: str
+    sound: str  # its sound key: sessions with the same one are encoded once (``keys.sound_key``)
     tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
     voices: Mapping[str, SpeechSettings] = field(default_factory=dict)  # by language (``voices_for``)
 
@@ -72,7 +73,8 @@ class PlannedSession:
         return SessionFiles.named(self.folder, self.name, options.subtitle_formats)
 
     def job(self, clips: Mapping[str, Clip], options: BuildOptions, store: Store) -> SessionJob:
-        tags = dataclasses.replace(session_tags(self.plan, (self.track, self.total)), build_key=self.key)
+        tags = dataclasses.replace(session_tags(self.plan, (self.track, self.total)), build_key=self.key,
+                                   sound_key=self.sound)
         return SessionJob(self.plan, clips, self.files(options), tags, options.sample_rate_hz, options.bitrate_kbps,
                           options.loudness_lufs, options.strict, tracks=self.tracks, store=store)
 
@@ -89,6 +91,8 @@ class SessionOutcome:
     failure: VoicecoachError | None = field(default=None, compare=False)
     build_key: str | None = None
     up_to_date: bool = False  # its files were there, made by the same build key: not built again
+    sound_key: str | None = None
+    shared_from: str | None = None  # built as a copy of this session's audio (the same sound key), not encoded
 
     @property
     def error(self) -> str | None:
@@ -151,6 +155,11 @@ class BatchResult:
         up_to_date = sum(session.up_to_date for session in self.sessions)
         return len(self.sessions) - up_to_date - len(self.failed), up_to_date, len(self.failed)
 
+    @property
+    def shared(self) -> int:
+        """Sessions built as a copy of another's audio (an identical day), not encoded."""
+        return sum(1 for session in self.sessions if session.ok and session.shared_from is not None)
+
 
 @dataclass(frozen=True)
 class CatalogResult:
@@ -184,6 +193,11 @@ class CatalogResult:
         """(built, up to date, failed) over the whole catalog."""
         totals = [batch.counts for batch in self.batches]
         return sum(t[0] for t in totals), sum(t[1] for t in totals), sum(t[2] for t in totals)
+
+    @property
+    def shared(self) -> int:
+        """Sessions built as a copy of another's audio (an identical day), not encoded."""
+        return sum(batch.shared for batch in self.batches)
 
     @property
     def exit_code(self) -> int:

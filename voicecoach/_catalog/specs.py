@@ -11,15 +11,19 @@ from typing import Any
 
 from .._errors import RoutineError
 from .._routine.load import BASE, RoutineFile
+from .._routine.model import ProgramDay, Routine
 from .._routine.settings import Setting, labels_for
 
 
 @dataclass(frozen=True)
 class SessionSpec:
-    """One session of a batch: a variant (None for the base routine) and the settings over it."""
+    """One session of a batch: a variant (None for the base routine) and the settings over it; in a program, also
+    the day it is and the values the program made for it (``made``: applied first, and not in its name)."""
 
     variant: str | None
     settings: tuple[Setting, ...] = ()
+    made: tuple[Setting, ...] = ()
+    day: ProgramDay | None = None
 
     @property
     def name_parts(self) -> tuple[str, ...]:
@@ -28,6 +32,10 @@ class SessionSpec:
     @property
     def overrides(self) -> dict[str, Any]:
         return {setting.path: setting.value for setting in self.settings}
+
+    def routine(self, routine_file: RoutineFile) -> Routine:
+        """This session's routine: the variant, the program's values, then the settings, validated."""
+        return routine_file.session(self.variant, self.made + self.settings, self.name_parts, self.day)
 
 
 def batch_specs(routine_file: RoutineFile, variants: Sequence[str] = (), all_variants: bool = False,

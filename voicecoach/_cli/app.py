@@ -36,6 +36,7 @@ from .options import (
     MusicOption,
     NoMusicOption,
     OutputOption,
+    ProgramOption,
     QuietOption,
     RateOption,
     RoutineArgument,
@@ -200,6 +201,7 @@ def batch(
         help="Synthesize, render and encode on a Dask cluster: a scheduler's tcp://HOST:8786, or local:N for N "
              "worker processes here (pip install 'voicecoach\\[cluster]'). The output folder and the cache must be "
              "ones the workers see: a shared folder, or s3://BUCKET/PREFIX.")] = None,
+    program: ProgramOption = False,
 ) -> None:
     """Build many versions of ROUTINE at once, plus a playlist and a manifest.
 
@@ -222,6 +224,10 @@ def batch(
       voicecoach batch knee.yaml --variant base --variant gentle --time-scale 1.5 -j 2
 
       voicecoach batch knee.yaml --matrix language=en,de,es --matrix voice.engine=pyttsx3,piper
+
+      voicecoach batch --program run-walk        (the bundled example program: 8 weeks, 3 days each)
+
+      voicecoach batch knee.yaml --program --variant gentle
     """
     from .._catalog.catalog import build_catalog_of  # not loaded by `build`
     from .._catalog.model import BatchOptions
@@ -253,7 +259,12 @@ def batch(
                     encoded.add(name)
 
         paths: list[Path | None] = list(routines) if routines else [None]
-        catalog = build_catalog_of(paths, options, variant or (), all_variants, settings, points, on_progress)
+        if program:
+            from .._program.build import build_programs
+
+            catalog = build_programs(paths, options, variant or (), all_variants, settings, points, on_progress)
+        else:
+            catalog = build_catalog_of(paths, options, variant or (), all_variants, settings, points, on_progress)
     _show_catalog(catalog)
     if catalog.exit_code:
         raise typer.Exit(catalog.exit_code)
@@ -274,11 +285,15 @@ def _show_catalog(catalog: CatalogResult) -> None:
                 typer.echo(f"warning: {session.name}: and {len(warnings) - 2} more; all are in "
                            f"{result.where(result.manifest_in_store)}", err=True)
         current = sum(1 for session, _ in built if session.up_to_date)
+        shared = f" ({result.shared} of them copies of an identical session's audio)" if result.shared else ""
         typer.echo(f"{plain(result.title)} into {result.where(result.folder_in_store)}/: "
-                   f"{len(built) - current} built, {current} up to date, {len(result.sessions) - len(built)} failed")
+                   f"{len(built) - current} built{shared}, {current} up to date, "
+                   f"{len(result.sessions) - len(built)} failed")
         for session, built_result in built:
+            note = "  (up to date)" if session.up_to_date else \
+                f"  (audio of {session.shared_from})" if session.shared_from else ""
             typer.echo(f"  {session.track:>3}  {format_clock(built_result.timeline.duration_ms):>8}  "
-                       f"{built_result.files.mp3.name}" + ("  (up to date)" if session.up_to_date else ""))
+                       f"{built_result.files.mp3.name}{note}")
         if result.playlist_in_store:
             typer.echo(f"  playlist  {result.where(result.playlist_in_store)}")
         typer.echo(f"  manifest  {result.where(result.manifest_in_store)}")
@@ -304,6 +319,9 @@ def script(
     engine: EngineOption = None,
     music: MusicOption = None,
     no_music: NoMusicOption = False,
+    program: Annotated[bool, typer.Option(
+        "--program", help="Print the routine's program instead: a row per day with the values that change.")
+    ] = False,
 ) -> None:
     """Print what will be said and when, in which language and by which voice, without synthesizing anything.
 
@@ -315,7 +333,18 @@ def script(
       voicecoach script knee.yaml --variant gentle | less
 
       voicecoach script knee.yaml --set language=de --engine piper
+
+      voicecoach script --program run-walk
     """
+    if program:
+        from .._program.build import open_programs
+        from .._program.table import program_table
+
+        settings = overrides(set_, time_scale, engine, music, no_music)
+        ((routine_file, plan, specs),) = open_programs([routine], [variant] if variant else (), settings=settings)
+        table = program_table(routine_file.base.title, plan, specs)
+        sys.stdout.write("".join(plain(line) + "\n" for line in table.splitlines()))
+        return
     from .._api import script as narrated
 
     said = narrated(open_routine(routine).session(variant, overrides(set_, time_scale, engine, music, no_music)))

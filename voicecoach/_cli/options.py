@@ -60,6 +60,10 @@ SubtitlesOption = Annotated[str | None, typer.Option(
     "--subtitles", metavar="srt,vtt", show_default=False,
     help="Also write subtitle files of what is said: srt, vtt, or both (srt,vtt).")]
 ForceWriteOption = Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")]
+ProgramOption = Annotated[bool, typer.Option(
+    "--program", help="Build the routine's program: one session a day, titled by its week and day, in program "
+                      "order. ROUTINE is a routine with a `program:` section, or a program file naming its routine; "
+                      "left out, the bundled run-walk program.")]
 FolderArgument = Annotated[str, typer.Argument(help="The folder (or store) of built sessions.")]
 
 FLAGS = {"cache_dir": "--cache-dir", "output_dir": "-o DIR", "strict": "--strict", "sample_rate_hz": "--sample-rate",

@@ -312,7 +312,8 @@ def session_tags(plan: Plan, track: tuple[int, int] | None = None) -> Tags:
     """The ID3 tags: title "Title (quick)", album the routine, track within a batch, this year, the cover."""
     cover = plan.cover.read_bytes() if plan.cover else None
     return Tags(title=plan.title, album=plan.album or plan.title, comment=plan.description, track=track,
-                version=plan.version, exercises=plan.exercise_count, cover=cover, year=datetime.date.today().year)
+                version=plan.version, exercises=plan.exercise_count, cover=cover, year=datetime.date.today().year,
+                day=plan.day)
 
 
 def build_file(path: Path | None, options: BuildOptions = BuildOptions(),

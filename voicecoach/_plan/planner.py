@@ -79,8 +79,9 @@ def plan_session(routine: Routine) -> Plan:
         closing.append(Line(routine.outro))
     steps.append(Talk("closing", tuple(closing)))
     plan = Plan(routine.session_title, routine.slug, routine.language, routine.voice, tuple(steps),
-                routine.description, routine.source, album=routine.title,
-                version=", ".join(routine.name_parts) or None, cover=routine.cover,
+                routine.description, routine.source, album=routine.album,
+                version=routine.session_title if routine.day else ", ".join(routine.name_parts) or None,
+                cover=routine.cover, day=routine.day,
                 tone_gain_db=routine.tone_gain_db, lexicon=Lexicon(phrases.say + routine.lexicon.entries),
                 music=routine.music, lead_in_ms=routine.lead_in_ms, text_language=routine.text_language,
                 untranslated=routine.untranslated)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from .._routine.durations import format_s
 from .._routine.lexicon import Lexicon
-from .._routine.model import Music, Voice
+from .._routine.model import Music, ProgramDay, Voice
 from .._routine.yamlsource import Path as YamlPath
 from .._routine.yamlsource import SourceMap, format_path
 
@@ -145,6 +145,7 @@ class Plan:
     untranslated: tuple[str, ...] = ()  # fields with no text in ``language``, said in ``text_language``
     foreign: frozenset[str] = frozenset()  # phrases of those fields, said by a voice of ``text_language``
     foreign_lexicon: Lexicon = Lexicon()  # how those are said (``text_language``'s words and lexicon)
+    day: ProgramDay | None = None  # a session of a program: its week and day (tags, feed and page)
 
     def spoken(self, text: str) -> str:
         """What the engine is asked to say for the written ``text``: the lexicon of its language applied."""

@@ -4,6 +4,7 @@ and build."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from mutagen.id3 import (
     TLAN,
     TLEN,
     TPE1,
+    TPOS,
     TRCK,
     TSSE,
     TXXX,
@@ -33,11 +35,14 @@ from mutagen.id3 import (
 from .._audio.timeline import Timeline
 from .._errors import OutputError, RoutineError
 from .._routine.languages import phrases_for
+from .._routine.model import ProgramDay
 from .cover import CoverError, cover_png, embedded_cover, image_mime
 from .lyrics import lrc_text, synced_lines
 
 TIMELINE_HASH_TAG = "voicecoach timeline sha256"
 BUILD_KEY_TAG = "voicecoach build key"
+SOUND_KEY_TAG = "voicecoach sound key"  # what the audio alone is made of: sessions with one share their audio
+PROGRAM_DAY_TAG = "voicecoach program day"  # a program's session: its week and day, weekday and date (JSON)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class Tags:
     cover: bytes | None = None  # the routine's own image file, decoded and encoded anew when written; None: generated
     year: int | None = None
     build_key: str | None = None  # what made this session (batch: a session with the same key is up to date)
+    sound_key: str | None = None  # what made its audio (batch: an identical day's audio is copied, not encoded)
+    day: ProgramDay | None = None  # a program's session: its week (also as the disc number) and day
 
 
 def tag_values(tags: ID3, description: str) -> list[str]:
@@ -95,6 +102,8 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
     id3.add(TCON(encoding=3, text=tags.genre))
     if tags.track:
         id3.add(TRCK(encoding=3, text=f"{tags.track[0]}/{tags.track[1]}"))
+    if tags.day:
+        id3.add(TPOS(encoding=3, text=f"{tags.day.week}/{tags.day.weeks}"))  # players group a week as a disc
     id3.add(TLEN(encoding=3, text=str(timeline.duration_ms)))
     id3.add(TSSE(encoding=3, text="voicecoach"))
     if tags.comment:
@@ -125,12 +134,26 @@ def write_tags(mp3: Path, timeline: Timeline, tags: Tags, timeline_json: str | N
         id3.add(TXXX(encoding=3, desc=TIMELINE_HASH_TAG, text=timeline_sha256(timeline_json)))
     if tags.build_key:
         id3.add(TXXX(encoding=3, desc=BUILD_KEY_TAG, text=tags.build_key))
+    if tags.sound_key:
+        id3.add(TXXX(encoding=3, desc=SOUND_KEY_TAG, text=tags.sound_key))
+    if tags.day:
+        id3.add(TXXX(encoding=3, desc=PROGRAM_DAY_TAG, text=json.dumps(tags.day.to_dict())))
     try:
         id3.save(str(mp3), v2_version=3)
     except (OSError, MutagenError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise OutputError(f"cannot be written ({reason}); free some space or choose another folder with "
                           "{@output_dir}", file=str(target or mp3)) from None
+
+
+def program_day(tags: ID3) -> ProgramDay | None:
+    """The program day an MP3's tags say it is (``PROGRAM_DAY_TAG``), or None."""
+    for text in tag_values(tags, PROGRAM_DAY_TAG)[:1]:
+        try:
+            return ProgramDay.from_dict(json.loads(text[:1000]))
+        except (ValueError, RecursionError):
+            return None
+    return None
 
 
 def timeline_sha256(timeline_json: str) -> str:

@@ -298,6 +298,45 @@ class ExerciseDoc(ExerciseFieldsDoc):
     id: Text | None = None
 
 
+_QUANTITY = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*-?" + DURATION_PATTERN[1:]}],
+             "description": "a number, or a duration (5s, 1m30s); a step may be negative (-2s)"}
+_CHANGE = {"anyOf": [
+    {"type": "array", "description": "One value per week: [5s, 5s, 8s, 8s]."},
+    {"type": "object", "description": "From a value, a step every so many weeks, up to max (or down to min).",
+     "properties": {"from": _QUANTITY, "step": _QUANTITY, "max": _QUANTITY, "min": _QUANTITY,
+                    "every": {"anyOf": [{"type": "integer", "minimum": 1},
+                                        {"type": "string", "pattern": r"^\s*(\d{1,3})?\s*weeks?\s*$"}]}},
+     "required": ["from", "step"], "additionalProperties": False},
+    {"type": "object", "description": "From the first week's value to the last's, in even steps, rounded.",
+     "properties": {"from": _QUANTITY, "to": _QUANTITY}, "required": ["from", "to"], "additionalProperties": False},
+]}
+_WEEKDAY = {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun",
+                     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]}
+_DAY_CHANGES = {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": {}}],
+                "description": "This day's own changes, as --set paths: a value for every week, a list or a rule."}
+PROGRAM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A program: this routine over weeks, its fields changing week by week (docs/routine-format.md, "
+                   "Programs). Build it with `voicecoach batch ROUTINE --program`.",
+    "properties": {
+        "weeks": {"type": "integer", "minimum": 1, "maximum": 104},
+        "days": {"anyOf": [
+            {"type": "array", "items": _WEEKDAY, "minItems": 1, "maxItems": 7, "uniqueItems": True},
+            {"type": "object", "additionalProperties": _DAY_CHANGES},
+        ], "description": "The days of each week ([mon, wed, fri]), or a mapping of each day to its own changes."},
+        "days_per_week": {"type": "integer", "minimum": 1, "maximum": 7},
+        "start": {"type": "string", "format": "date", "description": "The first day, YYYY-MM-DD."},
+        "progression": {"type": "object", "additionalProperties": _CHANGE,
+                        "description": "Each field that changes (a --set path, e.g. exercises.squat.hold) and how."},
+        "deload": {"anyOf": [{"type": "integer", "minimum": 2},
+                             {"type": "array", "items": {"type": "integer", "minimum": 2}}],
+                   "description": "Weeks that repeat the week before's values."},
+    },
+    "required": ["weeks"],
+    "additionalProperties": False,
+}
+
+
 class RoutineDoc(_Doc):
     title: LocalName
     description: LocalText | None = None
@@ -318,6 +357,7 @@ class RoutineDoc(_Doc):
     defaults: ExerciseFieldsDoc = ExerciseFieldsDoc()
     exercises: list[ExerciseDoc] = Field(min_length=1, json_schema_extra={"maxItems": MAX_EXERCISES})
     variants: dict[StrictStr, dict[str, Any]] | None = None
+    program: Annotated[dict[str, Any], WithJsonSchema(PROGRAM_SCHEMA)] | None = None  # read by ``_program``
     time_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),
                           BeforeValidator(lambda v: _no_bool(v, "time_scale: 0.5"))] = 1.0
     rest_scale: Annotated[float, Field(ge=MIN_TIME_SCALE, le=MAX_TIME_SCALE),

@@ -10,7 +10,7 @@ from typing import Any
 
 from .attachments import with_files_found
 from .merge import Merger, check_variant_name
-from .model import Routine
+from .model import ProgramDay, Routine
 from .read import read_routine_source
 from .resolve import resolve_routine
 from .settings import Setting, labels_for
@@ -41,13 +41,14 @@ class RoutineFile:
         return {exercise.id: exercise.index for exercise in self.base.exercises}
 
     def session(self, variant: str | None = None, settings: Sequence[Setting] = (),
-                name_parts: Sequence[str] | None = None) -> Routine:
+                name_parts: Sequence[str] | None = None, day: ProgramDay | None = None) -> Routine:
         """The routine with ``variant`` and then each setting merged over it, validated and resolved.
 
-        ``name_parts`` defaults to the variant's name and one label per setting.
+        ``name_parts`` defaults to the variant's name and one label per setting; ``day`` makes it a program's
+        session (its title is the week and day).
         """
         if variant is None and not settings:
-            return self.base
+            return dataclasses.replace(self.base, day=day) if day else self.base
         merger = Merger(self.data, self.source, self.exercise_ids)
         if variant is not None:
             merger.apply_variant(variant)
@@ -56,7 +57,7 @@ class RoutineFile:
         routine = with_files_found(resolve_routine(merger.data, merger.source(), self.base.language), self.folder)
         if name_parts is None:
             name_parts = ((variant,) if variant else ()) + labels_for(settings)
-        return _with_name_parts(routine, tuple(name_parts))
+        return dataclasses.replace(_with_name_parts(routine, tuple(name_parts)), day=day)
 
     def check_variant_name(self, name: str, flag: str = "{@variant}") -> None:
         check_variant_name(name, self.variant_names, self.source.file, flag)

@@ -54,6 +54,10 @@ class Merger:
         if "variants" in overrides:
             raise self.file_source.error(origin + ("variants",), "a variant cannot hold variants; "
                                                                   "write each variant at the top of `variants:`")
+        if "program" in overrides:
+            raise self.file_source.error(origin + ("program",), "a variant cannot hold a program; write the "
+                                                                 "program once at the top, and build a variant of "
+                                                                 "it with {@variant} NAME")
         self.merge_mapping((), overrides, origin)
 
     def merge_mapping(self, path: YamlPath, overrides: dict[str, Any], origin: YamlPath) -> None:
@@ -97,6 +101,9 @@ class Merger:
         flag_origin: YamlPath = (setting.origin,)
         if parts[0] == "variants":
             raise RoutineError("variants cannot be set from the command line; use {@variant} NAME",
+                               file=self.file_source.file, field=setting.origin)
+        if parts[0] == "program":
+            raise RoutineError("the program cannot be set from the command line; change it in the file",
                                file=self.file_source.file, field=setting.origin)
         if parts[0] == "exercises":
             if len(parts) < 3:

@@ -3,10 +3,12 @@ durations in ms, texts in the session's language), each carrying where it was wr
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .languages import phrases_for
 from .lexicon import Lexicon
 from .slug import session_slug
 from .yamlsource import Path as YamlPath
@@ -23,6 +25,37 @@ CountdownStyle = Literal["ticks", "voice", "both"]  # the numbers as ticks, spok
 
 
 # ---------------------------------------------------------------- resolved data
+
+
+@dataclass(frozen=True)
+class ProgramDay:
+    """Which day of a program a session is: week 2, day 3 of 6 weeks of 3 days, on its weekday and date."""
+
+    week: int
+    day: int
+    weeks: int
+    days: int
+    weekday: str | None = None  # "mon" ... "sun", when the program names its days
+    date: datetime.date | None = None  # when the program has a start date
+
+    def to_dict(self) -> dict[str, object]:
+        return {"week": self.week, "day": self.day, "weeks": self.weeks, "days": self.days,
+                "weekday": self.weekday, "date": self.date.isoformat() if self.date else None}
+
+    @classmethod
+    def from_dict(cls, data: object) -> ProgramDay | None:
+        """A day read back from a tag or a manifest; None for anything that is not one."""
+        try:
+            assert isinstance(data, dict)
+            numbers = [data[key] for key in ("week", "day", "weeks", "days")]
+            if not all(isinstance(number, int) and 0 < number < 10_000 for number in numbers):
+                return None
+            weekday, date = data.get("weekday"), data.get("date")
+            week, day, weeks, days = numbers
+            return cls(week, day, weeks, days, weekday=str(weekday)[:3] if weekday else None,
+                       date=datetime.date.fromisoformat(str(date)[:10]) if date else None)
+        except (AssertionError, KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -143,14 +176,29 @@ class Routine:
     tone_gain_db: float = 0.0  # tones louder (+) or quieter (-) against the speech
     lexicon: Lexicon = Lexicon()
     music: Music | None = None
+    day: ProgramDay | None = None  # a session of a program: its week and day
     source: SourceMap = field(default_factory=lambda: SourceMap("<routine>"), compare=False, repr=False)
 
     @property
+    def album(self) -> str:
+        """The album tag: the title; for a program's session, with its variant and overrides ("Knee (gentle)"),
+        so that each version of a program is an album of its own."""
+        return f"{self.title} ({', '.join(self.name_parts)})" if self.day and self.name_parts else self.title
+
+    @property
     def session_title(self) -> str:
-        """The title tag: "Title (quick, rate 140)" for a variant or override, else the title."""
+        """The title tag: "Title (quick, rate 140)" for a variant or override, else the title; "Week 2 · Day 3"
+        (in the session's language) for a program's session."""
+        if self.day is not None:
+            return phrases_for(self.language).label("week_day", week=self.day.week, day=self.day.day)
         return f"{self.title} ({', '.join(self.name_parts)})" if self.name_parts else self.title
 
     @property
     def slug(self) -> str:
-        """The session's file name: ``<title-slug>--<variant>--<label-value>...``."""
+        """The session's file name: ``<title-slug>--<variant>--<label-value>...``, and ``--week-02--day-3`` for a
+        program's session (the week as wide as the program's last, so names sort in program order)."""
+        if self.day is not None:
+            width = len(str(self.day.weeks))
+            return session_slug(self.title, (*self.name_parts, f"week {self.day.week:0{width}d}",
+                                              f"day {self.day.day}"))
         return session_slug(self.title, self.name_parts)

@@ -22,6 +22,7 @@ class Setting:
     value: Any
     text: str
     flag: str = "{@set}"
+    written_at: str | None = None  # a value a program made: where it wrote it (program.progression.PATH)
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -29,7 +30,10 @@ class Setting:
 
     @property
     def origin(self) -> str:
-        """How the setting is named in an error: ``--set voice.rate``, or a flag that is short for one."""
+        """How the setting is named in an error: ``--set voice.rate``, a flag that is short for one, or where a
+        program wrote it."""
+        if self.written_at:
+            return self.written_at
         return self.flag if self.flag in SHORT_FLAGS else f"{self.flag} {self.path}"
 
 

@@ -1,0 +1,1 @@
+"""Programs: a progression of sessions over weeks (``model`` as written, ``expand`` into sessions, ``table``)."""

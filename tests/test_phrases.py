@@ -137,7 +137,8 @@ def test_the_serve_page_names_the_build_command_in_every_language():
         assert "voicecoach build" in text, code
 
 
-WRITTEN_LABELS = {"sessions", "download", "no_sessions", "chapters", "script", "keep_screen_on", "damaged"}  # the page
+WRITTEN_LABELS = {"sessions", "download", "no_sessions", "chapters", "script", "keep_screen_on", "damaged",  # the page
+                  "week_day", "week", "today", "up_next", "played", "week_progress"}  # a program's titles and page
 
 
 def sample_outputs(phrases: CuePhrases) -> dict[str, str]:
@@ -162,7 +163,7 @@ def sample_outputs(phrases: CuePhrases) -> dict[str, str]:
         "exercises 5": phrases.exercises(5),
     }
     for key in WRITTEN_LABELS:
-        outputs[f"label {key}"] = phrases.label(key, command="voicecoach build")
+        outputs[f"label {key}"] = phrases.label(key, command="voicecoach build", week=2, day=3, done=1, total=3)
     return outputs
 
 

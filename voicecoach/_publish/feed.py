@@ -25,9 +25,10 @@ from mutagen.id3 import ID3, ID3NoHeaderError
 from .._audio.timeline import Timeline
 from .._errors import OutputError
 from .._routine.languages import DEFAULT_LANGUAGE, prevailing_language, words_for
+from .._routine.model import ProgramDay
 from .._stores import Relative, Store, open_store
 from .names import SessionFiles
-from .tags import TIMELINE_HASH_TAG, tag_values, timeline_sha256
+from .tags import TIMELINE_HASH_TAG, program_day, tag_values, timeline_sha256
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -48,6 +49,7 @@ class FeedSession:
     timeline: Timeline | None = field(default=None, compare=False, repr=False)
     size_bytes: int = 0
     modified_s: float = 0.0
+    day: ProgramDay | None = None  # a program's session: its week and day, weekday and date (from its tags)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def scan_sessions(store: Store, refuse: Callable[[Path], str | None] = lambda mp
             str(comments[0].text[0]) if comments else None,
             tuple((chapter.title, chapter.start_ms / 1000) for chapter in timeline.chapters),
             covers[0].data if covers else None, timeline.language, timeline, found[name].size_bytes,
-            found[name].modified_s))
+            found[name].modified_s, program_day(tags)))
     return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name)), damaged
 
 

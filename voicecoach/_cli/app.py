@@ -278,6 +278,8 @@ def _show_catalog(catalog: CatalogResult) -> None:
     for result in catalog.batches:
         built = [(session, session.result) for session in result.sessions if session.result is not None]
         for session, built_result in built:
+            if session.shared_from:
+                continue  # its audio's warnings were shown with the session it is a copy of
             warnings = built_result.warnings
             for warning in warnings[:2]:
                 typer.echo(f"warning: {session.name}: {plain(warning)}", err=True)

@@ -12,6 +12,7 @@ from typing import Any
 from .._catalog.specs import SessionSpec
 from .._errors import LayoutError, RoutineError, VoicecoachError
 from .._plan.planner import plan_session
+from .._routine.durations import parse_duration_s
 from .._routine.load import RoutineFile
 from .._routine.model import ProgramDay
 from .._routine.resolve import check_said
@@ -44,9 +45,22 @@ def value_in_week(rule: Rule, week: int, weeks: int) -> Any:
 def _written(amount: Decimal, like: Quantity, decimals: int) -> Any:
     amount = amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     if like.unit == "s":
-        text = format(amount.normalize(), "f")
-        return f"{text}s"
+        return duration_text(amount)
     return int(amount) if decimals == 0 else float(amount)
+
+
+def duration_text(seconds: Decimal) -> str:
+    """Seconds as a routine writes a duration: ``7.5s``, ``1m30s``, ``12m``, ``1h5m``; negative amounts stay
+    negative seconds (a routine refuses them, with its own message)."""
+    if seconds < 0:
+        return f"{format(seconds.normalize(), 'f')}s"
+    whole, fraction = divmod(seconds, 1)
+    hours, rest = divmod(int(whole), 3600)
+    minutes, secs = divmod(rest, 60)
+    sec_text = format((Decimal(secs) + fraction).normalize(), "f")
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "",
+             f"{sec_text}s" if secs or fraction or not (hours or minutes) else ""]
+    return "".join(parts)
 
 
 def value_week(program: Program, week: int) -> int:
@@ -124,11 +138,22 @@ def day_error(program: Program, routine_file: RoutineFile, spec: SessionSpec, er
     field = format_path(where) or None
     inner_field = error.field if error.field and error.field != field else None
     when = f" ({day.weekday}{', ' + day.date.isoformat() if day.date else ''})" if day.weekday or day.date else ""
-    value = next((setting.text for setting in spec.made if change and setting.path == change.path), None)
-    made = f", where it makes {value}" if value is not None else ""
+    value = next((setting.value for setting in spec.made if change and setting.path == change.path), None)
+    made = f", where it makes {_shown(value)}" if value is not None else ""
     message = f"week {day.week}, day {day.day}{when}{made}: " + (f"{inner_field}: " if inner_field else "") \
         + error.message
     return type(error)(message, file=program.source.file, line=line, field=field)
+
+
+def _shown(value: Any) -> str:
+    """A value the program made, as a message shows it: a duration as written, a text quoted and cut short."""
+    if isinstance(value, str):
+        try:
+            parse_duration_s(value)
+            return value
+        except ValueError:
+            return f'"{value}"' if len(value) <= 30 else f'"{value[:27]}..."'
+    return _text(value)
 
 
 def _culprit(program: Program, exercise_ids: list[str], spec: SessionSpec, error: VoicecoachError

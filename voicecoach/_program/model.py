@@ -278,8 +278,8 @@ def _rule(rule: dict, where: YamlPath, error: Any) -> Stepped | Spread:
             else:
                 amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         except (ValueError, InvalidOperation, OverflowError) as problem:
-            raise error(path, f"{_show(value)} is not a number or a duration ({problem}); write e.g. 5, 1.5 "
-                              "or 5s") from None
+            raise error(path, str(problem) if isinstance(value, str) else
+                        f"{_show(value)} is not a number; write e.g. 5, 1.5 or 5s") from None
         if not amount.is_finite() or abs(amount) > MAX_MAGNITUDE:
             raise error(path, f"{_show(value)} is far too large; a rule's numbers are at most {MAX_MAGNITUDE:,}")
         if negative and key != "step":

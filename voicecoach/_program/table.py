@@ -38,9 +38,10 @@ def program_table(title: str, program: Program, specs: Sequence[SessionSpec]) ->
         name = f"w{day.week} d{day.day}"
         same = first_of.setdefault(identity, name)
         date = " ".join(part for part in (day.weekday, day.date.isoformat() if day.date else None) if part)
-        week = f"{day.week}" + (" (deload)" if day.week in program.deload else "")
-        rows.append([week, str(day.day), *([date] if "when" in columns else []),
-                     *(values.get(path, "") for path in paths), "" if same == name else same])
+        note = ", ".join(part for part in ("" if same == name else same,
+                                           "deload" if day.week in program.deload else "") if part)
+        rows.append([str(day.week), str(day.day), *([date] if "when" in columns else []),
+                     *(values.get(path, "") for path in paths), note])
     widths = [max(len(column), *(len(row[index]) for row in rows)) for index, column in enumerate(columns)]
     numeric = {0, 1}
 

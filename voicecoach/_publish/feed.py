@@ -7,14 +7,21 @@ writes each one's chapters as Podcasting 2.0 JSON chapters
 RSS 2.0 with the iTunes and Podcasting 2.0 namespaces, an enclosure and a
 duration per session. All files are written whole or not at all. Serve the
 store at ``base_url``.
+
+A program's sessions (``batch --program``) are listed in program order, each
+a season (its week) and an episode (its day) in the iTunes and Podcasting 2.0
+tags, and published on its own day (noon UTC) when the program has a start
+date, else a minute apart in program order; a feed of one program is
+``serial``. Other sessions are published when their MP3 was written.
 """
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -33,6 +40,10 @@ from .tags import TIMELINE_HASH_TAG, program_day, tag_values, timeline_sha256
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 FEED_NAME = "feed.xml"
+# A program day is published at noon UTC: that instant is on the same calendar date everywhere from UTC-11 to
+# UTC+11, so a podcast app shows the day the program means in (almost) every time zone.
+PROGRAM_DAY_TIME = datetime.time(12, tzinfo=datetime.UTC)
+PROGRAM_STEP_S = 60  # a program without a start date: one minute between days, enough for apps to keep the order
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,36 @@ def scan_sessions(store: Store, refuse: Callable[[Path], str | None] = lambda mp
             tuple((chapter.title, chapter.start_ms / 1000) for chapter in timeline.chapters),
             covers[0].data if covers else None, timeline.language, timeline, found[name].size_bytes,
             found[name].modified_s, program_day(tags)))
-    return sorted(sessions, key=lambda s: (s.album, s.track, s.mp3.name)), damaged
+    return sorted(sessions, key=listing_order), damaged
+
+
+def listing_order(session: FeedSession) -> tuple[str, bool, int, int, int, str]:
+    """Album by album, by track; a program's sessions by week and day, so it reads in program order whatever
+    its tracks say (a feed, a page and a podcast app all list them in the order they are meant to be done)."""
+    day = session.day
+    return (session.album, day is None, day.week if day else 0, day.day if day else 0, session.track,
+            session.mp3.name)
+
+
+def published_s(sessions: Sequence[FeedSession]) -> list[float]:
+    """Each session's publication time (seconds since the epoch): a program's day on its date, or a minute per
+    place in program order after the program's oldest file, so that podcast apps, which sort by date, keep a
+    program's order; any other session when its file was written."""
+    first_s: dict[str, float] = {}  # a program without dates: its oldest file, by album (one program's version)
+    for session in sessions:
+        if session.day is not None and session.day.date is None:
+            first_s[session.album] = min(first_s.get(session.album, session.modified_s), session.modified_s)
+    times_s = []
+    for session in sessions:
+        day = session.day
+        if day is None:
+            times_s.append(session.modified_s)
+        elif day.date is not None:
+            times_s.append(datetime.datetime.combine(day.date, PROGRAM_DAY_TIME).timestamp())
+        else:
+            place = (day.week - 1) * day.days + (day.day - 1)
+            times_s.append(first_s[session.album] + PROGRAM_STEP_S * place)
+    return times_s
 
 
 def chapters_json(timeline: Timeline) -> str:
@@ -159,6 +199,7 @@ def write_feed(location: str | Path | Store, base_url: str) -> FeedResult:
 
 
 def feed_xml(sessions: list[FeedSession], base_url: str) -> str:
+    """The RSS text of ``sessions`` (in the order given), for a store served at ``base_url``."""
     ET.register_namespace("itunes", ITUNES)
     ET.register_namespace("podcast", PODCAST)
     albums = list(dict.fromkeys(session.album for session in sessions))
@@ -184,6 +225,9 @@ def feed_xml(sessions: list[FeedSession], base_url: str) -> str:
     ET.SubElement(channel, f"{{{ITUNES}}}author").text = "voicecoach"
     ET.SubElement(channel, f"{{{ITUNES}}}explicit").text = "false"
     ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Health & Fitness"})
+    if len(albums) == 1 and all(session.day is not None for session in sessions):
+        # One program: Apple's type for episodes meant to be heard in order (apps list them oldest first).
+        ET.SubElement(channel, f"{{{ITUNES}}}type").text = "serial"
     first_cover = next((session for session in sessions if session.cover), None)
     if first_cover:
         image = ET.SubElement(channel, "image")
@@ -191,16 +235,24 @@ def feed_xml(sessions: list[FeedSession], base_url: str) -> str:
         ET.SubElement(image, "title").text = title
         ET.SubElement(image, "link").text = base_url
         ET.SubElement(channel, f"{{{ITUNES}}}image", {"href": url(SessionFiles.of_mp3(first_cover.mp3).cover)})
-    for number, session in enumerate(sessions, start=1):
+    for number, (session, when_s) in enumerate(zip(sessions, published_s(sessions)), start=1):
         item = ET.SubElement(channel, "item")
         ET.SubElement(item, "title").text = session.title
         ET.SubElement(item, "description").text = session.description or session.title
         ET.SubElement(item, "enclosure", {"url": url(session.mp3), "length": str(session.size_bytes),
                                           "type": "audio/mpeg"})
         ET.SubElement(item, "guid", {"isPermaLink": "false"}).text = session.mp3.as_posix()
-        ET.SubElement(item, "pubDate").text = email.utils.formatdate(session.modified_s, usegmt=True)
+        ET.SubElement(item, "pubDate").text = email.utils.formatdate(when_s, usegmt=True)
         ET.SubElement(item, f"{{{ITUNES}}}duration").text = str(round(session.duration_s))
-        ET.SubElement(item, f"{{{ITUNES}}}episode").text = str(session.track or number)
+        day = session.day
+        if day is None:
+            ET.SubElement(item, f"{{{ITUNES}}}episode").text = str(session.track or number)
+        else:  # a program's week is a season, its day an episode (iTunes, and podcastindex.org/namespace/1.0)
+            ET.SubElement(item, f"{{{ITUNES}}}season").text = str(day.week)
+            ET.SubElement(item, f"{{{ITUNES}}}episode").text = str(day.day)
+            ET.SubElement(item, f"{{{ITUNES}}}episodeType").text = "full"
+            ET.SubElement(item, f"{{{PODCAST}}}season").text = str(day.week)
+            ET.SubElement(item, f"{{{PODCAST}}}episode").text = str(day.day)
         if session.cover:
             ET.SubElement(item, f"{{{ITUNES}}}image", {"href": url(SessionFiles.of_mp3(session.mp3).cover)})
         ET.SubElement(item, f"{{{PODCAST}}}chapters", {"url": url(SessionFiles.of_mp3(session.mp3).chapters),

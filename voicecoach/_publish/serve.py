@@ -11,6 +11,7 @@ to a chapter. Every request head has a deadline and every answer a status line.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hmac
 import html
 import itertools
@@ -39,9 +40,10 @@ from .._routine.durations import format_clock
 from .._routine.languages import CuePhrases, prevailing_language, words_for
 from .._stores import FolderStore, open_store
 from .cover import image_mime
-from .feed import chapters_json, scan_sessions
+from .feed import FeedSession, chapters_json, scan_sessions
 from .names import SessionFiles
 from .served import ServedFiles
+from .tags import timeline_sha256
 
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json", ".lrc": "text/plain; charset=utf-8",
                    ".png": "image/png", ".jpg": "image/jpeg", ".m3u8": "audio/x-mpegurl", ".xml": "application/rss+xml",
@@ -485,16 +487,19 @@ def coach_steps(timeline: Timeline, words: CuePhrases) -> list[dict]:
     return steps
 
 
-def page(folder: Path, files: ServedFiles | None = None) -> str:
+def page(folder: Path, files: ServedFiles | None = None, today: datetime.date | None = None) -> str:
     """The phone page: every session as a card with its cover, a coach panel (where you are, the seconds
     left, what is next, the whole session's progress), a player, its chapters, the spoken lines and a
-    download link. Several versions of one routine are grouped under its title. Only sessions ``files``
-    allows are listed; any other is listed as damaged."""
+    download link. Several versions of one routine are grouped under its title; a program's sessions under
+    its weeks, each week with how many of its days were played, and the day of ``today`` (the browser's
+    date, once the page runs) marked, else the first not played. Only sessions ``files`` allows are listed;
+    any other is listed as damaged."""
     served = files or ServedFiles(folder)
     sessions, damaged = scan_sessions(FolderStore(folder), lambda mp3: None if served.session(folder / mp3) else (
         "is not the MP3 and timeline a build wrote together (a link, or one of them replaced); build the session "
         "again"))
     groups: dict[str, list[str]] = {}
+    programs: dict[str, list[tuple[FeedSession, str]]] = {}  # by album: a program's days, each with its card
     for number, session in enumerate(sessions):
         words = words_for(session.language)
         relative = session.mp3.as_posix()
@@ -514,12 +519,24 @@ def page(folder: Path, files: ServedFiles | None = None) -> str:
         version = session.title[len(session.album):].strip(" ()") if session.title.startswith(session.album) \
             else session.title
         label = version or session.title  # the routine's heading names the base; a card always has a label
-        groups.setdefault(session.album, []).append(
-            f'<section class="session" id="s{number}" lang="{html.escape(session.language)}">'
+        heading = f'<span class="label">{html.escape(label)}</span>'
+        attributes = ""
+        if session.day is not None:  # a program's day: when it is, its mark, and whether it was played
+            attributes = f' data-key="{html.escape(played_key(session))}"' + (
+                f' data-date="{session.day.date.isoformat()}"' if session.day.date else "")
+            when = (f'<span class="when" data-date="{session.day.date.isoformat()}">{session.day.date.isoformat()}'
+                    "</span>" if session.day.date else
+                    f'<span class="when" data-weekday="{html.escape(session.day.weekday)}">'
+                    f"{html.escape(session.day.weekday)}</span>" if session.day.weekday else "")
+            heading = (f'<span class="text">{heading}<span class="sub">{when}<span class="mark"></span>'
+                       f'<span class="done" hidden><span aria-hidden="true">✓</span> '
+                       f'{html.escape(words.label("played"))}</span></span></span>')
+        card = (
+            f'<section class="session" id="s{number}" lang="{html.escape(session.language)}"{attributes}>'
             '<button class="summary" type="button" aria-expanded="false">'
             + (f'<img class="cover" alt="" src="{quote(cover)}">' if session.cover else "")
-            + f'<span class="label">{html.escape(label)}</span>'
-            f'<span class="length">{format_clock(round(session.duration_s * 1000))}</span></button>'
+            + heading
+            + f'<span class="length">{format_clock(round(session.duration_s * 1000))}</span></button>'
             '<div class="body">'
             + (f'<p class="facts">{html.escape(session.description)}</p>' if session.description else "")
             + f'<div class="coach"><p class="where"></p><p class="left"></p><p class="next"></p>'
@@ -528,7 +545,14 @@ def page(folder: Path, files: ServedFiles | None = None) -> str:
             f'<ol class="chapters">{chapters}</ol><ol class="lines">{said}</ol>'
             f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p>'
             f'<script type="application/json">{_json_for_html(data)}</script></div></section>')
-    sections = [f'<h2 class="routine">{html.escape(album)}</h2>' + "".join(cards) for album, cards in groups.items()]
+        groups.setdefault(session.album, [])
+        if session.day is not None:
+            programs.setdefault(session.album, []).append((session, card))
+        else:
+            groups[session.album].append(card)
+    sections = [f'<h2 class="routine">{html.escape(album)}</h2>' + "".join(cards)
+                + (program_weeks(programs[album], today or datetime.date.today()) if album in programs else "")
+                for album, cards in groups.items()]
     # The page's own words are in the language most of its sessions are in; each session says its own.
     languages = [session.language for session in sessions]
     words = words_for(prevailing_language(languages))
@@ -542,6 +566,39 @@ def page(folder: Path, files: ServedFiles | None = None) -> str:
     return (_PAGE.replace("{{lang}}", html.escape(words.language))
             .replace("{{sessions}}", html.escape(words.label("sessions"))).replace("{{body}}", body)
             .replace("{{keep_screen_on}}", html.escape(words.label("keep_screen_on"))))
+
+
+def played_key(session: FeedSession) -> str:
+    """What the page remembers a session's playing by: its MP3's path and its timeline's hash (the one in its
+    tags), so that a session built again differently is not "played", and the same one moved is a new one."""
+    made = timeline_sha256(session.timeline.to_json()) if session.timeline else f"{session.duration_s:.3f}"
+    return f"{session.mp3.as_posix()}#{made[:16]}"
+
+
+def program_weeks(days: list[tuple[FeedSession, str]], today: datetime.date) -> str:
+    """A program's days (each with its card) under their weeks, in program order, each week with how many of its
+    days were played (none yet: the page counts what this browser played); the day of ``today`` is marked
+    "Today", else the first day "Next". The page's script marks them again with the browser's own date and what
+    it played."""
+    ordered = sorted(days, key=lambda item: (item[0].day.week, item[0].day.day) if item[0].day else (0, 0))
+    first = ordered[0][0]
+    words = words_for(first.language)
+    marked = next((session for session, _ in ordered if session.day and session.day.date == today), None)
+    mark = ("today", words.label("today")) if marked else ("next", words.label("up_next"))
+    weeks: dict[int, list[str]] = {}
+    for session, card in ordered:
+        if session is (marked or first):
+            card = card.replace('<span class="mark"></span>',
+                                f'<span class="mark {mark[0]}">{html.escape(mark[1])}</span>', 1)
+        weeks.setdefault(session.day.week if session.day else 0, []).append(card)
+    progress = words.label("week_progress", done="{done}", total="{total}")
+    return (f'<div class="program" lang="{html.escape(first.language)}" '
+            f'data-today="{html.escape(words.label("today"))}" data-next="{html.escape(words.label("up_next"))}" '
+            f'data-progress="{html.escape(progress)}">'
+            + "".join(f'<div class="week"><h3 class="week-heading"><span>{html.escape(words.label("week", week=week))}'
+                      f'</span> <span class="progress">{html.escape(progress.format(done=0, total=len(cards)))}'
+                      "</span></h3>" + "".join(cards) + "</div>" for week, cards in weeks.items())
+            + "</div>")
 
 
 def _json_for_html(data: object) -> str:

@@ -161,3 +161,13 @@ def test_the_command_line_builds_a_program_and_says_what_was_shared(tmp_path, ca
     assert lines[0] == (f"Knee home programme into {tmp_path}/out/knee-home-programme/: 12 built (8 of them copies "
                         "of an identical session's audio), 0 up to date, 0 failed")
     assert lines[2].endswith("knee-home-programme--week-1--day-2.mp3  (audio of knee-home-programme--week-1--day-1)")
+
+
+def test_the_library_builds_a_program_in_one_call(tmp_path, cache_dir):
+    import voicecoach as vc
+
+    catalog = vc.build_catalog(write(tmp_path), tmp_path / "out", program=True, cache_dir=cache_dir)
+    assert [(session.track, session.title, str(session.spec.day.date)) for session in catalog.sessions[:4]] == [
+        (1, "Week 1 · Day 1", "2027-01-04"), (2, "Week 1 · Day 2", "2027-01-06"),
+        (3, "Week 1 · Day 3", "2027-01-08"), (4, "Week 2 · Day 1", "2027-01-11")]
+    assert catalog.batches[0].shared == 8 and catalog.exit_code == 0

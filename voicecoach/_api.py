@@ -118,8 +118,8 @@ def build(routine: Routine | str | Path, output: Location = "output", *,
 def build_catalog(routines: Sequence[str | Path] | str | Path | None = None, output: Location = "output", *,
                   variants: Sequence[str] = (), all_variants: bool = False, settings: Settings = (),
                   matrix: Mapping[str, Sequence[Any]] | Sequence[str] = (), workers: int | None = None,
-                  dask: str | None = None, force: bool = False, on_progress: CatalogProgress | None = None,
-                  **options: Any) -> CatalogResult:
+                  dask: str | None = None, force: bool = False, program: bool = False,
+                  on_progress: CatalogProgress | None = None, **options: Any) -> CatalogResult:
     """Build every session of many routines at once: each routine into ``output/<routine-name>/`` with a
     playlist and a manifest, and ``catalog.json`` at the top for more than one routine.
 
@@ -129,6 +129,12 @@ def build_catalog(routines: Sequence[str | Path] | str | Path | None = None, out
     with ``settings`` over all. ``workers``: sessions rendered at once (every core); ``dask``: a scheduler's
     ``tcp://HOST:8786`` or ``local:N`` (the cluster extra); ``force``: build sessions that are up to date too.
     ``options`` are ``build``'s. Each distinct phrase of a voice is synthesized once for the whole catalog.
+
+    ``program``: build each routine's program instead (a routine with a ``program:`` section, or a program file
+    that names its routine; None: the bundled ``run-walk``): one session a day, titled "Week 2 · Day 3", in
+    program order, the variants and matrix over the whole program. Every day is checked first, and laid out with
+    its real speech: a day that fails is raised (naming its week, day and field) and nothing is built. Identical
+    days are encoded once (``SessionOutcome.shared_from``).
 
     Failures are data, not exceptions: a session that fails is a ``SessionOutcome`` with its ``failure``, a
     routine that cannot be read is in ``CatalogResult.broken``, and ``CatalogResult.exit_code`` is what the
@@ -140,6 +146,10 @@ def build_catalog(routines: Sequence[str | Path] | str | Path | None = None, out
               for path, values in matrix.items()] if isinstance(matrix, Mapping) else \
         [parse_matrix(text) for text in matrix]
     batch_options = BatchOptions(output_dir=output, jobs=workers, dask=dask, force=force, **options)
+    if program:
+        from ._program.build import build_programs
+
+        return build_programs(paths, batch_options, variants, all_variants, _settings(settings), points, on_progress)
     return build_catalog_of(paths, batch_options, variants, all_variants, _settings(settings), points, on_progress)
 
 

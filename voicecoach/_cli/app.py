@@ -19,8 +19,9 @@ from .._audio.encode import DEFAULT_BITRATE_KBPS
 from .._audio.mix import SAMPLE_RATE_HZ
 from .._errors import OutputError, VoicecoachError
 from .._pipeline.build import BuildOptions, BuildResult, build_file, check_routines
+from .._program.load import EXAMPLE_PROGRAM
 from .._routine.durations import format_clock
-from .._routine.examples import example_routine_path, open_routine, starter_text
+from .._routine.examples import bundled_example, example_routine_path, open_routine, starter_text
 from .._routine.schema import schema_text, with_modeline
 from .._routine.settings import parse_matrix
 from .._speech.cache import PhraseCache
@@ -355,7 +356,8 @@ def script(
 
 @app.command()
 def validate(
-    routines: Annotated[list[Path], typer.Argument(help="One or more routine files.", show_default=False)],
+    routines: Annotated[list[Path], typer.Argument(help="One or more routine files (or program files).",
+                                                   show_default=False)],
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Check routine files, including that their voice exists; print one line per file, or one per mistake
@@ -371,8 +373,10 @@ def validate(
             failed += 1
             continue
         variants = f", variants: {', '.join(summary.variants)}" if summary.variants else ""
+        program = f", a program of {counted(summary.program[0], 'session')} ({summary.program[1]} distinct)" \
+            if summary.program else ""
         typer.echo(f"{plain(str(path))}: ok, {counted(summary.exercises, 'exercise')}, "
-                   f"{counted(summary.holds, 'hold')}, at least {format_clock(summary.asked_ms)}{variants}")
+                   f"{counted(summary.holds, 'hold')}, at least {format_clock(summary.asked_ms)}{variants}{program}")
     if failed:
         raise typer.Exit(2)
 
@@ -420,12 +424,20 @@ def example(
     path: Annotated[Path | None, typer.Argument(help="Copy the bundled example routine here.",
                                                 show_default=False)] = None,
     force: ForceWriteOption = False,
+    program: Annotated[bool, typer.Option(
+        "--program", help="The bundled example program instead (run-walk: 8 weeks, 3 days each).")] = False,
 ) -> None:
     """Print the bundled example routine, or copy it to PATH to start from.
 
-    Example: voicecoach example feet.yaml
+    Examples:
+
+      voicecoach example feet.yaml
+
+      voicecoach example --program run-walk.yaml
     """
-    text = example_routine_path().read_text(encoding="utf-8")
+    source = bundled_example(Path(EXAMPLE_PROGRAM)) if program else example_routine_path()
+    assert source is not None
+    text = source.read_text(encoding="utf-8")
     if path is None:
         sys.stdout.write(text)
         return

@@ -30,7 +30,6 @@ from .._publish.lyrics import check_subtitle_formats
 from .._publish.names import SessionFiles
 from .._publish.tags import Tags
 from .._routine.examples import open_routine
-from .._routine.load import load_routine_file
 from .._routine.model import Routine
 from .._routine.resolve import check_said
 from .._routine.settings import Setting
@@ -51,13 +50,16 @@ class RoutineSummary:
     holds: int
     asked_ms: int
     variants: tuple[str, ...] = ()
+    program: tuple[int, int] | None = None  # a program's sessions, and how many of them are distinct
 
 
 def check_routine(path: Path, speech: SpeechService, display_name: str | None = None) -> RoutineSummary:
     """Everything a build checks before synthesizing, for the base and every variant:
-    the file, the plan, that the voice exists and that its music plays. ``display_name`` names the file in
-    errors."""
-    routine_file = load_routine_file(path, display_name)
+    the file, the plan, that the voice exists and that its music plays; and for a routine with a program (or a
+    program file), every day of the program. ``display_name`` names the file in errors."""
+    from .._program.expand import check_program  # a program is checked by its own stage, after the routine's
+
+    routine_file, program = check_program(path, display_name)
     for variant in (None, *routine_file.variant_names):
         routine = routine_file.session(variant)
         plan = plan_session(routine)
@@ -67,7 +69,7 @@ def check_routine(path: Path, speech: SpeechService, display_name: str | None = 
             measure_tracks(plan.music, SAMPLE_RATE_HZ, speech.cache.store, plan.source)
         if variant is None:
             summary = RoutineSummary(len(routine.exercises), len(plan.holds), plan.asked_ms,
-                                     routine_file.variant_names)
+                                     routine_file.variant_names, program)
     return summary
 
 

@@ -7,17 +7,20 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from .._catalog.specs import SessionSpec
 from .._errors import LayoutError, RoutineError, VoicecoachError
 from .._plan.planner import plan_session
 from .._routine.durations import parse_duration_s
-from .._routine.load import RoutineFile
+from .._routine.load import RoutineFile, routine_file_of
 from .._routine.model import ProgramDay
+from .._routine.read import read_routine_source
 from .._routine.resolve import check_said
 from .._routine.settings import Setting
 from .._routine.yamlsource import format_path
+from .load import open_program
 from .model import Change, DaySlot, Fixed, PerWeek, Program, Quantity, Rule, Stepped
 
 _EXERCISE = re.compile(r"exercises\[(\d+)\]")
@@ -178,3 +181,14 @@ def _culprit(program: Program, exercise_ids: list[str], spec: SessionSpec, error
 
 def _slot_changes(program: Program, spec: SessionSpec) -> tuple[Change, ...]:
     return next((slot.changes for slot in program.days if spec.day and slot.number == spec.day.day), ())
+
+
+def check_program(path: Path, display_name: str | None = None) -> tuple[RoutineFile, tuple[int, int] | None]:
+    """``validate``'s reading of a file: a routine (with every variant), and when it has a program or is a program
+    file, every day of the program checked; the program's (sessions, distinct sessions), or None."""
+    data, source = read_routine_source(path, display_name)
+    if not (isinstance(data, dict) and ("program" in data or ("routine" in data and "exercises" not in data))):
+        return routine_file_of(data, source, Path(path).resolve().parent), None
+    routine_file, program = open_program(path)
+    specs = program_specs(routine_file, program)
+    return routine_file, (len(specs), len({(spec.made, spec.settings) for spec in specs}))

@@ -179,6 +179,39 @@ def test_a_catalog_with_its_cache_and_outputs_on_s3(cluster, tmp_path):
         "voicecoach/studio/knee/knee--quick.mp3", "voicecoach/studio/knee/knee.mp3"]
 
 
+def test_a_program_on_the_cluster_with_its_outputs_on_s3_encodes_each_distinct_day_once(cluster, tmp_path):
+    import s3fs
+
+    address, _ = cluster
+    routine = write_routine(tmp_path, ROUTINE.replace("title: Cluster", "title: Plank weeks") + """\
+program:
+  weeks: 2
+  days: [tue, thu]
+  progression:
+    exercises.plank.hold: [2s, 3s]
+""", "plank.yaml")
+    result = CliRunner().invoke(app, ["batch", str(routine), "--program", "--variant", "base", "--variant", "quick",
+                                      "--dask", address, "-o", "s3://voicecoach/programs",
+                                      "--cache-dir", "s3://voicecoach/speech"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "8 built, 0 up to date, 0 failed"
+    fs = s3fs.S3FileSystem()
+    manifest = json.loads(fs.cat_file("voicecoach/programs/plank-weeks/manifest.json"))
+    assert [(entry["title"], entry["variant"], entry.get("audio_from")) for entry in manifest["sessions"]] == [
+        ("Week 1 · Day 1", None, None), ("Week 1 · Day 2", None, "plank-weeks--week-1--day-1"),
+        ("Week 2 · Day 1", None, None), ("Week 2 · Day 2", None, "plank-weeks--week-2--day-1"),
+        ("Week 1 · Day 1", "quick", None), ("Week 1 · Day 2", "quick", "plank-weeks--quick--week-1--day-1"),
+        ("Week 2 · Day 1", "quick", None), ("Week 2 · Day 2", "quick", "plank-weeks--quick--week-2--day-1")]
+    for entry in manifest["sessions"]:  # each read back from the store and measured: the copies too
+        mp3 = tmp_path / "back" / entry["file"]
+        mp3.parent.mkdir(parents=True, exist_ok=True)
+        fs.get_file(f"voicecoach/programs/plank-weeks/{entry['file']}", str(mp3))
+        timeline = json.loads(fs.cat_file(f"voicecoach/programs/plank-weeks/{entry['timeline']}"))
+        assert timeline["title"] == entry["title"]
+        hold_s = {"2s": 2.0, "3s": 3.0}[entry["program"]["values"]["exercises.plank.hold"]]
+        check_timing(decode_mp3(mp3), timeline, {"plank": round(hold_s * (0.5 if entry["variant"] else 1) * 1000)})
+
+
 def test_a_bucket_that_does_not_exist_is_one_line(cluster, tmp_path):
     address, _ = cluster
     routine = write_routine(tmp_path, ROUTINE)

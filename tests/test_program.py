@@ -348,3 +348,30 @@ def test_the_bundled_program_is_valid_and_its_days_alike_within_each_week():
     specs = program_specs(routine_file, plan)
     assert len(specs) == 24
     assert len({spec.made for spec in specs}) == 8
+
+
+def test_a_variant_and_a_matrix_over_a_program_are_more_sets_of_its_days(tmp_path):
+    from voicecoach._catalog.specs import batch_specs
+    from voicecoach._routine.settings import parse_matrix
+
+    routine_file, plan = open_program(write(tmp_path, """\
+variants:
+  gentle: {rest_scale: 1.5}
+program:
+  weeks: 2
+  days: [mon, thu]
+  progression:
+    exercises.quads.hold: [5s, 7s]
+"""))
+    bases = batch_specs(routine_file, ["base", "gentle"], matrix=[parse_matrix("voice.rate=140,180")])
+    routines = [spec.routine(routine_file) for spec in program_specs(routine_file, plan, bases)]
+    assert len(routines) == 2 * 2 * 4
+    assert [(routine.album, routine.session_title, routine.slug) for routine in routines[::4]] == [
+        ("Knee home programme (rate 140)", "Week 1 · Day 1", "knee-home-programme--rate-140--week-1--day-1"),
+        ("Knee home programme (rate 180)", "Week 1 · Day 1", "knee-home-programme--rate-180--week-1--day-1"),
+        ("Knee home programme (gentle, rate 140)", "Week 1 · Day 1",
+         "knee-home-programme--gentle--rate-140--week-1--day-1"),
+        ("Knee home programme (gentle, rate 180)", "Week 1 · Day 1",
+         "knee-home-programme--gentle--rate-180--week-1--day-1")]
+    assert [routine.exercises[0].hold_ms for routine in routines[:4]] == [5000, 5000, 7000, 7000]
+    assert {routine.voice.rate_wpm for routine in routines[4:8]} == {180}

@@ -1,11 +1,12 @@
-"""docs/benchmarks.md is written by three scripts: scripts/bench.py writes its top part, and each other script
+"""docs/benchmarks.md is written by four scripts: scripts/bench.py writes its top part, and each other script
 owns one section at the end, in the order of SECTIONS. Each replaces its own part and keeps the others."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-SECTIONS = ("## Catalogs: local pool and Dask", "## serve under abuse")  # bench_catalog.py's, bench_serve.py's
+# bench_catalog.py's, bench_serve.py's and bench_program.py's
+SECTIONS = ("## Catalogs: local pool and Dask", "## serve under abuse", "## Programs")
 
 
 def write_section(path: Path, heading: str | None, text: str) -> None:

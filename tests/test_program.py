@@ -375,3 +375,12 @@ program:
          "knee-home-programme--gentle--rate-180--week-1--day-1")]
     assert [routine.exercises[0].hold_ms for routine in routines[:4]] == [5000, 5000, 7000, 7000]
     assert {routine.voice.rate_wpm for routine in routines[4:8]} == {180}
+
+
+def test_a_program_file_whose_routine_is_not_there_says_so_on_its_line(tmp_path):
+    (tmp_path / "program.yaml").write_text("weeks: 2\ndays: [mon]\nroutine: knees.yaml\n", encoding="utf-8")
+    with pytest.raises(RoutineError) as caught:
+        open_program(tmp_path / "program.yaml")
+    assert str(caught.value) == (f'{tmp_path}/program.yaml:3: routine: "knees.yaml" is not a file beside this one; '
+                                 "name the routine file by its path from this file's folder, e.g. "
+                                 "`routine: knee.yaml`")

@@ -16,7 +16,7 @@ from pathlib import Path
 from .._audio.layout import layout_session
 from .._catalog.catalog import build_catalog
 from .._catalog.model import BatchOptions, CatalogProgress, CatalogResult, unused
-from .._catalog.specs import SessionSpec, batch_specs
+from .._catalog.specs import SessionSpec, batch_specs, find_routines
 from .._errors import VoicecoachError
 from .._pipeline.build import voices_for, with_voice
 from .._plan.planner import plan_session
@@ -39,7 +39,8 @@ def open_programs(paths: Sequence[Path | None], variants: Sequence[str] = (), al
     """The programs ``paths`` name (None: the bundled example), each with every day's session for each variant and
     point of the matrix, all checked as routines (the first that fails is raised)."""
     found = []
-    for path in paths or [None]:
+    named = [path for path in paths if path is not None]
+    for path in find_routines(named) if named else [None]:  # files, folders (every .yaml below) and globs
         routine_file, program = open_program(path)
         bases = batch_specs(routine_file, variants, all_variants, settings, matrix)
         found.append((routine_file, program, program_specs(routine_file, program, bases)))

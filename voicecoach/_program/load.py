@@ -26,7 +26,11 @@ def open_program(path: Path | None) -> tuple[RoutineFile, Program]:
         if not isinstance(name, str) or not name.strip():
             raise source.error(("routine",), "is not a file name; write the routine's file, e.g. "
                                              "`routine: knee.yaml` (found beside this file)")
-        routine_file = load_routine_file(Path(where).resolve().parent / name.strip(), display_name=name.strip())
+        routine_path = Path(where).resolve().parent / name.strip()
+        if not routine_path.is_file():
+            raise source.error(("routine",), f'"{name.strip()}" is not a file beside this one; name the routine '
+                                             "file by its path from this file's folder, e.g. `routine: knee.yaml`")
+        routine_file = load_routine_file(routine_path, display_name=name.strip())
         if routine_file.data.get("program") is not None:
             raise source.error(("routine",), f"{name} has a program of its own; build it with its own program, "
                                              "or remove that one")

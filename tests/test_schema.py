@@ -36,6 +36,15 @@ SHAPE_MISTAKES = ["09-list-not-mapping", "10-plain-text", "11-unknown-key-hodl",
 def data_of(path: Path):
     """The file's YAML as voicecoach reads it (which refuses alias bombs and tags before anything else)."""
     data, _ = read_routine_source(path)
+    return as_an_editor_sees_it(data)
+
+
+def as_an_editor_sees_it(data):
+    """A program's ``start: 2027-01-04`` as text: voicecoach's YAML (1.1) reads it as the date it is meant to be,
+    and YAML 1.2, which editors read with the schema, as text. (Anywhere else a date is refused, by both.)"""
+    program = data.get("program") if isinstance(data, dict) else None
+    if isinstance(program, dict) and "start" in program:
+        return {**data, "program": {**program, "start": str(program["start"])}}
     return data
 
 
@@ -68,7 +77,8 @@ def test_every_routine_in_the_documentation_follows_the_schema(markdown, tmp_pat
     checked = 0
     for block in yaml_blocks(ROOT / markdown):
         data, _ = load_yaml_text(block, "block.yaml")
-        errors = [f"{'/'.join(map(str, error.path))}: {error.message}" for error in VALIDATOR.iter_errors(data)]
+        errors = [f"{'/'.join(map(str, error.path))}: {error.message}"
+                  for error in VALIDATOR.iter_errors(as_an_editor_sees_it(data))]
         assert errors == [], block
         checked += 1
     assert checked >= 2

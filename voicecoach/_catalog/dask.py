@@ -27,14 +27,16 @@ def dask_client(address: str) -> tuple[Any, Any]:
     except ImportError:
         raise MissingPartError(f"{{@dask}} needs the cluster extra; install it with `{CLUSTER_INSTALL}`") from None
     # Dask logs every start, connection and shutdown at INFO on stderr; the batch reports what matters itself.
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    # Dask's own log is not for the user: a failed task comes back as its session's one line. Its ERROR lines are
+    # shutdown noise (a worker whose scheduler went first on Ctrl-C logs a ConnectionResetError traceback).
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if address == "local" or address.startswith("local:"):
         count = address.partition(":")[2] or str(os.cpu_count() or 1)
         if not count.isdigit() or int(count) < 1:
             raise ClusterError(f'"{address}" is not local:N; write e.g. {{@dask}} local:2', field="{@dask}")
         with _workers.main_kept_out():
             cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.ERROR)
+                                   dashboard_address=":0", silence_logs=logging.CRITICAL)
         return Client(cluster), cluster
     try:
         return Client(address, timeout="10s"), None

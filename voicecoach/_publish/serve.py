@@ -2,10 +2,13 @@
 
 The page lists each session with a player, its chapters (tap to jump) and the
 line being spoken, highlighted as it plays (from the session's timeline), plus
-a download link. The server is read-only: GET and HEAD only, only the files a
-build wrote (``served.py`` decides), no hidden files, no folder listings, no
-way out of the folder. Audio answers byte ranges, so a phone's player can seek
-to a chapter. Every request head has a deadline and every answer a status line.
+a download link. A program's days are shown under their weeks, today's (else the
+first not played) marked and open; the browser remembers which it played to the
+end, and counts them for each week. The server is read-only: GET and HEAD only,
+only the files a build wrote (``served.py`` decides), no hidden files, no folder
+listings, no way out of the folder. Audio answers byte ranges, so a phone's
+player can seek to a chapter. Every request head has a deadline and every answer
+a status line.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .._audio.timeline import GapEvent, HoldEvent, SpeechEvent, Timeline
 from .._errors import OutputError
 from .._routine.durations import format_clock
 from .._routine.languages import CuePhrases, prevailing_language, words_for
+from .._routine.model import ProgramDay
 from .._stores import FolderStore, open_store
 from .cover import image_mime
 from .feed import FeedSession, chapters_json, scan_sessions
@@ -490,16 +494,17 @@ def coach_steps(timeline: Timeline, words: CuePhrases) -> list[dict]:
 def page(folder: Path, files: ServedFiles | None = None, today: datetime.date | None = None) -> str:
     """The phone page: every session as a card with its cover, a coach panel (where you are, the seconds
     left, what is next, the whole session's progress), a player, its chapters, the spoken lines and a
-    download link. Several versions of one routine are grouped under its title; a program's sessions under
-    its weeks, each week with how many of its days were played, and the day of ``today`` (the browser's
-    date, once the page runs) marked, else the first not played. Only sessions ``files`` allows are listed;
-    any other is listed as damaged."""
+    download link. Several versions of one routine are grouped under its title, and a program's days under
+    its weeks (``program_weeks``). Only sessions ``files`` allows are listed; any other is listed as damaged.
+    ``today`` (default: this machine's date) marks a program's day until the page's script marks it with the
+    browser's date and what the browser played."""
     served = files or ServedFiles(folder)
     sessions, damaged = scan_sessions(FolderStore(folder), lambda mp3: None if served.session(folder / mp3) else (
         "is not the MP3 and timeline a build wrote together (a link, or one of them replaced); build the session "
         "again"))
+    marks = program_marks(sessions, today or datetime.date.today())
     groups: dict[str, list[str]] = {}
-    programs: dict[str, list[tuple[FeedSession, str]]] = {}  # by album: a program's days, each with its card
+    programs: dict[str, list[tuple[ProgramDay, str]]] = {}  # by album: a program's days, each with its card
     for number, session in enumerate(sessions):
         words = words_for(session.language)
         relative = session.mp3.as_posix()
@@ -520,19 +525,13 @@ def page(folder: Path, files: ServedFiles | None = None, today: datetime.date | 
             else session.title
         label = version or session.title  # the routine's heading names the base; a card always has a label
         heading = f'<span class="label">{html.escape(label)}</span>'
-        attributes = ""
-        if session.day is not None:  # a program's day: when it is, its mark, and whether it was played
-            attributes = f' data-key="{html.escape(played_key(session))}"' + (
+        remembered = ""
+        if session.day is not None:  # a program's day: when it is, its mark, and whether this browser played it
+            heading = f'<span class="text">{heading}{_day_line(session.day, words, marks.get(session.mp3))}</span>'
+            remembered = f' data-key="{html.escape(played_key(session))}"' + (
                 f' data-date="{session.day.date.isoformat()}"' if session.day.date else "")
-            when = (f'<span class="when" data-date="{session.day.date.isoformat()}">{session.day.date.isoformat()}'
-                    "</span>" if session.day.date else
-                    f'<span class="when" data-weekday="{html.escape(session.day.weekday)}">'
-                    f"{html.escape(session.day.weekday)}</span>" if session.day.weekday else "")
-            heading = (f'<span class="text">{heading}<span class="sub">{when}<span class="mark"></span>'
-                       f'<span class="done" hidden><span aria-hidden="true">✓</span> '
-                       f'{html.escape(words.label("played"))}</span></span></span>')
         card = (
-            f'<section class="session" id="s{number}" lang="{html.escape(session.language)}"{attributes}>'
+            f'<section class="session" id="s{number}" lang="{html.escape(session.language)}"{remembered}>'
             '<button class="summary" type="button" aria-expanded="false">'
             + (f'<img class="cover" alt="" src="{quote(cover)}">' if session.cover else "")
             + heading
@@ -545,13 +544,14 @@ def page(folder: Path, files: ServedFiles | None = None, today: datetime.date | 
             f'<ol class="chapters">{chapters}</ol><ol class="lines">{said}</ol>'
             f'<p><a download href="{quote(relative)}">{html.escape(words.label("download"))}</a></p>'
             f'<script type="application/json">{_json_for_html(data)}</script></div></section>')
-        groups.setdefault(session.album, [])
+        cards = groups.setdefault(session.album, [])
         if session.day is not None:
-            programs.setdefault(session.album, []).append((session, card))
+            programs.setdefault(session.album, []).append((session.day, card))
         else:
-            groups[session.album].append(card)
+            cards.append(card)
     sections = [f'<h2 class="routine">{html.escape(album)}</h2>' + "".join(cards)
-                + (program_weeks(programs[album], today or datetime.date.today()) if album in programs else "")
+                + (program_weeks(programs[album], words_for(_album_language(sessions, album)))
+                   if album in programs else "")
                 for album, cards in groups.items()]
     # The page's own words are in the language most of its sessions are in; each session says its own.
     languages = [session.language for session in sessions]
@@ -569,30 +569,55 @@ def page(folder: Path, files: ServedFiles | None = None, today: datetime.date | 
 
 
 def played_key(session: FeedSession) -> str:
-    """What the page remembers a session's playing by: its MP3's path and its timeline's hash (the one in its
-    tags), so that a session built again differently is not "played", and the same one moved is a new one."""
+    """What this browser remembers a played session by: its MP3's path and its timeline's hash (the one in its
+    tags), so that a session built again differently is not played, nor one moved elsewhere."""
     made = timeline_sha256(session.timeline.to_json()) if session.timeline else f"{session.duration_s:.3f}"
     return f"{session.mp3.as_posix()}#{made[:16]}"
 
 
-def program_weeks(days: list[tuple[FeedSession, str]], today: datetime.date) -> str:
-    """A program's days (each with its card) under their weeks, in program order, each week with how many of its
-    days were played (none yet: the page counts what this browser played); the day of ``today`` is marked
-    "Today", else the first day "Next". The page's script marks them again with the browser's own date and what
-    it played."""
-    ordered = sorted(days, key=lambda item: (item[0].day.week, item[0].day.day) if item[0].day else (0, 0))
-    first = ordered[0][0]
-    words = words_for(first.language)
-    marked = next((session for session, _ in ordered if session.day and session.day.date == today), None)
-    mark = ("today", words.label("today")) if marked else ("next", words.label("up_next"))
+def program_marks(sessions: list[FeedSession], today: datetime.date) -> dict[Path, str]:
+    """Each program's marked day, by its MP3: "today" for the day of ``today``'s date, else "next" for its first
+    day (the page's script marks them again with the browser's date, and "next" past the days it played)."""
+    marks: dict[Path, str] = {}
+    for album in dict.fromkeys(session.album for session in sessions if session.day is not None):
+        days = sorted((session for session in sessions if session.album == album and session.day is not None),
+                      key=_program_order)
+        todays = next((session for session in days if session.day and session.day.date == today), None)
+        marks[(todays or days[0]).mp3] = "today" if todays else "next"
+    return marks
+
+
+def _program_order(session: FeedSession) -> tuple[int, int]:
+    return (session.day.week, session.day.day) if session.day else (0, 0)
+
+
+def _album_language(sessions: list[FeedSession], album: str) -> str:
+    return prevailing_language([session.language for session in sessions if session.album == album])
+
+
+def _day_line(day: ProgramDay, words: CuePhrases, mark: str | None) -> str:
+    """The line under a program day's label: its date or weekday (the page writes it in the session's language),
+    its mark ("Today", "Next") and whether it was played (the page shows that)."""
+    if day.date:
+        when = f'<span class="when" data-date="{day.date.isoformat()}">{day.date.isoformat()}</span>'
+    elif day.weekday:
+        when = f'<span class="when" data-weekday="{html.escape(day.weekday)}">{html.escape(day.weekday)}</span>'
+    else:
+        when = ""
+    word = {"today": words.label("today"), "next": words.label("up_next")}.get(mark or "", "")
+    return (f'<span class="sub">{when}<span class="mark{" " + mark if mark else ""}">{html.escape(word)}</span>'
+            f'<span class="done" hidden><span aria-hidden="true">✓</span> {html.escape(words.label("played"))}'
+            "</span></span>")
+
+
+def program_weeks(days: list[tuple[ProgramDay, str]], words: CuePhrases) -> str:
+    """A program's days (each with its card) under their weeks, in program order; each week's heading says how
+    many of its days were played (none, until the page's script counts what this browser played)."""
     weeks: dict[int, list[str]] = {}
-    for session, card in ordered:
-        if session is (marked or first):
-            card = card.replace('<span class="mark"></span>',
-                                f'<span class="mark {mark[0]}">{html.escape(mark[1])}</span>', 1)
-        weeks.setdefault(session.day.week if session.day else 0, []).append(card)
-    progress = words.label("week_progress", done="{done}", total="{total}")
-    return (f'<div class="program" lang="{html.escape(first.language)}" '
+    for day, card in sorted(days, key=lambda item: (item[0].week, item[0].day)):
+        weeks.setdefault(day.week, []).append(card)
+    progress = words.label("week_progress", done="{done}", total="{total}")  # the page's script fills it in
+    return (f'<div class="program" lang="{html.escape(words.language)}" '
             f'data-today="{html.escape(words.label("today"))}" data-next="{html.escape(words.label("up_next"))}" '
             f'data-progress="{html.escape(progress)}">'
             + "".join(f'<div class="week"><h3 class="week-heading"><span>{html.escape(words.label("week", week=week))}'
@@ -633,6 +658,12 @@ margin-top:.6rem}.fill{height:100%;width:0;background:#8fd19e;border-radius:.25r
 .lines{max-height:12rem;overflow-y:auto;padding-left:2.8rem;margin:.5rem 0;color:#777;position:relative}
 .lines li{padding:.1rem 0}.lines li.now{color:#000;font-weight:600;background:#fff3b0}
 .hint{color:#666;font-size:.9rem}
+.week-heading{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:baseline;gap:0 .8rem;
+font-size:1.05rem;margin:1.1rem 0 .1rem}.week-heading .progress{color:#666;font-size:.9rem;font-weight:400}
+.summary .text{flex:1;min-width:0;display:flex;flex-direction:column;overflow-wrap:anywhere}
+.sub{display:flex;flex-wrap:wrap;align-items:center;gap:.15rem .5rem;font-size:.85rem;color:#666}
+.sub [hidden],.mark:empty{display:none}.mark{font-weight:600;color:#fff;background:#3d6ea8;border-radius:.7rem;
+padding:0 .5rem}.mark.today{background:#2e7d46}.done{color:#2e7d46;font-weight:600}
 </style></head>
 <body><h1>{{sessions}}</h1>{{body}}
 <p class="hint" hidden>{{keep_screen_on}}</p>
@@ -657,7 +688,71 @@ const open = chosen => {
     card.querySelector('.summary').setAttribute('aria-expanded', String(card === chosen));
   }
 };
-if (cards.length) open(cards[0]);
+// A program's days: this browser remembers those played to the end (by MP3 and timeline hash: data-key), marks
+// the day of its own date "Today", else the first day not played "Next", and counts each week's played days.
+const playedHere = new Set();  // where the browser keeps nothing (a private window), what this visit played
+const wasPlayed = card => {
+  if (playedHere.has(card.dataset.key)) return true;
+  try { return localStorage.getItem('voicecoach-played:' + card.dataset.key) !== null; } catch (e) { return false; }
+};
+const localDate = () => {
+  const now = new Date();
+  return now.getFullYear() + '-' + String(now.getMonth() + 1).padStart(2, '0') + '-' +
+    String(now.getDate()).padStart(2, '0');
+};
+const mark = () => {
+  const today = localDate();
+  for (const program of document.querySelectorAll('.program')) {
+    const days = [...program.querySelectorAll('.session')];
+    const done = new Set(days.filter(wasPlayed));
+    const todays = days.find(card => card.dataset.date === today);
+    const next = todays ? null : days.find(card => !done.has(card));
+    for (const card of days) {
+      const kind = card === todays ? 'today' : card === next ? 'next' : '';
+      const badge = card.querySelector('.mark');
+      badge.className = kind ? 'mark ' + kind : 'mark';
+      badge.textContent = kind ? program.dataset[kind] : '';
+      card.classList.toggle('played', done.has(card));
+      card.querySelector('.done').hidden = !done.has(card);
+    }
+    for (const week of program.querySelectorAll('.week')) {
+      const its = [...week.querySelectorAll('.session')];
+      week.querySelector('.progress').textContent = program.dataset.progress
+        .split('{done}').join(its.filter(card => done.has(card)).length).split('{total}').join(its.length);
+    }
+  }
+};
+const played = card => {
+  if (!card.dataset.key || wasPlayed(card)) return;
+  playedHere.add(card.dataset.key);
+  try { localStorage.setItem('voicecoach-played:' + card.dataset.key, new Date().toISOString()); } catch (e) {}
+  mark();
+};
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+for (const when of document.querySelectorAll('.program .when')) {  // the date in the session's language
+  try {
+    const lang = when.closest('[lang]').lang;
+    if (when.dataset.date) {
+      const [y, m, d] = when.dataset.date.split('-').map(Number);
+      const shown = {weekday: 'short', day: 'numeric', month: 'short'};
+      if (y !== new Date().getFullYear()) shown.year = 'numeric';
+      when.textContent = new Date(y, m - 1, d).toLocaleDateString(lang, shown);
+    } else if (WEEKDAYS.includes(when.dataset.weekday)) {
+      when.textContent = new Date(2024, 0, 7 + WEEKDAYS.indexOf(when.dataset.weekday))
+        .toLocaleDateString(lang, {weekday: 'long'});
+    }
+  } catch (e) {}  // a language the browser cannot write: the date as the program gives it
+}
+mark();
+// The marked day is the card open (today's, else the first program's next); else the first card.
+const marked = document.querySelector('.program .mark.today') || document.querySelector('.program .mark.next');
+if (cards.length) open(marked ? marked.closest('.session') : cards[0]);
+if (marked && marked.closest('.session').querySelector('audio').getBoundingClientRect().bottom > innerHeight) {
+  marked.closest('.week').scrollIntoView();  // its week at the top, so that its player is on the screen
+}
+setInterval(mark, 60000);  // past midnight, the next day is today's
+document.addEventListener('visibilitychange', () => { if (!document.hidden) mark(); });
+window.addEventListener('storage', mark);  // played in another tab
 for (const card of cards) {
   const audio = card.querySelector('audio');
   card.querySelector('.summary').addEventListener('click', () => open(card));
@@ -718,6 +813,7 @@ for (const card of cards) {
     coach.querySelector('.next').textContent = following ? '→ ' + following : '';
     coach.querySelector('.fill').style.width = (100 * t / (data.duration || 1)) + '%';
     if (!audio.paused) media();
+    if (!audio.paused && (isFinite(audio.duration) ? audio.duration : data.duration) - t <= 1) played(card);
   };
   audio.addEventListener('timeupdate', update);
   audio.addEventListener('seeked', update);
@@ -743,6 +839,7 @@ for (const card of cards) {
     }
   });
   audio.addEventListener('pause', () => { if (wakeLock) { wakeLock.release(); wakeLock = null; } });
+  audio.addEventListener('ended', () => played(card));  // played to the end: the program's day is done
   update();  // the panel is filled from the start, so it never changes the page's height
   // A smooth countdown while playing: the audio's own clock, read every frame, so nothing can drift.
   const tick = () => { if (!audio.paused) update(); requestAnimationFrame(tick); };

@@ -63,7 +63,7 @@ EXAMPLES = {
     "validate": "Example: voicecoach validate routines/*.yaml",
     "voices": "voicecoach voices --language de",
     "init": "Example: voicecoach init knee.yaml && voicecoach build knee.yaml",
-    "example": "Example: voicecoach example feet.yaml",
+    "example": "voicecoach example --program run-walk.yaml",
     "feed": "Example: voicecoach feed output --base-url http://192.168.1.20:8000/",
     "serve": "Example: voicecoach serve output --port 8000",
     "cache info": "Example: voicecoach cache info",

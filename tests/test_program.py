@@ -384,3 +384,28 @@ def test_a_program_file_whose_routine_is_not_there_says_so_on_its_line(tmp_path)
     assert str(caught.value) == (f'{tmp_path}/program.yaml:3: routine: "knees.yaml" is not a file beside this one; '
                                  "name the routine file by its path from this file's folder, e.g. "
                                  "`routine: knee.yaml`")
+
+
+def test_a_folder_with_a_program_file_and_its_routine_is_one_program(tmp_path):
+    from voicecoach._program.build import open_programs
+
+    (tmp_path / "knee.yaml").write_text(ROUTINE, encoding="utf-8")
+    (tmp_path / "knee-program.yaml").write_text("routine: knee.yaml\nweeks: 2\ndays: [mon]\n", encoding="utf-8")
+    ((routine_file, plan, specs),) = open_programs([tmp_path])
+    assert routine_file.base.title == "Knee home programme" and len(specs) == 2
+    (tmp_path / "knee-program.yaml").unlink()
+    with pytest.raises(RoutineError) as caught:
+        open_programs([tmp_path])
+    assert str(caught.value) == (f"{tmp_path}: holds no program (a routine with a `program:` section, or a program "
+                                 "file); add one, or build its routines without --program")
+
+
+def test_script_shows_one_program_and_says_so_for_a_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from voicecoach._cli.app import app
+
+    result = CliRunner().invoke(app, ["script", "--program", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == (f"{tmp_path}: is a folder; give one routine with a program, or a program file, to "
+                             "show its program\n")

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from .._audio.encode import DEFAULT_BITRATE_KBPS
 from .._audio.mix import SAMPLE_RATE_HZ
-from .._errors import OutputError, VoicecoachError
+from .._errors import OutputError, RoutineError, VoicecoachError
 from .._pipeline.build import BuildOptions, BuildResult, build_file, check_routines
 from .._program.load import EXAMPLE_PROGRAM
 from .._routine.durations import format_clock
@@ -343,8 +343,15 @@ def script(
         from .._program.build import open_programs
         from .._program.table import program_table
 
+        if routine is not None and routine.is_dir():
+            raise RoutineError("is a folder; give one routine with a program, or a program file, to show its program",
+                               file=str(routine))
         settings = overrides(set_, time_scale, engine, music, no_music)
-        ((routine_file, plan, specs),) = open_programs([routine], [variant] if variant else (), settings=settings)
+        programs = open_programs([routine], [variant] if variant else (), settings=settings)
+        if len(programs) != 1:
+            raise RoutineError(f"names {len(programs)} programs; give one file to show its program",
+                               file=str(routine))
+        ((routine_file, plan, specs),) = programs
         table = program_table(routine_file.base.title, plan, specs)
         sys.stdout.write("".join(plain(line) + "\n" for line in table.splitlines()))
         return

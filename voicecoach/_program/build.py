@@ -17,12 +17,13 @@ from .._audio.layout import layout_session
 from .._catalog.catalog import build_catalog
 from .._catalog.model import BatchOptions, CatalogProgress, CatalogResult, unused
 from .._catalog.specs import SessionSpec, batch_specs, find_routines
-from .._errors import VoicecoachError
+from .._errors import RoutineError, VoicecoachError
 from .._pipeline.build import voices_for, with_voice
 from .._plan.planner import plan_session
 from .._plan.steps import Plan
 from .._routine.lexicon import Lexicon
 from .._routine.load import RoutineFile
+from .._routine.read import read_routine_source
 from .._routine.settings import Setting
 from .._speech.cache import PhraseCache
 from .._speech.engines.base import SpeechSettings
@@ -39,12 +40,41 @@ def open_programs(paths: Sequence[Path | None], variants: Sequence[str] = (), al
     """The programs ``paths`` name (None: the bundled example), each with every day's session for each variant and
     point of the matrix, all checked as routines (the first that fails is raised)."""
     found = []
-    named = [path for path in paths if path is not None]
-    for path in find_routines(named) if named else [None]:  # files, folders (every .yaml below) and globs
+    for path in _program_paths(paths):
         routine_file, program = open_program(path)
         bases = batch_specs(routine_file, variants, all_variants, settings, matrix)
         found.append((routine_file, program, program_specs(routine_file, program, bases)))
     return found
+
+
+def _program_paths(paths: Sequence[Path | None]) -> list[Path | None]:
+    """The files ``paths`` name, as ``batch`` finds routines: a file named is taken as it is (one without a program
+    is refused), and of a folder or a glob only the files that hold a program (a ``program:`` section, or a
+    program file), so that a folder with a program file and the routine it names builds the program once."""
+    named = [path for path in paths if path is not None]
+    if not named:
+        return [None]
+    chosen: list[Path | None] = []
+    for path in named:
+        found = find_routines([path])
+        if found == [path] and not path.is_dir():
+            chosen.append(path)
+            continue
+        programs = [item for item in found if _holds_a_program(item)]
+        if not programs:
+            raise RoutineError("holds no program (a routine with a `program:` section, or a program file); add one, "
+                               "or build its routines without --program", file=str(path))
+        chosen += programs
+    return list(dict.fromkeys(chosen))
+
+
+def _holds_a_program(path: Path) -> bool:
+    try:
+        data, _ = read_routine_source(path)
+    except VoicecoachError:
+        return True  # its error is for open_program to say
+    return isinstance(data, dict) and (data.get("program") is not None
+                                       or ("routine" in data and "exercises" not in data))
 
 
 def check_layouts(batch: ProgramBatch, options: BatchOptions, speech: SpeechService,

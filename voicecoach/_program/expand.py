@@ -98,7 +98,13 @@ def day_settings(program: Program, day: ProgramDay, slot: DaySlot) -> tuple[Sett
 
 
 def _text(value: Any) -> str:
-    return str(value) if not isinstance(value, float) else f"{value:g}"
+    """A value as the table shows it: a number in full (``1.000001``, not ``1``), as short as it reads back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, float):
+        return str(value)
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def _where(program: Program, change: Change) -> str:
@@ -111,9 +117,15 @@ def program_specs(routine_file: RoutineFile, program: Program, bases: Sequence[S
     each checked as a routine is: the first that fails is raised, naming its week, day and field."""
     specs = []
     checked: set[tuple] = set()
+    # The values of a day, made once: a deload week has the week before's, and days of their own changes alone
+    # differ within a week.
+    made: dict[tuple[int, int], tuple[Setting, ...]] = {}
     for base in bases:
         for day, slot in program_days(program):
-            spec = dataclasses.replace(base, made=day_settings(program, day, slot), day=day)
+            key = (value_week(program, day.week), slot.number if slot.changes else 0)
+            if key not in made:
+                made[key] = day_settings(program, day, slot)
+            spec = dataclasses.replace(base, made=made[key], day=day)
             specs.append(spec)
             identity = (spec.variant, spec.made, spec.settings)
             if identity in checked:  # an identical day: checked once
@@ -153,10 +165,11 @@ def _shown(value: Any) -> str:
     if isinstance(value, str):
         try:
             parse_duration_s(value)
-            return value
+            return value if len(value) <= 30 else f"{value[:27]}..."
         except ValueError:
             return f'"{value}"' if len(value) <= 30 else f'"{value[:27]}..."'
-    return _text(value)
+    text = _text(value)
+    return text if len(text) <= 30 else f"{text[:27]}..."
 
 
 def _culprit(program: Program, exercise_ids: list[str], spec: SessionSpec, error: VoicecoachError

@@ -251,3 +251,26 @@ def test_no_link_leaves_the_repository(markdown):
         assert not re.match(r"^[a-z]+:", link), link
         assert (ROOT / markdown).parent.joinpath(link.split("#")[0]).resolve().exists(), link
     assert "../shared" not in text
+
+
+def test_a_program_file_follows_the_program_schema_and_a_wrong_one_does_not():
+    from voicecoach._routine.schema import program_file_schema
+    from voicecoach._routine.yamlsource import load_yaml_text
+
+    schema = program_file_schema()
+    jsonschema.Draft7Validator.check_schema(schema)
+    validator = jsonschema.Draft7Validator(schema)
+    blocks = [block for block in re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "routine-format.md").read_text(
+        encoding="utf-8"), flags=re.S) if block.startswith("routine:")]
+    assert blocks
+    for block in blocks:
+        data, _ = load_yaml_text(block, "program.yaml")
+        assert list(validator.iter_errors(data)) == [], block
+    assert [error.message for error in validator.iter_errors({"routine": "knee.yaml", "weeks": 2, "dayz": []})] == [
+        "Additional properties are not allowed ('dayz' was unexpected)"]
+
+
+def test_a_variant_cannot_hold_a_program_in_the_schema_either():
+    errors = list(VALIDATOR.iter_errors({"title": "x", "exercises": [{"name": "a", "hold": "5s"}],
+                                         "variants": {"gentle": {"program": {"weeks": 2}}}}))
+    assert [error.message for error in errors] == ["Additional properties are not allowed ('program' was unexpected)"]

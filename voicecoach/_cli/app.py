@@ -22,7 +22,7 @@ from .._pipeline.build import BuildOptions, BuildResult, build_file, check_routi
 from .._program.load import EXAMPLE_PROGRAM
 from .._routine.durations import format_clock
 from .._routine.examples import bundled_example, example_routine_path, open_routine, starter_text
-from .._routine.schema import schema_text, with_modeline
+from .._routine.schema import program_schema_text, schema_text, with_modeline
 from .._routine.settings import parse_matrix
 from .._speech.cache import PhraseCache
 from .._speech.voices import installed_voices
@@ -542,6 +542,8 @@ def import_(
 def schema(
     output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
                                                 help="Write the schema to this file instead of printing it.")] = None,
+    program: Annotated[bool, typer.Option(
+        "--program", help="The schema of program files (a program that names its routine) instead.")] = False,
 ) -> None:
     """Print the JSON Schema of routine files, for editors: completion, hover help and red squiggles.
 
@@ -550,7 +552,7 @@ def schema(
 
     Example: voicecoach schema -o routine.schema.json
     """
-    text = schema_text()
+    text = program_schema_text() if program else schema_text()
     if output is None:
         sys.stdout.write(text)
         return

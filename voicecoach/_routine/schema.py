@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .._speech.engines import engine_names
-from .document import RoutineDoc
+from .document import PROGRAM_SCHEMA, RoutineDoc
 from .languages import SUPPORTED_LANGUAGES
 from .messages import EXAMPLES, NEEDS_VALUE
 
@@ -106,7 +106,7 @@ def routine_schema() -> dict[str, Any]:
         "enum": sorted(SUPPORTED_LANGUAGES) + sorted(code.upper() for code in SUPPORTED_LANGUAGES)}
     # A variant: any top-level field but title's requirement and variants themselves; exercises by id.
     fields: dict[str, Any] = {key: copy.deepcopy(value) for key, value in schema["properties"].items()
-                              if key not in ("variants", "exercises")}
+                              if key not in ("variants", "exercises", "program")}
     variant = {"type": "object", "additionalProperties": False,
                "description": "The fields this variant changes; exercises are a mapping from id to fields.",
                "properties": fields}
@@ -142,6 +142,21 @@ def _describe(model: dict[str, Any]) -> None:
 
 def schema_text() -> str:
     return json.dumps(routine_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def program_file_schema() -> dict[str, Any]:
+    """The JSON Schema (draft-07) of a program file: a ``program:`` section's fields at the top, and the routine
+    it names."""
+    program = copy.deepcopy(PROGRAM_SCHEMA)
+    routine = {"type": "string", "minLength": 1, "description": "The routine this program builds: its file, from "
+                                                                 "this file's folder (knee.yaml)."}
+    return {"$schema": DRAFT_07, "title": "voicecoach program",
+            "description": "A voicecoach program file: see docs/routine-format.md, Programs.",
+            **program, "properties": {"routine": routine, **program["properties"]}, "required": ["routine", "weeks"]}
+
+
+def program_schema_text() -> str:
+    return json.dumps(program_file_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def schema_path() -> Path:

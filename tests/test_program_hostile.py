@@ -15,35 +15,7 @@ from voicecoach._program.expand import program_specs
 from voicecoach._program.load import open_program
 from voicecoach._program.table import program_table
 
-ROUTINE = """\
-title: Knee home programme
-exercises:
-  - name: Quad squeeze
-    id: quads
-    hold: 5s
-    sets: 2
-    cue: Squeeze
-  - name: Heel slide
-    id: slides
-    hold: 5s
-"""
-
-
-def write(tmp_path: Path, program: str, name: str = "knee.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(ROUTINE + program, encoding="utf-8")
-    return path
-
-
-def expanded(tmp_path: Path, program: str):
-    routine_file, plan = open_program(write(tmp_path, program))
-    return routine_file, plan, program_specs(routine_file, plan)
-
-
-def refused(tmp_path: Path, program: str) -> str:
-    with pytest.raises(RoutineError) as caught:
-        expanded(tmp_path, program)
-    return str(caught.value).replace(str(tmp_path) + "/", "")
+from .test_program import ROUTINE, expanded, refused, write  # one knee routine and its helpers
 
 
 def file_refused(path: Path) -> str:

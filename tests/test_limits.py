@@ -37,6 +37,20 @@ def test_a_huge_integer_duration_is_one_line(field):
         f"r.yaml:3: exercises[0].{field}: {'9' * 57}... is far too long; write 5s, 1m30s or 90")
 
 
+def test_an_integer_of_more_digits_than_python_reads_is_one_line_without_its_digits():
+    line = _refused("title: T\nexercises:\n  - {name: P, hold: 5s, sets: " + "9" * 5000 + "}\n")
+    assert line == ("r.yaml:3: exercises[0].sets: 99999999999999999999... is a number of 5,000 digits, far too "
+                    "large; write a number of a few digits")
+
+
+@pytest.mark.parametrize("text", ["title: T\nexercises:\n  - {name: P, hold: 5s}\n" + "k" * 1100 + ": 1\n",
+                                  "title: T\nexercises:\n  - {name: P, hold: 5s, " + "k" * 1100 + ": 1}\n"])
+def test_a_key_longer_than_yaml_allows_is_named_as_such(text):
+    assert _refused(text) == (f"r.yaml:{text.count(chr(10))}: YAML syntax error: a key is longer than 1,024 "
+                              "characters, the most YAML allows; a routine's keys are short words, e.g. `hold:` "
+                              "(a long text goes after the `:`)")
+
+
 def test_a_huge_integer_from_set_is_one_line(tmp_path):
     routine = write_routine(tmp_path, "title: T\nexercises:\n  - {name: P, hold: 5s}\n")
     run = subprocess.run([sys.executable, "-m", "voicecoach", "script", str(routine), "--set",

@@ -8,12 +8,14 @@ laughs") is refused long before it eats memory.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from .._errors import RoutineError
+from .durations import show_value
 
 Path = tuple[str | int, ...]
 MAX_NODES = 100_000
@@ -117,13 +119,32 @@ def show_tag(tag: str) -> str:
     return "!!" + tag[len(_STANDARD):] if tag.startswith(_STANDARD) else tag
 
 
+MAX_KEY_CHARS = 1024  # YAML's longest implicit key
+
+
+def _long_key(mark: yaml.Mark | None) -> yaml.Mark | None:
+    """``mark`` when its line has a key longer than YAML allows (PyYAML then reports a missing `:` or an
+    unclosed bracket, which would mislead), else None."""
+    if mark is None or not isinstance(mark.buffer, str):
+        return None
+    start = mark.buffer.rfind("\n", 0, mark.pointer) + 1
+    end = mark.buffer.find("\n", mark.pointer)
+    line = mark.buffer[start:end if end >= 0 else len(mark.buffer)]
+    return mark if re.search(rf"[^\s:{{}}\[\],]{{{MAX_KEY_CHARS + 1},}}\s*:", line) else None
+
+
 def _syntax_error(error: yaml.MarkedYAMLError, file: str) -> RoutineError:
     """PyYAML's complaint in plain words, on the line where the mistake most likely is, with a fix."""
     problem = error.problem or error.context or "this is not valid YAML"
     context = error.context or ""
     mark = error.problem_mark or error.context_mark
     message = None
-    if "cannot start any token" in problem and "'" in problem:
+    long_key = _long_key(error.problem_mark) or _long_key(error.context_mark)
+    if long_key is not None:
+        mark = long_key
+        message = (f"a key is longer than {MAX_KEY_CHARS:,} characters, the most YAML allows; a routine's keys are "
+                   "short words, e.g. `hold:` (a long text goes after the `:`)")
+    elif "cannot start any token" in problem and "'" in problem:
         char = problem.split("'")[1]
         message = f'a value cannot start with {char}; put the whole text in double quotes: "{char}..."'
     elif context.startswith("while parsing a flow") and error.context_mark is not None:
@@ -229,9 +250,14 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+            buffer, pointer = node.start_mark.buffer, node.start_mark.pointer
+            tagged = isinstance(buffer, str) and buffer[pointer:pointer + 1] == "!"
+            if node.tag == _STANDARD + "int" and not tagged:  # more digits than Python reads (4,300)
+                raise self.error(node, path, f"{node.value[:20]}... is a number of {len(node.value):,} digits, "
+                                             "far too large; write a number of a few digits") from None
             if node.tag != _STANDARD + "timestamp":
-                raise self.error(node, path, f'"{node.value}" cannot be read as {show_tag(node.tag)}; remove '
-                                             "the tag and write a plain value") from None
+                raise self.error(node, path, f'{show_value(node.value)} cannot be read as {show_tag(node.tag)}; '
+                                             "remove the tag and write a plain value") from None
             return node.value  # looks like a date but is none (2024-02-30): it is text
 
     def key(self, node: yaml.Node, path: Path) -> str:

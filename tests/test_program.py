@@ -409,3 +409,17 @@ def test_script_shows_one_program_and_says_so_for_a_folder(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (f"{tmp_path}: is a folder; give one routine with a program, or a program file, to "
                              "show its program\n")
+
+
+def test_building_a_program_file_as_a_routine_says_how_to_build_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from voicecoach._cli.app import app
+
+    (tmp_path / "knee.yaml").write_text(ROUTINE, encoding="utf-8")
+    (tmp_path / "program.yaml").write_text("routine: knee.yaml\nweeks: 2\ndays: [mon]\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", str(tmp_path / "program.yaml"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"{tmp_path}/program.yaml:1: routine: this is a program file (it names its routine, and "
+                             "has no exercises of its own); build its days with `voicecoach batch --program FILE`, "
+                             "or build the routine it names\n")

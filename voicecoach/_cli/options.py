@@ -71,4 +71,4 @@ FLAGS = {"cache_dir": "--cache-dir", "output_dir": "-o DIR", "strict": "--strict
          "voice_name": "--voice", "set": "--set", "matrix": "--matrix", "time_scale": "--time-scale",
          "engine": "--engine", "variant": "--variant", "language": "--language", "music": "--music",
          "no_music": "--no-music", "dask": "--dask", "folder": "FOLDER", "loudness_lufs": "--loudness",
-         "subtitle_formats": "--subtitles", "token": "--token"}
+         "subtitle_formats": "--subtitles", "token": "--token", "program": "--program"}

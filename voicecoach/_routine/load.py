@@ -82,6 +82,10 @@ def load_routine_text(text: str, display_name: str = "<routine>", folder: Path =
 
 
 def routine_file_of(data: Any, source: SourceMap, folder: Path, check_variants: bool = True) -> RoutineFile:
+    if isinstance(data, dict) and "routine" in data and "exercises" not in data:
+        raise source.error(("routine",), "this is a program file (it names its routine, and has no exercises of "
+                                         "its own); build its days with `voicecoach batch {@program} FILE`, or "
+                                         "build the routine it names")
     base = with_files_found(resolve_routine(data, source), folder)
     seen: dict[str, str] = {}
     for name in data.get("variants") or ():

@@ -577,18 +577,14 @@ def played_key(session: FeedSession) -> str:
 
 def program_marks(sessions: list[FeedSession], today: datetime.date) -> dict[Path, str]:
     """Each program's marked day, by its MP3: "today" for the day of ``today``'s date, else "next" for its first
-    day (the page's script marks them again with the browser's date, and "next" past the days it played)."""
+    day (the page's script marks them again with the browser's date, and "next" past the days it played).
+    ``sessions`` are in ``scan_sessions``' order, which lists a program's days in program order."""
     marks: dict[Path, str] = {}
     for album in dict.fromkeys(session.album for session in sessions if session.day is not None):
-        days = sorted((session for session in sessions if session.album == album and session.day is not None),
-                      key=_program_order)
+        days = [session for session in sessions if session.album == album and session.day is not None]
         todays = next((session for session in days if session.day and session.day.date == today), None)
         marks[(todays or days[0]).mp3] = "today" if todays else "next"
     return marks
-
-
-def _program_order(session: FeedSession) -> tuple[int, int]:
-    return (session.day.week, session.day.day) if session.day else (0, 0)
 
 
 def _album_language(sessions: list[FeedSession], album: str) -> str:
@@ -611,10 +607,11 @@ def _day_line(day: ProgramDay, words: CuePhrases, mark: str | None) -> str:
 
 
 def program_weeks(days: list[tuple[ProgramDay, str]], words: CuePhrases) -> str:
-    """A program's days (each with its card) under their weeks, in program order; each week's heading says how
-    many of its days were played (none, until the page's script counts what this browser played)."""
+    """A program's days (each with its card, in program order, as ``scan_sessions`` lists them) under their weeks;
+    each week's heading says how many of its days were played (none, until the page's script counts what this
+    browser played)."""
     weeks: dict[int, list[str]] = {}
-    for day, card in sorted(days, key=lambda item: (item[0].week, item[0].day)):
+    for day, card in days:
         weeks.setdefault(day.week, []).append(card)
     progress = words.label("week_progress", done="{done}", total="{total}")  # the page's script fills it in
     return (f'<div class="program" lang="{html.escape(words.language)}" '

@@ -43,7 +43,7 @@ from .._speech.engines.base import SpeechSettings
 from .._speech.service import SpeechService
 from .._stores import Store, open_store
 from .index import write_catalog, write_index
-from .keys import build_key, sound_key, up_to_date
+from .keys import session_keys, up_to_date
 from .model import BatchOptions, BatchResult, CatalogProgress, CatalogResult, PlannedSession, SessionOutcome, unused
 from .runners import InlineRunner, PoolRunner, Runner, SessionDone
 from .specs import SessionSpec, batch_specs, find_routines
@@ -201,8 +201,7 @@ def _plan_sessions(routine_file: RoutineFile, specs: Sequence[SessionSpec], opti
             tracks = measure_tracks(plan.music, options.sample_rate_hz, speech.cache.store, plan.source) \
                 if plan.music is not None else None
             others = {language: other for language, other in voices.items() if language != routine.language}
-            key = build_key(plan, voice, options, tracks, (track, total), others)
-            sound = sound_key(plan, voice, options, tracks, others)
+            key, sound = session_keys(plan, voice, options, tracks, (track, total), others)
             sessions.append(PlannedSession(track, total, spec, folder, plan, voice, key, sound, tracks, voices))
         except VoicecoachError as error:
             sessions.append(SessionOutcome(track, session_slug(base.title, spec.name_parts),

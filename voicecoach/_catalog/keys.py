@@ -23,11 +23,18 @@ from .._stores import Store
 from .model import BatchOptions
 
 
-def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: Mapping[Path, TrackInfo] | None,
-              track: tuple[int, int], other_voices: Mapping[str, SpeechSettings] | None = None) -> str:
-    """What makes a session what it is: the resolved routine (after variants and overrides, as its plan), the
-    engine and voice, the files it uses (cover, music), the output options, its place in the batch (its track
-    tag) and voicecoach's version. Two builds with the same key make the same files."""
+def session_keys(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: Mapping[Path, TrackInfo] | None,
+                 track: tuple[int, int], other_voices: Mapping[str, SpeechSettings] | None = None) -> tuple[str, str]:
+    """A session's build key and its sound key.
+
+    The build key is what makes a session what it is: the resolved routine (after variants and overrides, as its
+    plan), the engine and voice, the files it uses (cover, music), the output options, its place in the batch
+    (its track tag) and voicecoach's version. Two builds with the same key make the same files.
+
+    The sound key is what makes its audio what it is: the same without what only names it (the title, album,
+    track, date and cover). Two sessions with the same sound key sound the same to the sample: the second is a
+    copy of the first's audio with its own tags (the identical days of a program).
+    """
     def identity(path: Path | None) -> list | None:
         if path is None:
             return None
@@ -37,40 +44,30 @@ def build_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: 
             return [str(path)]
         return [str(path), status.st_size, status.st_mtime_ns]
 
-    parts = {
+    plan_parts = plan.to_dict()
+    sound = {
         "voicecoach": __version__,
-        "plan": plan.to_dict(),
-        "title": plan.title, "album": plan.album, "description": plan.description, "version": plan.version,
-        "tone_gain_db": plan.tone_gain_db, "cover": identity(plan.cover),
+        "tone_gain_db": plan.tone_gain_db,
         "music": dataclasses.asdict(plan.music) if plan.music else None,
         "tracks": {str(path): dataclasses.asdict(info) for path, info in (tracks or {}).items()},
         "voice": dataclasses.asdict(voice),
-        "output": [options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs, options.strict,
-                   list(options.subtitle_formats)],
+    }
+    output = [options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs, options.strict]
+    voices = {language: dataclasses.asdict(other) for language, other in sorted((other_voices or {}).items())}
+    build = {
+        **sound,
+        "plan": plan_parts,
+        "title": plan.title, "album": plan.album, "description": plan.description, "version": plan.version,
+        "cover": identity(plan.cover),
+        "output": [*output, list(options.subtitle_formats)],
         "track": list(track),
         # the voices of text with no translation, by language (none: the key is what it was before they existed)
-        **({"other_voices": {language: dataclasses.asdict(other) for language, other in sorted(other_voices.items())}}
-           if other_voices else {}),
+        **({"other_voices": voices} if voices else {}),
         **({"day": plan.day.to_dict()} if plan.day else {}),  # a program's session: its week, day and date
     }
-    return _hash(parts)
-
-
-def sound_key(plan: Plan, voice: SpeechSettings, options: BatchOptions, tracks: Mapping[Path, TrackInfo] | None,
-              other_voices: Mapping[str, SpeechSettings] | None = None) -> str:
-    """What makes a session's audio what it is: its build key without what only names it (the title, album,
-    track, date and cover). Two sessions with the same sound key sound the same to the sample: the second is a
-    copy of the first's audio with its own tags (the identical days of a program)."""
-    plan_parts = {key: value for key, value in plan.to_dict().items() if key not in ("title", "slug")}
-    return _hash({
-        "voicecoach": __version__, "plan": plan_parts, "tone_gain_db": plan.tone_gain_db,
-        "music": dataclasses.asdict(plan.music) if plan.music else None,
-        "tracks": {str(path): dataclasses.asdict(info) for path, info in (tracks or {}).items()},
-        "voice": dataclasses.asdict(voice),
-        "output": [options.sample_rate_hz, options.bitrate_kbps, options.loudness_lufs, options.strict],
-        "other_voices": {language: dataclasses.asdict(other) for language, other in sorted((other_voices or
-                                                                                              {}).items())},
-    })
+    sound.update(plan={key: value for key, value in plan_parts.items() if key not in ("title", "slug")},
+                 output=output, other_voices=voices)
+    return _hash(build), _hash(sound)
 
 
 def _hash(parts: dict) -> str:

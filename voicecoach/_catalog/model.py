@@ -50,7 +50,7 @@ class PlannedSession:
     plan: Plan
     voice: SpeechSettings
     key: str
-    sound: str  # its sound key: sessions with the same one are encoded once (``keys.sound_key``)
+    sound: str  # its sound key: sessions with the same one are encoded once (``keys.session_keys``)
     tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
     voices: Mapping[str, SpeechSettings] = field(default_factory=dict)  # by language (``voices_for``)
 

@@ -22,7 +22,7 @@ from .._pipeline.build import voices_for, with_voice
 from .._plan.planner import plan_session
 from .._plan.steps import Plan
 from .._routine.lexicon import Lexicon
-from .._routine.load import RoutineFile
+from .._routine.load import RoutineFile, is_program_file
 from .._routine.read import read_routine_source
 from .._routine.settings import Setting
 from .._speech.cache import PhraseCache
@@ -73,8 +73,7 @@ def _holds_a_program(path: Path) -> bool:
         data, _ = read_routine_source(path)
     except VoicecoachError:
         return True  # its error is for open_program to say
-    return isinstance(data, dict) and (data.get("program") is not None
-                                       or ("routine" in data and "exercises" not in data))
+    return is_program_file(data) or isinstance(data, dict) and data.get("program") is not None
 
 
 def check_layouts(batch: ProgramBatch, options: BatchOptions, speech: SpeechService,

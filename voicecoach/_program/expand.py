@@ -14,7 +14,7 @@ from .._catalog.specs import SessionSpec
 from .._errors import LayoutError, RoutineError, VoicecoachError
 from .._plan.planner import plan_session
 from .._routine.durations import parse_duration_s
-from .._routine.load import RoutineFile, routine_file_of
+from .._routine.load import RoutineFile, is_program_file, routine_file_of
 from .._routine.model import ProgramDay
 from .._routine.read import read_routine_source
 from .._routine.resolve import check_said
@@ -200,7 +200,7 @@ def check_program(path: Path, display_name: str | None = None) -> tuple[RoutineF
     """``validate``'s reading of a file: a routine (with every variant), and when it has a program or is a program
     file, every day of the program checked; the program's (sessions, distinct sessions), or None."""
     data, source = read_routine_source(path, display_name)
-    if not (isinstance(data, dict) and ("program" in data or ("routine" in data and "exercises" not in data))):
+    if not (is_program_file(data) or isinstance(data, dict) and "program" in data):
         return routine_file_of(data, source, Path(path).resolve().parent), None
     routine_file, program = open_program(path)
     specs = program_specs(routine_file, program)

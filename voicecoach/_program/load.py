@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 import stat
 from pathlib import Path
-from typing import Any
 
 from .._errors import RoutineError
 from .._routine.examples import bundled_example
-from .._routine.load import RoutineFile, routine_file_of
+from .._routine.load import RoutineFile, is_program_file, routine_file_of
 from .._routine.read import read_routine_source
 from .._routine.yamlsource import SourceMap
 from .model import Program, _show, read_program
@@ -48,11 +47,6 @@ def open_program(path: Path | None) -> tuple[RoutineFile, Program]:
                            "file that names this routine (`routine: " + Path(where).name + "`)", file=source.file)
     program = read_program(routine_file.data["program"], source)
     return _without_program(routine_file), program
-
-
-def is_program_file(data: Any) -> bool:
-    """A program file names its routine (``routine: knee.yaml``) and has no exercises of its own."""
-    return isinstance(data, dict) and "routine" in data and "exercises" not in data
 
 
 def _check_routine_path(routine_path: Path, program_path: Path, name: str, source: SourceMap) -> None:

@@ -81,8 +81,13 @@ def load_routine_text(text: str, display_name: str = "<routine>", folder: Path =
     return routine_file_of(data, source, folder.resolve())
 
 
+def is_program_file(data: Any) -> bool:
+    """A program file names its routine (``routine: knee.yaml``) and has no exercises of its own."""
+    return isinstance(data, dict) and "routine" in data and "exercises" not in data
+
+
 def routine_file_of(data: Any, source: SourceMap, folder: Path, check_variants: bool = True) -> RoutineFile:
-    if isinstance(data, dict) and "routine" in data and "exercises" not in data:
+    if is_program_file(data):
         raise source.error(("routine",), "this is a program file (it names its routine, and has no exercises of "
                                          "its own); build its days with `voicecoach batch {@program} FILE`, or "
                                          "build the routine it names")

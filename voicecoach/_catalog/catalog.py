@@ -33,18 +33,26 @@ from .._pipeline.session import copy_session
 from .._plan.planner import plan_session
 from .._publish.lyrics import check_subtitle_formats
 from .._routine.examples import open_routine
-from .._routine.lexicon import Lexicon
 from .._routine.load import RoutineFile
 from .._routine.resolve import check_said
 from .._routine.settings import Setting
 from .._routine.slug import session_slug
 from .._speech.cache import PhraseCache
-from .._speech.engines.base import SpeechSettings
 from .._speech.service import SpeechService
 from .._stores import Store, open_store
 from .index import write_catalog, write_index
 from .keys import session_keys, up_to_date
-from .model import BatchOptions, BatchResult, CatalogProgress, CatalogResult, PlannedSession, SessionOutcome, unused
+from .model import (
+    BatchOptions,
+    BatchResult,
+    CatalogProgress,
+    CatalogResult,
+    PlannedSession,
+    SessionOutcome,
+    Speaker,
+    phrases_by_speaker,
+    unused,
+)
 from .runners import InlineRunner, PoolRunner, Runner, SessionDone
 from .specs import SessionSpec, batch_specs, find_routines
 
@@ -239,14 +247,11 @@ def _synthesize_and_render(sessions: list[PlannedSession], speech: SpeechService
     # A voice is its settings plus the lexicon that turns written phrases into spoken ones. A session may need
     # two (text with no translation is said by a voice of its own language): it is handed on once both are done.
     needs = {id(session): session.speech_groups() for session in sessions}
-    wanted: dict[tuple[SpeechSettings, Lexicon], dict[str, None]] = {}
-    for session in sessions:
-        for voice, group_texts in needs[id(session)].items():
-            wanted.setdefault(voice, {}).update(dict.fromkeys(group_texts))
+    wanted = phrases_by_speaker(needs.values())
     all_phrases = sum(len(texts) for texts in wanted.values())
     done_before = 0
-    said: dict[tuple[SpeechSettings, Lexicon], Mapping] = {}
-    coming_of: dict[tuple[SpeechSettings, Lexicon], list] = {}
+    said: dict[Speaker, Mapping] = {}
+    coming_of: dict[Speaker, list] = {}
     gone: set[int] = set()  # sessions failed with a voice
     for voice, texts in wanted.items():
         def synthesized(done: int, _total: int, before: int = done_before) -> None:

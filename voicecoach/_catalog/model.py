@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,26 @@ class BatchOptions(BuildOptions):
     dask: str | None = None  # render on a Dask cluster: "tcp://host:8786", "local" or "local:N" (the cluster extra)
 
 
+Speaker = tuple[SpeechSettings, Lexicon]  # a voice, and the lexicon that turns written phrases into spoken ones
+
+
+def speech_groups(plan: Plan, voices: Mapping[str, SpeechSettings], voice: SpeechSettings
+                  ) -> dict[Speaker, tuple[str, ...]]:
+    """A plan's phrases by who says them: the voice of their language (``voice`` for one ``voices`` lacks) with
+    that language's lexicon."""
+    return {(voices.get(language, voice), plan.lexicon if language == plan.language else plan.foreign_lexicon): texts
+            for language, texts in plan.phrases_by_language().items()}
+
+
+def phrases_by_speaker(groups: Iterable[Mapping[Speaker, Sequence[str]]]) -> dict[Speaker, dict[str, None]]:
+    """Every distinct phrase of many sessions' ``speech_groups``, by who says it, each once, in order."""
+    wanted: dict[Speaker, dict[str, None]] = {}
+    for group in groups:
+        for speaker, texts in group.items():
+            wanted.setdefault(speaker, {}).update(dict.fromkeys(texts))
+    return wanted
+
+
 @dataclass(frozen=True)
 class PlannedSession:
     """One session of a catalog, planned: where it goes, what it says, who says it and its build key."""
@@ -54,12 +74,9 @@ class PlannedSession:
     tracks: Mapping[Path, TrackInfo] | None = None  # its music files, measured
     voices: Mapping[str, SpeechSettings] = field(default_factory=dict)  # by language (``voices_for``)
 
-    def speech_groups(self) -> dict[tuple[SpeechSettings, Lexicon], tuple[str, ...]]:
-        """Its phrases by who says them: (voice, the lexicon that turns written phrases into spoken ones)."""
-        plan = self.plan
-        return {(self.voices.get(language, self.voice),
-                 plan.lexicon if language == plan.language else plan.foreign_lexicon): texts
-                for language, texts in plan.phrases_by_language().items()}
+    def speech_groups(self) -> dict[Speaker, tuple[str, ...]]:
+        """Its phrases by who says them (``speech_groups``)."""
+        return speech_groups(self.plan, self.voices, self.voice)
 
     @property
     def name(self) -> str:

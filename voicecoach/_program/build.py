@@ -15,18 +15,24 @@ from pathlib import Path
 
 from .._audio.layout import layout_session
 from .._catalog.catalog import build_catalog
-from .._catalog.model import BatchOptions, CatalogProgress, CatalogResult, unused
+from .._catalog.model import (
+    BatchOptions,
+    CatalogProgress,
+    CatalogResult,
+    Speaker,
+    phrases_by_speaker,
+    speech_groups,
+    unused,
+)
 from .._catalog.specs import SessionSpec, batch_specs, find_routines
 from .._errors import RoutineError, VoicecoachError
 from .._pipeline.build import voices_for, with_voice
 from .._plan.planner import plan_session
 from .._plan.steps import Plan
-from .._routine.lexicon import Lexicon
 from .._routine.load import RoutineFile, is_program_file
 from .._routine.read import read_routine_source
 from .._routine.settings import Setting
 from .._speech.cache import PhraseCache
-from .._speech.engines.base import SpeechSettings
 from .._speech.service import SpeechService
 from .expand import day_error, program_specs
 from .load import open_program
@@ -81,7 +87,7 @@ def check_layouts(batch: ProgramBatch, options: BatchOptions, speech: SpeechServ
     """Lay out each distinct day of the program with its real speech (synthesized into the cache): the first that
     cannot be laid out (a cue longer than its hold) is raised, naming its week, day and field."""
     routine_file, program, specs = batch
-    days: dict[tuple, tuple[SessionSpec, Plan, dict[tuple[SpeechSettings, Lexicon], tuple[str, ...]]]] = {}
+    days: dict[tuple, tuple[SessionSpec, Plan, dict[Speaker, tuple[str, ...]]]] = {}
     for spec in specs:
         identity = (spec.variant, spec.made, spec.settings)
         if identity in days:
@@ -92,16 +98,10 @@ def check_layouts(batch: ProgramBatch, options: BatchOptions, speech: SpeechServ
             voices = voices_for(speech, routine, plan, options)
         except VoicecoachError as error:
             raise day_error(program, routine_file, spec, error) from None
-        groups = {(voices.get(language, voices[routine.language]),
-                   plan.lexicon if language == plan.language else plan.foreign_lexicon): texts
-                  for language, texts in plan.phrases_by_language().items()}
-        days[identity] = (spec, plan, groups)
-    wanted: dict[tuple[SpeechSettings, Lexicon], dict[str, None]] = {}
-    for _, _, groups in days.values():
-        for voice, group_texts in groups.items():
-            wanted.setdefault(voice, {}).update(dict.fromkeys(group_texts))
+        days[identity] = (spec, plan, speech_groups(plan, voices, voices[routine.language]))
+    wanted = phrases_by_speaker(groups for _, _, groups in days.values())
     total = sum(len(texts) for texts in wanted.values())
-    lengths: dict[tuple[SpeechSettings, Lexicon], dict[str, int]] = {}
+    lengths: dict[Speaker, dict[str, int]] = {}
     before = 0
     for voice, texts in wanted.items():
         def progress(done: int, _total: int, start: int = before) -> None:

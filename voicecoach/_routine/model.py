@@ -45,8 +45,9 @@ class ProgramDay:
     @classmethod
     def from_dict(cls, data: object) -> ProgramDay | None:
         """A day read back from a tag or a manifest; None for anything that is not one."""
+        if not isinstance(data, dict):
+            return None
         try:
-            assert isinstance(data, dict)
             numbers = [data[key] for key in ("week", "day", "weeks", "days")]
             if not all(isinstance(number, int) and 0 < number < 10_000 for number in numbers):
                 return None
@@ -54,7 +55,7 @@ class ProgramDay:
             week, day, weeks, days = numbers
             return cls(week, day, weeks, days, weekday=str(weekday)[:3] if weekday else None,
                        date=datetime.date.fromisoformat(str(date)[:10]) if date else None)
-        except (AssertionError, KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             return None
 
 
